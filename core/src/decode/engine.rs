@@ -1,0 +1,1246 @@
+//! The decoding state machine: prefixes, escapes, candidate selection, ModRM and operands.
+
+use super::insn::{
+    DecodeError, Encoding, Instruction, Invalid, Map, MemOperand, Mode, Operand, Prefixes, Vendor,
+};
+use super::op::Op;
+use super::reg::{Reg, RegClass, Seg};
+use super::table::*;
+use super::tables;
+use super::MAX_LEN;
+
+type R<T> = Result<T, DecodeError>;
+
+const fn inv(r: Invalid) -> DecodeError {
+    DecodeError::Invalid(r)
+}
+
+/// Decoder state for one instruction.
+pub(crate) struct Decoder<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    mode: Mode,
+    vendor: Vendor,
+    // legacy prefixes
+    p66: bool,
+    p67: bool,
+    lock: bool,
+    /// The last of F2/F3 (0 if none).
+    last_rep: u8,
+    has_f2: bool,
+    has_f3: bool,
+    seg: Option<Seg>,
+    /// Effective FS/GS override in 64-bit mode (takes priority over ES/CS/SS/DS).
+    seg_fsgs: Option<Seg>,
+    rex: u8,
+    // VEX/EVEX/XOP fields (already un-inverted)
+    enc: Encoding,
+    /// Extension bits: R (bit 3 of reg), X (bit 3 of index), B (bit 3 of base/rm).
+    r: u8,
+    x: u8,
+    b: u8,
+    /// EVEX R' (bit 4 of reg) and V' (bit 4 of vvvv / VSIB index).
+    r2: u8,
+    v2: u8,
+    w: bool,
+    vvvv: u8,
+    /// VEX.L / EVEX L'L.
+    l: u8,
+    /// VEX/EVEX pp as a Pfx value (Np, P66, Pf3, Pf2).
+    pp: Pfx,
+    z: bool,
+    bcst: bool,
+    aaa: u8,
+    modrm: Option<u8>,
+    /// EVEX tuple type and element-size code of the matched candidate (for disp8×N).
+    cur_tuple: Option<(u32, u32)>,
+}
+
+impl<'a> Decoder<'a> {
+    pub(crate) fn new(bytes: &'a [u8], mode: Mode, vendor: Vendor) -> Decoder<'a> {
+        Decoder {
+            bytes,
+            pos: 0,
+            mode,
+            vendor,
+            p66: false,
+            p67: false,
+            lock: false,
+            last_rep: 0,
+            has_f2: false,
+            has_f3: false,
+            seg: None,
+            seg_fsgs: None,
+            rex: 0,
+            enc: Encoding::Legacy,
+            r: 0,
+            x: 0,
+            b: 0,
+            r2: 0,
+            v2: 0,
+            w: false,
+            vvvv: 0,
+            l: 0,
+            pp: Pfx::Np,
+            z: false,
+            bcst: false,
+            aaa: 0,
+            modrm: None,
+            cur_tuple: None,
+        }
+    }
+
+    #[inline]
+    fn byte(&mut self) -> R<u8> {
+        if self.pos >= MAX_LEN {
+            return Err(DecodeError::TooLong);
+        }
+        match self.bytes.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(DecodeError::Truncated),
+        }
+    }
+
+    /// The byte after the current position, without consuming it (None at the end of input or
+    /// the length limit).
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        if self.pos >= MAX_LEN {
+            return None;
+        }
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn le(&mut self, n: u8) -> R<u64> {
+        let mut v = 0u64;
+        let mut i = 0;
+        while i < n {
+            v |= (self.byte()? as u64) << (8 * i);
+            i += 1;
+        }
+        Ok(v)
+    }
+
+    fn is64(&self) -> bool {
+        self.mode.is_64()
+    }
+
+    pub(crate) fn run(mut self) -> R<Instruction> {
+        // Legacy prefixes and REX.
+        let mut opcode;
+        loop {
+            opcode = self.byte()?;
+            match opcode {
+                0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 => {
+                    let s = match opcode {
+                        0x26 => Seg::Es,
+                        0x2e => Seg::Cs,
+                        0x36 => Seg::Ss,
+                        0x3e => Seg::Ds,
+                        0x64 => Seg::Fs,
+                        _ => Seg::Gs,
+                    };
+                    if matches!(s, Seg::Fs | Seg::Gs) {
+                        self.seg_fsgs = Some(s);
+                    }
+                    self.seg = Some(s);
+                }
+                0x66 => self.p66 = true,
+                0x67 => self.p67 = true,
+                0xf0 => self.lock = true,
+                0xf2 => {
+                    self.last_rep = 0xf2;
+                    self.has_f2 = true;
+                }
+                0xf3 => {
+                    self.last_rep = 0xf3;
+                    self.has_f3 = true;
+                }
+                0x40..=0x4f if self.is64() => {
+                    self.rex = opcode;
+                    continue;
+                }
+                _ => break,
+            }
+            // A legacy prefix after REX cancels it.
+            self.rex = 0;
+        }
+        if self.rex != 0 {
+            self.w = self.rex & 8 != 0;
+            self.r = (self.rex >> 2) & 1;
+            self.x = (self.rex >> 1) & 1;
+            self.b = self.rex & 1;
+        }
+
+        let (map, cands, opcode) = match opcode {
+            0x0f => {
+                let o2 = self.byte()?;
+                match o2 {
+                    0x38 => (Map::M0F38, tables::legacy_0f38::MAP.get(self.byte()?), 0),
+                    0x3a => (Map::M0F3A, tables::legacy_0f3a::MAP.get(self.byte()?), 0),
+                    0x0f => return self.now3d(),
+                    _ => (Map::M0F, tables::legacy_0f::MAP.get(o2), o2),
+                }
+            }
+            0xc4 | 0xc5 if self.vex_follows() => return self.vex(opcode),
+            0x62 if self.evex_follows() => return self.evex(),
+            0x8f if self.xop_follows() => return self.xop(),
+            0xd8..=0xdf => (Map::Primary, tables::x87::MAP.get(opcode), opcode),
+            _ => (Map::Primary, tables::primary::MAP.get(opcode), opcode),
+        };
+        // For 0F 38 / 0F 3A the opcode byte is the one after the escape.
+        let opcode = match map {
+            Map::M0F38 | Map::M0F3A => self.bytes.get(self.pos.wrapping_sub(1)).copied().unwrap_or(0),
+            _ => opcode,
+        };
+        self.finish(map, opcode, cands)
+    }
+
+    /// C4/C5 start a VEX prefix in 64-bit mode, and elsewhere (except real mode) when the next
+    /// byte would be a register-form ModRM of LES/LDS.
+    fn vex_follows(&self) -> bool {
+        match self.mode {
+            Mode::Long64 => true,
+            Mode::Real => false,
+            _ => matches!(self.peek(), Some(b) if b >= 0xc0),
+        }
+    }
+
+    fn evex_follows(&self) -> bool {
+        self.vex_follows()
+    }
+
+    /// 8F starts XOP when the next byte's map field is 8 or more (POP Ev has ModRM.reg = 0).
+    fn xop_follows(&self) -> bool {
+        if matches!(self.mode, Mode::Real) {
+            return false;
+        }
+        matches!(self.peek(), Some(b) if b & 0x1f >= 8)
+    }
+
+    fn check_no_legacy_before_vex(&self) -> R<()> {
+        if self.p66 || self.has_f2 || self.has_f3 || self.lock || self.rex != 0 {
+            return Err(inv(Invalid::PrefixBeforeVex));
+        }
+        Ok(())
+    }
+
+    fn pp_of(bits: u8) -> Pfx {
+        match bits & 3 {
+            0 => Pfx::Np,
+            1 => Pfx::P66,
+            2 => Pfx::Pf3,
+            _ => Pfx::Pf2,
+        }
+    }
+
+    fn vex(mut self, first: u8) -> R<Instruction> {
+        let b1 = self.byte()?;
+        let (map_sel, b2) = if first == 0xc5 {
+            self.r = (!b1 >> 7) & 1;
+            (1, b1)
+        } else {
+            let b2 = self.byte()?;
+            self.r = (!b1 >> 7) & 1;
+            self.x = (!b1 >> 6) & 1;
+            self.b = (!b1 >> 5) & 1;
+            self.w = b2 & 0x80 != 0;
+            (b1 & 0x1f, b2)
+        };
+        self.check_no_legacy_before_vex()?;
+        self.enc = Encoding::Vex;
+        self.vvvv = (!b2 >> 3) & 15;
+        self.l = (b2 >> 2) & 1;
+        self.pp = Self::pp_of(b2);
+        if !self.is64() {
+            self.r = 0;
+            self.x = 0;
+            self.b = 0;
+            self.vvvv &= 7;
+        }
+        let opcode = self.byte()?;
+        let (map, cands) = match map_sel {
+            1 => (Map::M0F, tables::vex::MAP_0F.get(opcode)),
+            2 => (Map::M0F38, tables::vex::MAP_0F38.get(opcode)),
+            3 => (Map::M0F3A, tables::vex::MAP_0F3A.get(opcode)),
+            _ => return Err(inv(Invalid::Opcode)),
+        };
+        self.finish(map, opcode, cands)
+    }
+
+    fn xop(mut self) -> R<Instruction> {
+        let b1 = self.byte()?;
+        let b2 = self.byte()?;
+        self.check_no_legacy_before_vex()?;
+        self.enc = Encoding::Xop;
+        self.r = (!b1 >> 7) & 1;
+        self.x = (!b1 >> 6) & 1;
+        self.b = (!b1 >> 5) & 1;
+        self.w = b2 & 0x80 != 0;
+        self.vvvv = (!b2 >> 3) & 15;
+        self.l = (b2 >> 2) & 1;
+        self.pp = Self::pp_of(b2);
+        if !self.is64() {
+            self.r = 0;
+            self.x = 0;
+            self.b = 0;
+            self.vvvv &= 7;
+        }
+        if self.pp != Pfx::Np {
+            return Err(inv(Invalid::ReservedField));
+        }
+        let opcode = self.byte()?;
+        let (map, cands) = match b1 & 0x1f {
+            8 => (Map::Xop8, tables::xop::MAP_8.get(opcode)),
+            9 => (Map::Xop9, tables::xop::MAP_9.get(opcode)),
+            10 => (Map::XopA, tables::xop::MAP_A.get(opcode)),
+            _ => return Err(inv(Invalid::Opcode)),
+        };
+        self.finish(map, opcode, cands)
+    }
+
+    fn evex(mut self) -> R<Instruction> {
+        let p0 = self.byte()?;
+        let p1 = self.byte()?;
+        let p2 = self.byte()?;
+        self.check_no_legacy_before_vex()?;
+        self.enc = Encoding::Evex;
+        if p0 & 0x08 != 0 || p1 & 0x04 == 0 {
+            return Err(inv(Invalid::ReservedField));
+        }
+        self.r = (!p0 >> 7) & 1;
+        self.x = (!p0 >> 6) & 1;
+        self.b = (!p0 >> 5) & 1;
+        self.r2 = (!p0 >> 4) & 1;
+        self.w = p1 & 0x80 != 0;
+        self.vvvv = (!p1 >> 3) & 15;
+        self.pp = Self::pp_of(p1);
+        self.z = p2 & 0x80 != 0;
+        self.l = (p2 >> 5) & 3;
+        self.bcst = p2 & 0x10 != 0;
+        self.v2 = (!p2 >> 3) & 1;
+        self.aaa = p2 & 7;
+        if !self.is64() {
+            self.r = 0;
+            self.x = 0;
+            self.b = 0;
+            self.r2 = 0;
+            self.vvvv &= 7;
+            self.v2 = 0;
+        }
+        let opcode = self.byte()?;
+        let (map, cands) = match p0 & 7 {
+            1 => (Map::M0F, tables::evex::MAP_0F.get(opcode)),
+            2 => (Map::M0F38, tables::evex::MAP_0F38.get(opcode)),
+            3 => (Map::M0F3A, tables::evex::MAP_0F3A.get(opcode)),
+            5 => (Map::M5, tables::evex::MAP_5.get(opcode)),
+            6 => (Map::M6, tables::evex::MAP_6.get(opcode)),
+            _ => return Err(inv(Invalid::Opcode)),
+        };
+        self.finish(map, opcode, cands)
+    }
+
+    /// 0F 0F /r ib: the ModRM operands come first, the operation is the trailing byte.
+    fn now3d(mut self) -> R<Instruction> {
+        const CAND: Cand = Cand::new(Op::Invalid, [K::Pq, K::Qq, K::None, K::None]);
+        self.enc = Encoding::Now3d;
+        let modrm = self.byte()?;
+        self.modrm = Some(modrm);
+        let mut insn = self.blank(Map::M0F, 0x0f);
+        insn.modrm = modrm;
+        self.operands(&CAND, &mut insn)?;
+        let suffix = self.byte()?;
+        insn.op = tables::now3d::lookup(suffix).ok_or(inv(Invalid::Opcode))?;
+        if matches!(self.vendor, Vendor::Intel) {
+            return Err(inv(Invalid::Opcode));
+        }
+        if self.lock {
+            return Err(inv(Invalid::Lock));
+        }
+        insn.len = self.pos as u8;
+        Ok(insn)
+    }
+
+    /// The mandatory prefix in effect for legacy encodings: the last F2/F3, else 66.
+    fn legacy_pfx(&self) -> Pfx {
+        match self.last_rep {
+            0xf2 => Pfx::Pf2,
+            0xf3 => Pfx::Pf3,
+            _ if self.p66 => Pfx::P66,
+            _ => Pfx::Np,
+        }
+    }
+
+    fn op_size(&self, attr: u32) -> u8 {
+        if attr & A_BYTE != 0 {
+            return 1;
+        }
+        let rule = (attr >> A_OSZ_SHIFT) & 3;
+        if self.is64() {
+            match rule {
+                1 => {
+                    if self.w {
+                        8
+                    } else if self.p66 {
+                        2
+                    } else {
+                        8
+                    }
+                }
+                2 => match self.vendor {
+                    Vendor::Intel => 8,
+                    Vendor::Amd => {
+                        if self.p66 && !self.w {
+                            2
+                        } else {
+                            8
+                        }
+                    }
+                },
+                _ => {
+                    if self.w {
+                        8
+                    } else if self.p66 {
+                        2
+                    } else {
+                        4
+                    }
+                }
+            }
+        } else {
+            let def = self.mode.code_size();
+            if self.p66 { 6 - def } else { def }
+        }
+    }
+
+    fn addr_size(&self) -> u8 {
+        if self.is64() {
+            if self.p67 { 4 } else { 8 }
+        } else {
+            let def = self.mode.code_size();
+            if self.p67 { 6 - def } else { def }
+        }
+    }
+
+    fn matches(&self, c: &Cand, pfx: Pfx, osz: u8, asz: u8) -> bool {
+        let s = c.sel;
+        // mandatory prefix
+        let want = c.pfx_sel();
+        let ok = match want {
+            0 => true,
+            5 => !matches!(pfx, Pfx::Pf2 | Pfx::Pf3),
+            w => w == pfx as u32,
+        };
+        if !ok {
+            return false;
+        }
+        if let Some(m) = self.modrm {
+            let md = (s >> S_MOD_SHIFT) & 3;
+            let is_reg = m >= 0xc0 || c.attr & A_MODREG != 0;
+            if (md == 1 && is_reg) || (md == 2 && !is_reg) {
+                return false;
+            }
+            let r = (s >> S_REG_SHIFT) & 15;
+            if r != 15 && r != ((m >> 3) & 7) as u32 {
+                return false;
+            }
+            let rm = (s >> S_RM_SHIFT) & 15;
+            if rm != 15 && rm != (m & 7) as u32 {
+                return false;
+            }
+        }
+        let w = (s >> S_W_SHIFT) & 3;
+        let w_ignored = s & S_W32IG != 0 && !self.is64();
+        if !w_ignored && ((w == 1 && self.w) || (w == 2 && !self.w)) {
+            return false;
+        }
+        if matches!(self.enc, Encoding::Vex | Encoding::Evex | Encoding::Xop) {
+            let lmask = (s >> S_L_SHIFT) & 7;
+            // With EVEX register-form rounding, L'L holds the rounding mode.
+            let rounding = self.enc == Encoding::Evex
+                && self.bcst
+                && matches!(self.modrm, Some(m) if m >= 0xc0);
+            if !rounding && (self.l > 2 || lmask & (1 << self.l) == 0) {
+                return false;
+            }
+        }
+        match (s >> S_MODE_SHIFT) & 3 {
+            1 if self.is64() => return false,
+            2 if !self.is64() => return false,
+            _ => {}
+        }
+        match (s >> S_VENDOR_SHIFT) & 3 {
+            1 if self.vendor != Vendor::Intel => return false,
+            2 if self.vendor != Vendor::Amd => return false,
+            _ => {}
+        }
+        let o = (s >> S_OSZ_SHIFT) & 3;
+        if o != 0 && [0u8, 2, 4, 8].get(o as usize).copied() != Some(osz) {
+            return false;
+        }
+        let a = (s >> S_ASZ_SHIFT) & 3;
+        if a != 0 && [0u8, 2, 4, 8].get(a as usize).copied() != Some(asz) {
+            return false;
+        }
+        if s & S_REAL_NO != 0 && self.mode == Mode::Real {
+            return false;
+        }
+        true
+    }
+
+    fn blank(&self, map: Map, opcode: u8) -> Instruction {
+        Instruction {
+            len: 0,
+            op: Op::Invalid,
+            op_size: 0,
+            addr_size: self.addr_size(),
+            encoding: self.enc,
+            map,
+            opcode,
+            modrm: 0,
+            prefixes: Prefixes(0),
+            seg_override: None,
+            operands: [Operand::None; 4],
+            mem: MemOperand::EMPTY,
+            imm: 0,
+            imm2: 0,
+            vl: 0,
+            mask: 0,
+            zeroing: false,
+            broadcast: false,
+            rounding: 0,
+        }
+    }
+
+    fn finish(mut self, map: Map, opcode: u8, cands: &'static [(u8, Cand)]) -> R<Instruction> {
+        let Some((_, first)) = cands.first() else {
+            // Even an unknown opcode must be reported as truncated when the bytes end early?
+            // No: the processor raises #UD as soon as the opcode is known to be undefined.
+            return Err(inv(Invalid::Opcode));
+        };
+        if first.attr & A_MODRM != 0 {
+            self.modrm = Some(self.byte()?);
+        }
+        let vex_like = self.enc != Encoding::Legacy;
+        let pfx = if vex_like { self.pp } else { self.legacy_pfx() };
+        let asz = self.addr_size();
+        let mut found = None;
+        for (_, c) in cands {
+            let osz = self.op_size(c.attr);
+            if self.matches(c, pfx, osz, asz) {
+                found = Some(c);
+                break;
+            }
+        }
+        let Some(cand) = found else {
+            return Err(inv(self.why_no_match(cands)));
+        };
+        let mut insn = self.blank(map, opcode);
+        insn.op = cand.op;
+        insn.modrm = self.modrm.unwrap_or(0);
+        // A mandatory 66 is not an operand-size prefix.
+        if !vex_like && cand.pfx_sel() == Pfx::P66 as u32 {
+            self.p66 = false;
+        }
+        insn.op_size = self.op_size(cand.attr);
+        if vex_like {
+            let lig = cand.attr & A_LIG != 0;
+            insn.vl = if lig { 16 } else { 16 << self.l.min(2) };
+        }
+        self.cur_tuple = Some((cand.tuple_type(), (cand.attr >> A_ES_SHIFT) & 7));
+        self.operands(cand, &mut insn)?;
+        self.validate(cand, &mut insn)?;
+        self.prefix_flags(cand, &mut insn);
+        insn.len = self.pos as u8;
+        Ok(insn)
+    }
+
+    /// Picks the most helpful reason when no candidate matched.
+    fn why_no_match(&self, cands: &[(u8, Cand)]) -> Invalid {
+        let mode_only = cands.iter().any(|(_, c)| {
+            let m = (c.sel >> S_MODE_SHIFT) & 3;
+            (m == 1 && self.is64()) || (m == 2 && !self.is64())
+        });
+        let modrm_only = cands.iter().any(|(_, c)| (c.sel >> S_MOD_SHIFT) & 3 != 0);
+        if mode_only {
+            Invalid::Mode
+        } else if modrm_only {
+            Invalid::ModRm
+        } else {
+            Invalid::Opcode
+        }
+    }
+
+    fn validate(&self, cand: &Cand, insn: &mut Instruction) -> R<()> {
+        let mem = insn.operands.contains(&Operand::Mem);
+        if self.lock && (cand.attr & A_LOCK == 0 || !mem) {
+            return Err(inv(Invalid::Lock));
+        }
+        if self.enc != Encoding::Legacy {
+            let uses_vvvv = cand
+                .k
+                .iter()
+                .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH | K::Vsib | K::VsibH));
+            let vsib = cand.k.iter().any(|k| matches!(k, K::Vsib | K::VsibH));
+            let uses_v = cand.k.iter().any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
+            if !uses_v && cand.attr & A_NOVVVV == 0 && self.vvvv != 0 {
+                return Err(inv(Invalid::ReservedField));
+            }
+            // EVEX V' extends vvvv, or the VSIB index; otherwise it must be 1 (encoded).
+            if self.enc == Encoding::Evex && !uses_vvvv && !vsib && self.v2 != 0 {
+                return Err(inv(Invalid::ReservedField));
+            }
+        }
+        if self.enc == Encoding::Evex {
+            let a = cand.attr;
+            if self.aaa != 0 && a & A_NOMASK != 0 {
+                return Err(inv(Invalid::EvexFeature));
+            }
+            if self.aaa == 0 && a & A_KREQ != 0 {
+                return Err(inv(Invalid::EvexFeature));
+            }
+            if self.z && (a & A_NOZ != 0 || (mem && insn.operands[0] == Operand::Mem)) {
+                return Err(inv(Invalid::EvexFeature));
+            }
+            if self.bcst {
+                if mem {
+                    if a & A_BCST == 0 {
+                        return Err(inv(Invalid::EvexFeature));
+                    }
+                } else if a & (A_ER | A_SAE) == 0 {
+                    return Err(inv(Invalid::EvexFeature));
+                }
+            }
+            insn.mask = self.aaa;
+            insn.zeroing = self.z;
+            insn.broadcast = self.bcst && mem;
+        }
+        Ok(())
+    }
+
+    fn prefix_flags(&self, cand: &Cand, insn: &mut Instruction) {
+        let mut p = 0u16;
+        if self.lock {
+            p |= Prefixes::LOCK;
+        }
+        if self.p66 {
+            p |= Prefixes::OPSIZE;
+        }
+        if self.p67 {
+            p |= Prefixes::ADDRSIZE;
+        }
+        if self.rex != 0 {
+            p |= Prefixes::REX;
+        }
+        if self.w {
+            p |= Prefixes::W;
+        }
+        if self.has_f2 {
+            p |= Prefixes::F2;
+        }
+        if self.has_f3 {
+            p |= Prefixes::F3;
+        }
+        let mandatory = cand.pfx_sel() == Pfx::Pf2 as u32 || cand.pfx_sel() == Pfx::Pf3 as u32;
+        if self.enc == Encoding::Legacy && !mandatory {
+            match self.last_rep {
+                0xf3 => p |= Prefixes::REP,
+                0xf2 => p |= Prefixes::REPNE,
+                _ => {}
+            }
+        }
+        insn.prefixes = Prefixes(p);
+        insn.seg_override = if self.is64() { self.seg_fsgs.or(self.seg) } else { self.seg };
+    }
+
+    /// Vector register class for a width in bytes.
+    fn vclass(bytes: u16) -> RegClass {
+        match bytes {
+            0..=16 => RegClass::Xmm,
+            17..=32 => RegClass::Ymm,
+            _ => RegClass::Zmm,
+        }
+    }
+
+    fn gpr8(&self, num: u8) -> Reg {
+        if self.rex == 0 && self.enc == Encoding::Legacy && (4..8).contains(&num) {
+            Reg::new(RegClass::Gpr8High, num - 4)
+        } else {
+            Reg::new(RegClass::Gpr8, num)
+        }
+    }
+
+    fn operands(&mut self, cand: &Cand, insn: &mut Instruction) -> R<()> {
+        let modrm = self.modrm.unwrap_or(0);
+        let md = modrm >> 6;
+        let reg3 = (modrm >> 3) & 7;
+        let rm3 = modrm & 7;
+        let is_reg_form = md == 3 || cand.attr & A_MODREG != 0;
+        let osz = insn.op_size;
+        let vl: u16 = if insn.vl == 0 { 16 } else { insn.vl as u16 };
+        let reg_n = reg3 | (self.r << 3);
+        let rm_n = rm3 | (self.b << 3);
+        let vreg_n = reg_n | (self.r2 << 4);
+        let vrm_n = rm_n | (self.x << 4);
+        let vvvv = self.vvvv | (self.v2 << 4);
+        let ysize = if self.w && (self.is64() || self.enc == Encoding::Legacy) { 8 } else { 4 };
+
+        // The memory operand comes before any immediate.
+        let needs_mem = cand.k.iter().any(|k| k.uses_modrm()) && !is_reg_form;
+        if needs_mem {
+            let vsib = cand.k.iter().find_map(|k| match k {
+                K::Vsib => Some(vl),
+                K::VsibH => Some((vl / 2).max(16)),
+                _ => None,
+            });
+            self.mem_operand(modrm, vsib, insn)?;
+        }
+
+        let mut slot = 0usize;
+        for &k in cand.k.iter() {
+            if k == K::None {
+                break;
+            }
+            let gpr = |size: u8, n: u8| Reg::gpr(size, n);
+            let operand = match k {
+                K::None => Operand::None,
+                K::Eb | K::Ew | K::Ed | K::Eq | K::Ev | K::Ey => {
+                    let size = match k {
+                        K::Eb => 1,
+                        K::Ew => 2,
+                        K::Ed => 4,
+                        K::Eq => 8,
+                        K::Ev => osz,
+                        _ => ysize,
+                    };
+                    if is_reg_form {
+                        if size == 1 {
+                            Operand::Reg(self.gpr8(rm_n))
+                        } else {
+                            Operand::Reg(gpr(size, rm_n))
+                        }
+                    } else {
+                        insn.mem.size = size as u16;
+                        Operand::Mem
+                    }
+                }
+                K::Gb => Operand::Reg(self.gpr8(reg_n)),
+                K::Gw => Operand::Reg(gpr(2, reg_n)),
+                K::Gd => Operand::Reg(gpr(4, reg_n)),
+                K::Gq => Operand::Reg(gpr(8, reg_n)),
+                K::Gv => Operand::Reg(gpr(osz, reg_n)),
+                K::Gy => Operand::Reg(gpr(ysize, reg_n)),
+                K::Gz => Operand::Reg(gpr(if osz == 2 { 2 } else { 4 }, reg_n)),
+                K::Rv | K::Ry | K::Rd | K::Rq | K::Rcr => {
+                    let size = match k {
+                        K::Rv => osz,
+                        K::Ry => ysize,
+                        K::Rd => 4,
+                        K::Rq => 8,
+                        _ => {
+                            if self.is64() {
+                                8
+                            } else {
+                                4
+                            }
+                        }
+                    };
+                    Operand::Reg(gpr(size, rm_n))
+                }
+                K::M
+                | K::Mb
+                | K::Mw
+                | K::Md
+                | K::Mq
+                | K::Mo
+                | K::My
+                | K::Mv
+                | K::Mp
+                | K::Ms
+                | K::Mt
+                | K::Menv
+                | K::Mstate
+                | K::M512
+                | K::Mxsave
+                | K::M64b
+                | K::Ma
+                | K::Mx
+                | K::M32b => {
+                    if is_reg_form {
+                        return Err(inv(Invalid::ModRm));
+                    }
+                    insn.mem.size = match k {
+                        K::M | K::Mxsave => 0,
+                        K::Mb => 1,
+                        K::Mw => 2,
+                        K::Md => 4,
+                        K::Mq => 8,
+                        K::Mo => 16,
+                        K::My => ysize as u16,
+                        K::Mv => osz as u16,
+                        K::Mp => osz as u16 + 2,
+                        K::Ms => {
+                            if self.is64() {
+                                10
+                            } else {
+                                6
+                            }
+                        }
+                        K::Mt => 10,
+                        K::Menv => {
+                            if osz == 2 {
+                                14
+                            } else {
+                                28
+                            }
+                        }
+                        K::Mstate => {
+                            if osz == 2 {
+                                94
+                            } else {
+                                108
+                            }
+                        }
+                        K::M512 => 512,
+                        K::M64b => 64,
+                        K::Ma => 2 * osz as u16,
+                        K::Mx => vl,
+                        _ => 32,
+                    };
+                    Operand::Mem
+                }
+                K::Ib | K::Ibs | K::Iw | K::Iz | K::Iv => {
+                    let size = match k {
+                        K::Ib | K::Ibs => 1,
+                        K::Iw => 2,
+                        K::Iz => {
+                            if osz == 2 {
+                                2
+                            } else {
+                                4
+                            }
+                        }
+                        _ => osz,
+                    };
+                    let raw = self.le(size)?;
+                    insn.imm = match k {
+                        K::Ibs => sext(raw, 1) & mask(osz),
+                        K::Iz => sext(raw, size) & mask(osz),
+                        _ => raw,
+                    };
+                    Operand::Imm { size }
+                }
+                K::Ib2 => {
+                    insn.imm2 = self.byte()? as u16;
+                    Operand::Imm2
+                }
+                K::Lx => {
+                    let ib = self.byte()?;
+                    insn.imm = ib as u64;
+                    let n = if self.is64() { ib >> 4 } else { (ib >> 4) & 7 };
+                    Operand::Reg(Reg::new(Self::vclass(vl), n))
+                }
+                K::Jb | K::Jz => {
+                    let size = if k == K::Jb {
+                        1
+                    } else if osz == 2 {
+                        2
+                    } else {
+                        4
+                    };
+                    insn.imm = sext(self.le(size)?, size);
+                    Operand::Rel { size }
+                }
+                K::Ap => {
+                    let size = if osz == 2 { 2 } else { 4 };
+                    insn.imm = self.le(size)?;
+                    insn.imm2 = self.le(2)? as u16;
+                    Operand::FarPtr
+                }
+                K::Ob | K::Ov => {
+                    let asz = insn.addr_size;
+                    insn.mem = MemOperand {
+                        seg: self.effective_seg(Seg::Ds),
+                        base: None,
+                        index: None,
+                        scale: 1,
+                        disp: self.le(asz)? as i64,
+                        disp_size: asz,
+                        size: if k == K::Ob { 1 } else { osz as u16 },
+                    };
+                    Operand::Mem
+                }
+                K::Al => Operand::Reg(gpr(1, 0)),
+                K::Cl => Operand::Reg(gpr(1, 1)),
+                K::Dx => Operand::Reg(gpr(2, 2)),
+                K::Ax => Operand::Reg(gpr(2, 0)),
+                K::RAx => Operand::Reg(gpr(osz, 0)),
+                K::EAx => Operand::Reg(gpr(if osz == 2 { 2 } else { 4 }, 0)),
+                K::Zb => Operand::Reg(self.gpr8((insn.opcode & 7) | (self.b << 3))),
+                K::Zv => Operand::Reg(gpr(osz, (insn.opcode & 7) | (self.b << 3))),
+                K::Zy => Operand::Reg(gpr(ysize, (insn.opcode & 7) | (self.b << 3))),
+                K::Sw | K::SwDst => {
+                    if reg3 > 5 || (k == K::SwDst && reg3 == 1) {
+                        return Err(inv(Invalid::Register));
+                    }
+                    Operand::Reg(Reg::new(RegClass::Seg, reg3))
+                }
+                K::Es => Operand::Reg(Reg::new(RegClass::Seg, 0)),
+                K::Cs => Operand::Reg(Reg::new(RegClass::Seg, 1)),
+                K::Ss => Operand::Reg(Reg::new(RegClass::Seg, 2)),
+                K::Ds => Operand::Reg(Reg::new(RegClass::Seg, 3)),
+                K::Fs => Operand::Reg(Reg::new(RegClass::Seg, 4)),
+                K::Gs => Operand::Reg(Reg::new(RegClass::Seg, 5)),
+                K::Cd => {
+                    // AMD: LOCK MOV CR0 is the alternate encoding of CR8 outside 64-bit mode.
+                    let n = if self.lock && self.vendor == Vendor::Amd && reg_n == 0 {
+                        self.lock = false;
+                        8
+                    } else {
+                        reg_n
+                    };
+                    if !matches!(n, 0 | 2 | 3 | 4 | 8) {
+                        return Err(inv(Invalid::Register));
+                    }
+                    Operand::Reg(Reg::new(RegClass::Cr, n))
+                }
+                K::Dd => {
+                    if reg_n > 7 {
+                        return Err(inv(Invalid::Register));
+                    }
+                    Operand::Reg(Reg::new(RegClass::Dr, reg_n))
+                }
+                K::Td => Operand::Reg(Reg::new(RegClass::Tr, reg3)),
+                K::One => Operand::One,
+                K::St0 => Operand::Reg(Reg::new(RegClass::St, 0)),
+                K::Sti => Operand::Reg(Reg::new(RegClass::St, rm3)),
+                K::Xb | K::Xv | K::Xz => {
+                    insn.mem.seg = self.effective_seg(Seg::Ds);
+                    Operand::StrSrc { size: str_size(k, osz) }
+                }
+                K::Yb | K::Yv | K::Yz => {
+                    if !matches!(cand.k[0], K::Xb | K::Xv) && !needs_mem {
+                        insn.mem.seg = self.effective_seg(Seg::Ds);
+                    }
+                    Operand::StrDst { size: str_size(k, osz) }
+                }
+                K::Pq => Operand::Reg(Reg::new(RegClass::Mmx, reg3)),
+                K::Qq | K::Qd | K::Nq => {
+                    if is_reg_form {
+                        Operand::Reg(Reg::new(RegClass::Mmx, rm3))
+                    } else if k == K::Nq {
+                        return Err(inv(Invalid::ModRm));
+                    } else {
+                        insn.mem.size = if k == K::Qd { 4 } else { 8 };
+                        Operand::Mem
+                    }
+                }
+                K::Vx => Operand::Reg(Reg::new(Self::vclass(vl), vreg_n)),
+                K::Vh => Operand::Reg(Reg::new(Self::vclass(vl / 2), vreg_n)),
+                K::V16 => Operand::Reg(Reg::new(RegClass::Xmm, vreg_n)),
+                K::V32 => Operand::Reg(Reg::new(RegClass::Ymm, vreg_n)),
+                K::Wx
+                | K::Wh
+                | K::Wqr
+                | K::We
+                | K::W16
+                | K::W8
+                | K::W4
+                | K::W2
+                | K::W1
+                | K::Ux
+                | K::U16 => {
+                    let (regw, memw) = match k {
+                        K::Wx | K::Ux => (vl, vl),
+                        K::Wh => (vl / 2, vl / 2),
+                        K::Wqr => (vl / 4, vl / 4),
+                        K::We => (vl / 8, vl / 8),
+                        K::W16 | K::U16 => (16, 16),
+                        K::W8 => (16, 8),
+                        K::W4 => (16, 4),
+                        K::W2 => (16, 2),
+                        _ => (16, 1),
+                    };
+                    if is_reg_form {
+                        Operand::Reg(Reg::new(Self::vclass(regw), vrm_n))
+                    } else if matches!(k, K::Ux | K::U16) {
+                        return Err(inv(Invalid::ModRm));
+                    } else {
+                        insn.mem.size = memw;
+                        Operand::Mem
+                    }
+                }
+                K::Hx => Operand::Reg(Reg::new(Self::vclass(vl), vvvv)),
+                K::H16 => Operand::Reg(Reg::new(RegClass::Xmm, vvvv)),
+                K::By => Operand::Reg(gpr(ysize, self.vvvv)),
+                K::Vsib | K::VsibH => {
+                    if is_reg_form {
+                        return Err(inv(Invalid::ModRm));
+                    }
+                    Operand::Mem
+                }
+                K::KG => Operand::Reg(Reg::new(RegClass::K, reg3)),
+                K::KH => Operand::Reg(Reg::new(RegClass::K, self.vvvv & 7)),
+                K::KR | K::KEb | K::KEw | K::KEd | K::KEq => {
+                    if is_reg_form {
+                        Operand::Reg(Reg::new(RegClass::K, rm3))
+                    } else if k == K::KR {
+                        return Err(inv(Invalid::ModRm));
+                    } else {
+                        insn.mem.size = match k {
+                            K::KEb => 1,
+                            K::KEw => 2,
+                            K::KEd => 4,
+                            _ => 8,
+                        };
+                        Operand::Mem
+                    }
+                }
+                K::BndG => {
+                    if reg_n > 3 {
+                        return Err(inv(Invalid::Register));
+                    }
+                    Operand::Reg(Reg::new(RegClass::Bnd, reg_n))
+                }
+                K::BndE => {
+                    if is_reg_form {
+                        if rm_n > 3 {
+                            return Err(inv(Invalid::Register));
+                        }
+                        Operand::Reg(Reg::new(RegClass::Bnd, rm_n))
+                    } else {
+                        insn.mem.size = if self.is64() { 16 } else { 8 };
+                        Operand::Mem
+                    }
+                }
+                K::TmmG => Operand::Reg(Reg::new(RegClass::Tmm, reg3)),
+                K::TmmR => {
+                    if !is_reg_form {
+                        return Err(inv(Invalid::ModRm));
+                    }
+                    Operand::Reg(Reg::new(RegClass::Tmm, rm3))
+                }
+                K::TmmH => Operand::Reg(Reg::new(RegClass::Tmm, self.vvvv & 7)),
+                K::GaEs => Operand::Reg(gpr(insn.addr_size, reg_n)),
+            };
+            if let Some(s) = insn.operands.get_mut(slot) {
+                *s = operand;
+            }
+            slot += 1;
+        }
+        Ok(())
+    }
+
+    /// The segment of a memory access whose default is `default`, after any override
+    /// (in 64-bit mode only FS and GS overrides take effect).
+    fn effective_seg(&self, default: Seg) -> Seg {
+        if self.is64() {
+            self.seg_fsgs.unwrap_or(default)
+        } else {
+            self.seg.unwrap_or(default)
+        }
+    }
+
+    /// Decodes ModRM (mod != 3), SIB and displacement into `insn.mem`. `vsib` is the width of the
+    /// VSIB index vector when the operand is a vector-index one.
+    fn mem_operand(&mut self, modrm: u8, vsib: Option<u16>, insn: &mut Instruction) -> R<()> {
+        let md = modrm >> 6;
+        let rm = modrm & 7;
+        let asz = insn.addr_size;
+        let mut m = MemOperand::EMPTY;
+        let mut default_seg = Seg::Ds;
+        if asz == 2 {
+            if vsib.is_some() {
+                return Err(inv(Invalid::ModRm));
+            }
+            let (base, index) = match rm {
+                0 => (Some(3), Some(6)),
+                1 => (Some(3), Some(7)),
+                2 => (Some(5), Some(6)),
+                3 => (Some(5), Some(7)),
+                4 => (Some(6), None),
+                5 => (Some(7), None),
+                6 => (if md == 0 { None } else { Some(5) }, None),
+                _ => (Some(3), None),
+            };
+            if matches!(base, Some(5)) {
+                default_seg = Seg::Ss;
+            }
+            m.base = base.map(|n| Reg::gpr(2, n));
+            m.index = index.map(|n| Reg::gpr(2, n));
+            let dsize = match md {
+                0 if rm == 6 => 2,
+                1 => 1,
+                2 => 2,
+                _ => 0,
+            };
+            if dsize > 0 {
+                m.disp = sext(self.le(dsize)?, dsize) as i64;
+                m.disp_size = dsize;
+            }
+        } else {
+            let mut dsize = match md {
+                1 => 1,
+                2 => 4,
+                _ => 0,
+            };
+            if rm == 4 {
+                let sib = self.byte()?;
+                let scale = sib >> 6;
+                let idx = ((sib >> 3) & 7) | (self.x << 3);
+                let base = (sib & 7) | (self.b << 3);
+                m.scale = 1 << scale;
+                if let Some(width) = vsib {
+                    let n = idx | (self.v2 << 4);
+                    m.index = Some(Reg::new(Self::vclass(width), n));
+                } else if idx != 4 {
+                    m.index = Some(Reg::gpr(asz, idx));
+                }
+                if sib & 7 == 5 && md == 0 {
+                    dsize = 4;
+                } else {
+                    m.base = Some(Reg::gpr(asz, base));
+                    if base & 7 == 4 || (base & 7 == 5 && self.b == 0) {
+                        default_seg = if base == 4 || base == 5 { Seg::Ss } else { Seg::Ds };
+                    }
+                }
+            } else if rm == 5 && md == 0 {
+                dsize = 4;
+                if self.is64() {
+                    m.base = Some(if asz == 8 { Reg::RIP } else { Reg::EIP });
+                }
+                if vsib.is_some() {
+                    return Err(inv(Invalid::ModRm));
+                }
+            } else {
+                let base = rm | (self.b << 3);
+                m.base = Some(Reg::gpr(asz, base));
+                if base == 5 {
+                    default_seg = Seg::Ss;
+                }
+            }
+            if vsib.is_some() && m.index.is_none() {
+                return Err(inv(Invalid::ModRm));
+            }
+            if dsize > 0 {
+                let raw = sext(self.le(dsize)?, dsize);
+                m.disp = raw as i64;
+                m.disp_size = dsize;
+            }
+        }
+        if self.enc == Encoding::Evex && m.disp_size == 1 {
+            m.disp = m.disp.wrapping_mul(self.disp8_scale(insn) as i64);
+        }
+        m.seg = self.effective_seg(default_seg);
+        insn.mem = m;
+        Ok(())
+    }
+
+    /// EVEX disp8×N: the scale N of an 8-bit displacement, from the candidate's tuple type.
+    fn disp8_scale(&self, insn: &Instruction) -> u16 {
+        let Some((tuple, es_code)) = self.cur_tuple else {
+            return 1;
+        };
+        let vl: u16 = insn.vl.max(16) as u16;
+        let es: u16 = match es_code {
+            1 => 1,
+            2 => 2,
+            3 => 4,
+            4 => 8,
+            _ => {
+                if self.w {
+                    8
+                } else {
+                    4
+                }
+            }
+        };
+        const FULL: u32 = Tuple::Full as u32;
+        const HALF: u32 = Tuple::Half as u32;
+        const FULLMEM: u32 = Tuple::FullMem as u32;
+        const T1S: u32 = Tuple::T1s as u32;
+        const T1F: u32 = Tuple::T1f as u32;
+        const T2: u32 = Tuple::T2 as u32;
+        const T4: u32 = Tuple::T4 as u32;
+        const T8: u32 = Tuple::T8 as u32;
+        const HALFMEM: u32 = Tuple::HalfMem as u32;
+        const QMEM: u32 = Tuple::QuarterMem as u32;
+        const EMEM: u32 = Tuple::EighthMem as u32;
+        const M128: u32 = Tuple::M128 as u32;
+        const DUP: u32 = Tuple::Dup as u32;
+        const T1S8: u32 = Tuple::T1s8 as u32;
+        const T1S16: u32 = Tuple::T1s16 as u32;
+        match tuple {
+            FULL => {
+                if self.bcst {
+                    es
+                } else {
+                    vl
+                }
+            }
+            HALF => {
+                if self.bcst {
+                    es
+                } else {
+                    vl / 2
+                }
+            }
+            FULLMEM => vl,
+            T1S | T1F => es,
+            T2 => es * 2,
+            T4 => es * 4,
+            T8 => es * 8,
+            HALFMEM => vl / 2,
+            QMEM => vl / 4,
+            EMEM => vl / 8,
+            M128 => 16,
+            DUP => {
+                if vl == 16 {
+                    8
+                } else {
+                    vl
+                }
+            }
+            T1S8 => 1,
+            T1S16 => 2,
+            _ => 1,
+        }
+    }
+}
+
+fn str_size(k: K, osz: u8) -> u8 {
+    match k {
+        K::Xb | K::Yb => 1,
+        K::Xz | K::Yz => {
+            if osz == 2 {
+                2
+            } else {
+                4
+            }
+        }
+        _ => osz,
+    }
+}
+
+/// Sign-extends the low `bytes` bytes of `v` to 64 bits.
+const fn sext(v: u64, bytes: u8) -> u64 {
+    match bytes {
+        1 => v as u8 as i8 as i64 as u64,
+        2 => v as u16 as i16 as i64 as u64,
+        4 => v as u32 as i32 as i64 as u64,
+        _ => v,
+    }
+}
+
+/// All-ones mask of `bytes` bytes.
+const fn mask(bytes: u8) -> u64 {
+    match bytes {
+        1 => 0xff,
+        2 => 0xffff,
+        4 => 0xffff_ffff,
+        _ => u64::MAX,
+    }
+}

@@ -1,0 +1,613 @@
+//! The format of the opcode tables: candidate lists matched on prefixes and ModRM fields.
+//!
+//! Every opcode map is a `const` array of `(opcode, Cand)` pairs sorted by opcode. An opcode's
+//! candidates are tried in order; the first whose selector matches the instruction wins, and no
+//! match means #UD. One mechanism covers mandatory prefixes, opcode groups (ModRM.reg), register
+//! versus memory forms, the x87 and 0F 01 register tables (ModRM.rm), VEX/EVEX W and L, and
+//! per-mode and per-vendor encodings.
+
+use super::op::Op;
+
+/// How one operand is taken from the instruction (after the SDM's opcode-map notation).
+///
+/// Letters: E = ModRM.rm (register or memory), G = ModRM.reg, M = ModRM.rm memory only,
+/// R = ModRM.rm register only, I = immediate, J = relative branch, O = moffs, S = segment register
+/// in ModRM.reg, C/D = control/debug register in ModRM.reg, P/Q/N = MMX in reg/rm/rm-register,
+/// V/W/U = XMM-class in reg/rm/rm-register, H = VEX/EVEX vvvv, L = register in imm8[7:4],
+/// X/Y = string source/destination. Sizes: b = 1, w = 2, d = 4, q = 8, v = operand size,
+/// y = 4 or 8 (W or 64-bit operand size), z = 2 or 4, x = the vector length, h = half of it,
+/// qr = a quarter, e = an eighth; a number is a fixed size in bytes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+#[allow(missing_docs)]
+pub(crate) enum K {
+    None,
+    // general-purpose register or memory in ModRM.rm
+    Eb,
+    Ew,
+    Ed,
+    Eq,
+    Ev,
+    Ey,
+    // general-purpose register in ModRM.reg
+    Gb,
+    Gw,
+    Gd,
+    Gq,
+    Gv,
+    Gy,
+    /// General-purpose register in ModRM.reg of 2 or 4 bytes (16 with 66, else 32; LAR/LSL-like).
+    Gz,
+    // general-purpose register in ModRM.rm, register form only
+    Rv,
+    Ry,
+    Rd,
+    Rq,
+    /// MOV to/from CR/DR/TR: ModRM.rm register of 8 bytes in 64-bit mode, else 4; mod ignored.
+    Rcr,
+    // memory only; the name gives the access size
+    /// Address only, no access (LEA, hint NOPs, prefetches).
+    M,
+    Mb,
+    Mw,
+    Md,
+    Mq,
+    Mo,
+    My,
+    Mv,
+    /// Far pointer in memory: offset of operand size plus 2-byte selector.
+    Mp,
+    /// Pseudo-descriptor: 6 bytes (10 in 64-bit mode).
+    Ms,
+    /// 10-byte x87 extended real / packed BCD.
+    Mt,
+    /// x87 environment: 14 or 28 bytes.
+    Menv,
+    /// x87 state: 94 or 108 bytes.
+    Mstate,
+    /// 512 bytes (FXSAVE area).
+    M512,
+    /// XSAVE area of variable size.
+    Mxsave,
+    /// 64-byte aligned (MOVDIR64B destination, ENQCMD).
+    M64b,
+    /// Two operand-size values (BOUND): 4 or 8 bytes.
+    Ma,
+    /// The vector length (x) in memory.
+    Mx,
+    /// 32 bytes in memory (VBROADCASTF128 has 16: use Mo).
+    M32b,
+    // immediates
+    Ib,
+    /// imm8 sign-extended to the operand size.
+    Ibs,
+    Iw,
+    /// 2 or 4 bytes by operand size; sign-extended to 8 with 64-bit operand size.
+    Iz,
+    /// 2, 4 or 8 bytes by operand size (MOV r64, imm64).
+    Iv,
+    /// A second imm8 (ENTER level, EXTRQ/INSERTQ index).
+    Ib2,
+    /// The register in imm8[7:4], vector length wide (VEX is4 operand).
+    Lx,
+    // relative branches
+    Jb,
+    Jz,
+    /// Far pointer immediate: offset of operand size then 2-byte selector.
+    Ap,
+    // moffs
+    Ob,
+    Ov,
+    // fixed registers
+    Al,
+    Cl,
+    /// DX as port number.
+    Dx,
+    /// AX as FNSTSW destination.
+    Ax,
+    /// AL/AX/EAX/RAX by operand size.
+    RAx,
+    /// AX or EAX by operand size (IN/OUT).
+    EAx,
+    /// 8-bit register in opcode bits 2..0 (+ REX.B).
+    Zb,
+    /// Operand-size register in opcode bits 2..0 (+ REX.B).
+    Zv,
+    /// 4 or 8 bytes register in opcode bits 2..0 (BSWAP).
+    Zy,
+    /// Segment register in ModRM.reg (6 and 7 invalid).
+    Sw,
+    /// Segment register in ModRM.reg as a destination (CS also invalid).
+    SwDst,
+    Es,
+    Cs,
+    Ss,
+    Ds,
+    Fs,
+    Gs,
+    /// Control register in ModRM.reg (+ REX.R).
+    Cd,
+    /// Debug register in ModRM.reg.
+    Dd,
+    /// Test register in ModRM.reg.
+    Td,
+    /// The constant 1.
+    One,
+    /// ST(0).
+    St0,
+    /// ST(i) from ModRM.rm.
+    Sti,
+    // string operands
+    Xb,
+    Xv,
+    Yb,
+    Yv,
+    /// ES:[rDI] of 2 or 4 bytes (INS).
+    Yz,
+    /// seg:[rSI] of 2 or 4 bytes (OUTS).
+    Xz,
+    // MMX
+    Pq,
+    Qq,
+    Qd,
+    Nq,
+    // XMM-class in ModRM.reg
+    Vx,
+    Vh,
+    V16,
+    V32,
+    // XMM-class in ModRM.rm, register or memory of the given size
+    Wx,
+    Wh,
+    Wqr,
+    We,
+    W16,
+    W8,
+    W4,
+    W2,
+    W1,
+    // XMM-class in ModRM.rm, register only
+    Ux,
+    U16,
+    // VEX/EVEX vvvv
+    Hx,
+    H16,
+    /// General-purpose register in vvvv, 4 or 8 bytes by W.
+    By,
+    /// VSIB memory with an index vector as wide as the vector length.
+    Vsib,
+    /// VSIB memory with an index vector half the vector length.
+    VsibH,
+    // opmask registers
+    KG,
+    KR,
+    KH,
+    /// Opmask register or memory of 1, 2, 4, 8 bytes.
+    KEb,
+    KEw,
+    KEd,
+    KEq,
+    // bounds registers (MPX)
+    BndG,
+    BndE,
+    // AMX tiles
+    TmmG,
+    TmmR,
+    TmmH,
+    /// MOVDIR64B/ENQCMD destination: ES:[reg] with address-size register in ModRM.reg.
+    GaEs,
+}
+
+impl K {
+    /// True when the operand is taken from the ModRM byte.
+    pub(crate) const fn uses_modrm(self) -> bool {
+        !matches!(
+            self,
+            K::None
+                | K::Ib
+                | K::Ibs
+                | K::Iw
+                | K::Iz
+                | K::Iv
+                | K::Ib2
+                | K::Lx
+                | K::Jb
+                | K::Jz
+                | K::Ap
+                | K::Ob
+                | K::Ov
+                | K::Al
+                | K::Cl
+                | K::Dx
+                | K::Ax
+                | K::RAx
+                | K::EAx
+                | K::Zb
+                | K::Zv
+                | K::Zy
+                | K::Es
+                | K::Cs
+                | K::Ss
+                | K::Ds
+                | K::Fs
+                | K::Gs
+                | K::One
+                | K::St0
+                | K::Xb
+                | K::Xv
+                | K::Yb
+                | K::Yv
+                | K::Yz
+                | K::Xz
+                | K::Hx
+                | K::H16
+                | K::By
+                | K::KH
+                | K::TmmH
+        )
+    }
+}
+
+/// Mandatory prefix selector.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Pfx {
+    /// Any prefixes (66 is the operand-size prefix, F2/F3 are REP prefixes).
+    Any,
+    /// None of 66, F2, F3 as a mandatory prefix (VEX/EVEX pp = 0).
+    Np,
+    /// 66 (pp = 1).
+    P66,
+    /// F3 (pp = 2).
+    Pf3,
+    /// F2 (pp = 3).
+    Pf2,
+    /// No F2/F3 (66 allowed, as an operand-size prefix).
+    NoRep,
+}
+
+/// EVEX disp8×N tuple type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+#[allow(missing_docs)]
+pub(crate) enum Tuple {
+    None,
+    Full,
+    Half,
+    FullMem,
+    T1s,
+    T1f,
+    T2,
+    T4,
+    T8,
+    HalfMem,
+    QuarterMem,
+    EighthMem,
+    M128,
+    Dup,
+    /// T1S with 1-byte elements (PEXTRB/PINSRB).
+    T1s8,
+    /// T1S with 2-byte elements (PEXTRW/PINSRW, FP16 scalars).
+    T1s16,
+}
+
+/// One entry of an opcode's candidate list.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Cand {
+    pub op: Op,
+    pub k: [K; 4],
+    pub sel: u32,
+    pub attr: u32,
+}
+
+// Selector bits.
+pub(crate) const S_PFX_SHIFT: u32 = 0; // 3 bits: Pfx
+pub(crate) const S_MOD_SHIFT: u32 = 3; // 2 bits: 0 any, 1 memory, 2 register
+pub(crate) const S_REG_SHIFT: u32 = 5; // 4 bits: 0..7, 15 any
+pub(crate) const S_RM_SHIFT: u32 = 9; // 4 bits: 0..7, 15 any
+pub(crate) const S_W_SHIFT: u32 = 13; // 2 bits: 0 any, 1 W0, 2 W1
+pub(crate) const S_L_SHIFT: u32 = 15; // 3 bits: allowed L values (bit n = L n)
+pub(crate) const S_MODE_SHIFT: u32 = 18; // 2 bits: 0 any, 1 not 64-bit, 2 64-bit only
+pub(crate) const S_VENDOR_SHIFT: u32 = 20; // 2 bits: 0 any, 1 Intel, 2 AMD
+pub(crate) const S_W32IG: u32 = 1 << 22; // W is ignored outside 64-bit mode
+pub(crate) const S_OSZ_SHIFT: u32 = 23; // 2 bits: 0 any, 1 16, 2 32, 3 64
+pub(crate) const S_ASZ_SHIFT: u32 = 25; // 2 bits: 0 any, 1 16, 2 32, 3 64
+pub(crate) const S_REAL_NO: u32 = 1 << 27; // not in real mode (VEX-like encodings there are #UD)
+
+// Attribute bits.
+pub(crate) const A_LOCK: u32 = 1 << 0; // LOCK allowed with a memory destination
+pub(crate) const A_OSZ_SHIFT: u32 = 1; // 2 bits: 0 normal, 1 default 64 (d64), 2 forced 64 (f64)
+pub(crate) const A_MODRM: u32 = 1 << 3; // has a ModRM byte
+pub(crate) const A_MODREG: u32 = 1 << 4; // ModRM.mod is ignored: always a register form
+pub(crate) const A_TUPLE_SHIFT: u32 = 5; // 4 bits: Tuple
+pub(crate) const A_ES_SHIFT: u32 = 9; // 3 bits: EVEX element size: 0 by W (4/8), 1: 1, 2: 2, 3: 4, 4: 8
+pub(crate) const A_BCST: u32 = 1 << 12; // EVEX broadcast allowed
+pub(crate) const A_ER: u32 = 1 << 13; // EVEX embedded rounding allowed
+pub(crate) const A_SAE: u32 = 1 << 14; // EVEX suppress-all-exceptions allowed
+pub(crate) const A_NOMASK: u32 = 1 << 15; // EVEX aaa must be 0
+pub(crate) const A_KREQ: u32 = 1 << 16; // EVEX aaa must not be 0
+pub(crate) const A_NOZ: u32 = 1 << 17; // EVEX z must be 0
+pub(crate) const A_LIG: u32 = 1 << 18; // vector length ignored (scalar): reported as 16
+pub(crate) const A_NOVVVV: u32 = 1 << 21; // vvvv ignored rather than required to be 1111
+pub(crate) const A_BYTE: u32 = 1 << 22; // operand size is 1 byte (derived from the operands)
+
+impl Cand {
+    /// A candidate matching any prefix and ModRM, with operand kinds `k`.
+    pub(crate) const fn new(op: Op, k: [K; 4]) -> Cand {
+        let mut attr = 0;
+        let mut i = 0;
+        while i < 4 {
+            if k[i].uses_modrm() {
+                attr |= A_MODRM;
+            }
+            i += 1;
+        }
+        // The destination (or, for OUT, the source) decides whether the operation is on bytes.
+        let sized = if matches!(k[0], K::Dx) { k[1] } else { k[0] };
+        if matches!(sized, K::Eb | K::Gb | K::Al | K::Zb | K::Ob | K::Xb | K::Yb) {
+            attr |= A_BYTE;
+        }
+        Cand {
+            op,
+            k,
+            sel: (15 << S_REG_SHIFT) | (15 << S_RM_SHIFT) | (7 << S_L_SHIFT),
+            attr,
+        }
+    }
+
+    const fn with_sel(mut self, mask: u32, shift: u32, value: u32) -> Cand {
+        self.sel = (self.sel & !(mask << shift)) | (value << shift);
+        self
+    }
+
+    /// Requires mandatory prefix (or VEX/EVEX pp) `p`.
+    pub(crate) const fn pfx(self, p: Pfx) -> Cand {
+        self.with_sel(7, S_PFX_SHIFT, p as u32)
+    }
+    /// No mandatory prefix.
+    pub(crate) const fn np(self) -> Cand {
+        self.pfx(Pfx::Np)
+    }
+    /// Mandatory 66.
+    pub(crate) const fn p66(self) -> Cand {
+        self.pfx(Pfx::P66)
+    }
+    /// Mandatory F3.
+    pub(crate) const fn pf3(self) -> Cand {
+        self.pfx(Pfx::Pf3)
+    }
+    /// Mandatory F2.
+    pub(crate) const fn pf2(self) -> Cand {
+        self.pfx(Pfx::Pf2)
+    }
+    /// Memory form only (ModRM.mod != 3).
+    pub(crate) const fn mem(self) -> Cand {
+        let mut c = self.with_sel(3, S_MOD_SHIFT, 1);
+        c.attr |= A_MODRM;
+        c
+    }
+    /// Register form only (ModRM.mod = 3).
+    pub(crate) const fn reg_form(self) -> Cand {
+        let mut c = self.with_sel(3, S_MOD_SHIFT, 2);
+        c.attr |= A_MODRM;
+        c
+    }
+    /// ModRM.reg must be `r` (opcode group member /r).
+    pub(crate) const fn r(self, r: u8) -> Cand {
+        let mut c = self.with_sel(15, S_REG_SHIFT, r as u32);
+        c.attr |= A_MODRM;
+        c
+    }
+    /// ModRM.mod = 3, ModRM.reg = `r` and ModRM.rm = `m` (a single register-form encoding).
+    pub(crate) const fn rm(self, r: u8, m: u8) -> Cand {
+        self.r(r).reg_form().with_sel(15, S_RM_SHIFT, m as u32)
+    }
+    /// VEX/EVEX/XOP W (or REX.W in legacy maps) must be 0.
+    pub(crate) const fn w0(self) -> Cand {
+        self.with_sel(3, S_W_SHIFT, 1)
+    }
+    /// W must be 1.
+    pub(crate) const fn w1(self) -> Cand {
+        self.with_sel(3, S_W_SHIFT, 2)
+    }
+    /// W is ignored outside 64-bit mode (W1 there decodes as this entry).
+    pub(crate) const fn w32ig(mut self) -> Cand {
+        self.sel |= S_W32IG;
+        self
+    }
+    /// Only L = 0 (128-bit).
+    pub(crate) const fn l0(self) -> Cand {
+        self.with_sel(7, S_L_SHIFT, 1)
+    }
+    /// Only L = 1 (256-bit).
+    pub(crate) const fn l1(self) -> Cand {
+        self.with_sel(7, S_L_SHIFT, 2)
+    }
+    /// Only EVEX L'L = 2 (512-bit).
+    pub(crate) const fn l2(self) -> Cand {
+        self.with_sel(7, S_L_SHIFT, 4)
+    }
+    /// L = 1 or 2 (256 or 512 bit).
+    pub(crate) const fn l12(self) -> Cand {
+        self.with_sel(7, S_L_SHIFT, 6)
+    }
+    /// L = 0 or 1 (VEX 128 or 256).
+    pub(crate) const fn l01(self) -> Cand {
+        self.with_sel(7, S_L_SHIFT, 3)
+    }
+    /// Any L (scalar instruction, length ignored): reported as 128-bit.
+    pub(crate) const fn lig(mut self) -> Cand {
+        self.attr |= A_LIG;
+        self.with_sel(7, S_L_SHIFT, 7)
+    }
+    /// Invalid in 64-bit mode.
+    pub(crate) const fn not64(self) -> Cand {
+        self.with_sel(3, S_MODE_SHIFT, 1)
+    }
+    /// Valid only in 64-bit mode.
+    pub(crate) const fn only64(self) -> Cand {
+        self.with_sel(3, S_MODE_SHIFT, 2)
+    }
+    /// Intel processors only.
+    pub(crate) const fn intel(self) -> Cand {
+        self.with_sel(3, S_VENDOR_SHIFT, 1)
+    }
+    /// AMD processors only.
+    pub(crate) const fn amd(self) -> Cand {
+        self.with_sel(3, S_VENDOR_SHIFT, 2)
+    }
+    /// Only with operand size `bytes` (2, 4, 8).
+    pub(crate) const fn osz(self, bytes: u8) -> Cand {
+        let v = match bytes {
+            2 => 1,
+            4 => 2,
+            _ => 3,
+        };
+        self.with_sel(3, S_OSZ_SHIFT, v)
+    }
+    /// Only with address size `bytes` (2, 4, 8).
+    pub(crate) const fn asz(self, bytes: u8) -> Cand {
+        let v = match bytes {
+            2 => 1,
+            4 => 2,
+            _ => 3,
+        };
+        self.with_sel(3, S_ASZ_SHIFT, v)
+    }
+    /// Not recognised in real mode.
+    pub(crate) const fn not_real(mut self) -> Cand {
+        self.sel |= S_REAL_NO;
+        self
+    }
+    /// LOCK allowed (with a memory destination).
+    pub(crate) const fn lock(mut self) -> Cand {
+        self.attr |= A_LOCK;
+        self
+    }
+    /// Operand size defaults to 64 bits in 64-bit mode (PUSH, POP, ...).
+    pub(crate) const fn d64(mut self) -> Cand {
+        self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (1 << A_OSZ_SHIFT);
+        self
+    }
+    /// Operand size forced to 64 bits in 64-bit mode (near branches; AMD honours 66).
+    pub(crate) const fn f64(mut self) -> Cand {
+        self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (2 << A_OSZ_SHIFT);
+        self
+    }
+    /// ModRM.mod is ignored: the rm field always names a register (MOV CR/DR).
+    pub(crate) const fn modreg(mut self) -> Cand {
+        self.attr |= A_MODREG | A_MODRM;
+        self
+    }
+    /// vvvv is ignored (not required to be 1111).
+    pub(crate) const fn novvvv(mut self) -> Cand {
+        self.attr |= A_NOVVVV;
+        self
+    }
+    /// EVEX tuple type and element size (0 = by W: 4 or 8 bytes; else 1, 2, 4 or 8).
+    pub(crate) const fn tuple(mut self, t: Tuple, elem: u8) -> Cand {
+        let es = match elem {
+            1 => 1,
+            2 => 2,
+            4 => 3,
+            8 => 4,
+            _ => 0,
+        };
+        self.attr = (self.attr & !(15 << A_TUPLE_SHIFT) & !(7 << A_ES_SHIFT))
+            | ((t as u32) << A_TUPLE_SHIFT)
+            | (es << A_ES_SHIFT);
+        self
+    }
+    /// EVEX embedded broadcast allowed.
+    pub(crate) const fn bcst(mut self) -> Cand {
+        self.attr |= A_BCST;
+        self
+    }
+    /// EVEX embedded rounding (and so SAE) allowed.
+    pub(crate) const fn er(mut self) -> Cand {
+        self.attr |= A_ER | A_SAE;
+        self
+    }
+    /// EVEX suppress-all-exceptions allowed.
+    pub(crate) const fn sae(mut self) -> Cand {
+        self.attr |= A_SAE;
+        self
+    }
+    /// EVEX masking not allowed.
+    pub(crate) const fn nomask(mut self) -> Cand {
+        self.attr |= A_NOMASK | A_NOZ;
+        self
+    }
+    /// EVEX masking required (gathers and scatters).
+    pub(crate) const fn kreq(mut self) -> Cand {
+        self.attr |= A_KREQ | A_NOZ;
+        self
+    }
+    /// EVEX zeroing not allowed (memory destinations, compares into masks).
+    pub(crate) const fn noz(mut self) -> Cand {
+        self.attr |= A_NOZ;
+        self
+    }
+
+    pub(crate) const fn pfx_sel(&self) -> u32 {
+        (self.sel >> S_PFX_SHIFT) & 7
+    }
+    pub(crate) const fn tuple_type(&self) -> u32 {
+        (self.attr >> A_TUPLE_SHIFT) & 15
+    }
+}
+
+/// Shorthand: a candidate with up to four operand kinds.
+pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
+    let mut kk = [K::None; 4];
+    let mut i = 0;
+    while i < k.len() && i < 4 {
+        kk[i] = k[i];
+        i += 1;
+    }
+    Cand::new(op, kk)
+}
+
+/// An opcode map: candidates sorted by opcode and the index of each opcode's first candidate.
+pub(crate) struct OpMap {
+    pub cands: &'static [(u8, Cand)],
+    pub start: [u16; 257],
+}
+
+impl OpMap {
+    /// Builds the index; fails to compile when the candidates are not sorted by opcode or when
+    /// candidates of one opcode disagree about having a ModRM byte.
+    pub(crate) const fn new(cands: &'static [(u8, Cand)]) -> OpMap {
+        let n = cands.len();
+        let mut start = [0u16; 257];
+        let mut i = 1;
+        while i < n {
+            assert!(cands[i - 1].0 <= cands[i].0, "opcode map not sorted");
+            if cands[i - 1].0 == cands[i].0 {
+                assert!(
+                    (cands[i - 1].1.attr & A_MODRM) == (cands[i].1.attr & A_MODRM),
+                    "candidates of one opcode disagree on ModRM"
+                );
+            }
+            i += 1;
+        }
+        let mut op = 0usize;
+        let mut j = 0usize;
+        while op < 257 {
+            while j < n && (cands[j].0 as usize) < op {
+                j += 1;
+            }
+            start[op] = j as u16;
+            op += 1;
+        }
+        OpMap { cands, start }
+    }
+
+    /// The candidates of one opcode.
+    #[inline]
+    pub(crate) fn get(&self, opcode: u8) -> &'static [(u8, Cand)] {
+        let lo = self.start.get(opcode as usize).copied().unwrap_or(0) as usize;
+        let hi = self.start.get(opcode as usize + 1).copied().unwrap_or(0) as usize;
+        self.cands.get(lo..hi).unwrap_or(&[])
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared helpers for hvemu's differential and conformance tests.
