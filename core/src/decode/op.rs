@@ -219,5 +219,9 @@ ops! {
     // --- section: amx ---
     Ldtilecfg Sttilecfg Tileloadd Tileloaddt1 Tilestored Tilerelease Tilezero Tdpbssd Tdpbsud
     Tdpbusd Tdpbuud Tdpbf16ps Tdpfp16ps Tcmmimfp16ps Tcmmrlfp16ps
-    // --- section: extra (append new mnemonics here, one line per helper) ---
+    // --- section: extra (each table file appends after its own marker) ---
+    // extra: primary, x87
+    // extra: 0f, 3dnow
+    // extra: 0f38, 0f3a, vex, xop
+    // extra: evex
 }
