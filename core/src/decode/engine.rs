@@ -44,6 +44,8 @@ pub(crate) struct Decoder<'a> {
     v2: u8,
     w: bool,
     vvvv: u8,
+    /// vvvv as encoded (un-inverted, all four bits) for the unused-must-be-1111 check.
+    vvvv_raw: u8,
     /// VEX.L / EVEX L'L.
     l: u8,
     /// VEX/EVEX pp as a Pfx value (Np, P66, Pf3, Pf2).
@@ -80,6 +82,7 @@ impl<'a> Decoder<'a> {
             v2: 0,
             w: false,
             vvvv: 0,
+            vvvv_raw: 0,
             l: 0,
             pp: Pfx::Np,
             z: false,
@@ -176,25 +179,23 @@ impl<'a> Decoder<'a> {
         }
 
         let (map, cands, opcode) = match opcode {
-            0x0f => {
-                let o2 = self.byte()?;
-                match o2 {
-                    0x38 => (Map::M0F38, tables::legacy_0f38::MAP.get(self.byte()?), 0),
-                    0x3a => (Map::M0F3A, tables::legacy_0f3a::MAP.get(self.byte()?), 0),
-                    0x0f => return self.now3d(),
-                    _ => (Map::M0F, tables::legacy_0f::MAP.get(o2), o2),
+            0x0f => match self.byte()? {
+                0x38 => {
+                    let o = self.byte()?;
+                    (Map::M0F38, tables::legacy_0f38::MAP.get(o), o)
                 }
-            }
+                0x3a => {
+                    let o = self.byte()?;
+                    (Map::M0F3A, tables::legacy_0f3a::MAP.get(o), o)
+                }
+                0x0f => return self.now3d(),
+                o => (Map::M0F, tables::legacy_0f::MAP.get(o), o),
+            },
             0xc4 | 0xc5 if self.vex_follows() => return self.vex(opcode),
             0x62 if self.evex_follows() => return self.evex(),
             0x8f if self.xop_follows() => return self.xop(),
             0xd8..=0xdf => (Map::Primary, tables::x87::MAP.get(opcode), opcode),
             _ => (Map::Primary, tables::primary::MAP.get(opcode), opcode),
-        };
-        // For 0F 38 / 0F 3A the opcode byte is the one after the escape.
-        let opcode = match map {
-            Map::M0F38 | Map::M0F3A => self.bytes.get(self.pos.wrapping_sub(1)).copied().unwrap_or(0),
-            _ => opcode,
         };
         self.finish(map, opcode, cands)
     }
@@ -253,6 +254,7 @@ impl<'a> Decoder<'a> {
         self.check_no_legacy_before_vex()?;
         self.enc = Encoding::Vex;
         self.vvvv = (!b2 >> 3) & 15;
+        self.vvvv_raw = self.vvvv;
         self.l = (b2 >> 2) & 1;
         self.pp = Self::pp_of(b2);
         if !self.is64() {
@@ -281,6 +283,7 @@ impl<'a> Decoder<'a> {
         self.b = (!b1 >> 5) & 1;
         self.w = b2 & 0x80 != 0;
         self.vvvv = (!b2 >> 3) & 15;
+        self.vvvv_raw = self.vvvv;
         self.l = (b2 >> 2) & 1;
         self.pp = Self::pp_of(b2);
         if !self.is64() {
@@ -317,6 +320,7 @@ impl<'a> Decoder<'a> {
         self.r2 = (!p0 >> 4) & 1;
         self.w = p1 & 0x80 != 0;
         self.vvvv = (!p1 >> 3) & 15;
+        self.vvvv_raw = self.vvvv;
         self.pp = Self::pp_of(p1);
         self.z = p2 & 0x80 != 0;
         self.l = (p2 >> 5) & 3;
@@ -548,7 +552,17 @@ impl<'a> Decoder<'a> {
         insn.op_size = self.op_size(cand.attr);
         if vex_like {
             let lig = cand.attr & A_LIG != 0;
-            insn.vl = if lig { 16 } else { 16 << self.l.min(2) };
+            // EVEX register-form b=1: L'L is the rounding mode and the length is 512.
+            let evex_rc = self.enc == Encoding::Evex
+                && self.bcst
+                && matches!(self.modrm, Some(m) if m >= 0xc0);
+            insn.vl = if lig {
+                16
+            } else if evex_rc {
+                64
+            } else {
+                16 << self.l.min(2)
+            };
         }
         self.cur_tuple = Some((cand.tuple_type(), (cand.attr >> A_ES_SHIFT) & 7));
         self.operands(cand, &mut insn)?;
@@ -586,7 +600,7 @@ impl<'a> Decoder<'a> {
                 .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH | K::Vsib | K::VsibH));
             let vsib = cand.k.iter().any(|k| matches!(k, K::Vsib | K::VsibH));
             let uses_v = cand.k.iter().any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
-            if !uses_v && cand.attr & A_NOVVVV == 0 && self.vvvv != 0 {
+            if !uses_v && cand.attr & A_NOVVVV == 0 && self.vvvv_raw != 0 {
                 return Err(inv(Invalid::ReservedField));
             }
             // EVEX V' extends vvvv, or the VSIB index; otherwise it must be 1 (encoded).
@@ -610,7 +624,11 @@ impl<'a> Decoder<'a> {
                     if a & A_BCST == 0 {
                         return Err(inv(Invalid::EvexFeature));
                     }
-                } else if a & (A_ER | A_SAE) == 0 {
+                } else if a & A_ER != 0 {
+                    insn.rounding = self.l + 1;
+                } else if a & A_SAE != 0 {
+                    insn.rounding = 5;
+                } else {
                     return Err(inv(Invalid::EvexFeature));
                 }
             }
