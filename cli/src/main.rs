@@ -1,6 +1,362 @@
-//! The `hvemu` command-line tool.
+//! The `hvemu` command-line tool: `decode`, `demo` and `help` (see shared/spec/cli.md).
 
-fn main() {
-    eprintln!("hvemu: not yet implemented");
-    std::process::exit(2);
+mod demo;
+mod json;
+
+use hvemu::decode::{
+    DecodeError, Encoding, Instruction, Map, Mode, Operand, Prefixes, Reg, Vendor, decode,
+};
+use std::io::{self, BufRead, BufWriter, Write};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: hvemu <command> [options]
+
+commands:
+  decode [--mode MODE] [--vendor VENDOR] [--json] [HEX ...]
+      Decode the first instruction of each byte string. Each HEX argument is one byte string
+      (hex digits, spaces allowed inside a quoted argument); without HEX arguments each line of
+      standard input is one (empty lines are skipped). Output, one line per input:
+        LEN<TAB>HEX<TAB>TEXT        a valid instruction in Intel syntax
+        invalid<TAB>HEX<TAB>REASON  truncated, too_long, invalid or bad hex
+      --mode     real | prot16 | prot32 | compat32 | long64 (default long64)
+      --vendor   intel | amd (default amd)
+      --json     one JSON object per input instead
+  demo
+      Decode and explain instructions taken from real device drivers (decode only).
+  help
+      Show this text.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    match cmd.as_str() {
+        "decode" => decode_cmd(rest),
+        "demo" if rest.is_empty() => demo::run(),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => usage_error(&format!("unknown command or argument '{}'", args.join(" "))),
+    }
+}
+
+/// Prints `msg` and the usage to standard error; exit status 2.
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("hvemu: {msg}");
+    eprint!("{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Options of `hvemu decode`.
+struct Options {
+    mode: Mode,
+    vendor: Vendor,
+    json: bool,
+}
+
+fn parse_mode(s: &str) -> Option<Mode> {
+    Some(match s {
+        "real" => Mode::Real,
+        "prot16" => Mode::Prot16,
+        "prot32" => Mode::Prot32,
+        "compat32" => Mode::Compat32,
+        "long64" => Mode::Long64,
+        _ => return None,
+    })
+}
+
+fn parse_vendor(s: &str) -> Option<Vendor> {
+    match s {
+        "intel" => Some(Vendor::Intel),
+        "amd" => Some(Vendor::Amd),
+        _ => None,
+    }
+}
+
+fn decode_cmd(args: &[String]) -> ExitCode {
+    let mut opts = Options {
+        mode: Mode::Long64,
+        vendor: Vendor::Amd,
+        json: false,
+    };
+    let mut hex_args = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if !arg.starts_with('-') {
+            hex_args.push(arg.as_str());
+            continue;
+        }
+        if arg == "--help" || arg == "-h" {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        if arg == "--json" {
+            opts.json = true;
+            continue;
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v)),
+            None => (arg.as_str(), None),
+        };
+        if flag != "--mode" && flag != "--vendor" {
+            return usage_error(&format!("unknown option '{arg}'"));
+        }
+        let Some(value) = inline.or_else(|| it.next().map(String::as_str)) else {
+            return usage_error(&format!("{flag} needs a value"));
+        };
+        if flag == "--mode" {
+            let Some(m) = parse_mode(value) else {
+                return usage_error(&format!(
+                    "bad mode '{value}' (real, prot16, prot32, compat32 or long64)"
+                ));
+            };
+            opts.mode = m;
+        } else {
+            let Some(v) = parse_vendor(value) else {
+                return usage_error(&format!("bad vendor '{value}' (intel or amd)"));
+            };
+            opts.vendor = v;
+        }
+    }
+
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = if hex_args.is_empty() {
+        decode_stdin(&opts, &mut out)
+    } else {
+        hex_args
+            .iter()
+            .try_for_each(|a| out.write_all(decode_line(&opts, a).as_bytes()))
+    };
+    match result.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // Nobody reads the output any more (`| head`): not an error of ours.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hvemu: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Decodes each non-empty line of standard input. The output is flushed whenever the input has
+/// nothing more buffered, so a program talking to `hvemu decode` through pipes gets each answer
+/// before it sends the next line.
+fn decode_stdin(opts: &Options, out: &mut impl Write) -> io::Result<()> {
+    let mut input = io::BufReader::with_capacity(1 << 16, io::stdin().lock());
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if !text.is_empty() {
+            out.write_all(decode_line(opts, text).as_bytes())?;
+        }
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+    }
+}
+
+/// Parses hex digits (whitespace ignored).
+pub(crate) fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<(usize, char)> = s
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| !c.is_whitespace())
+        .collect();
+    if let Some((pos, c)) = digits.iter().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "'{}' at position {} is not a hex digit",
+            c.escape_default(),
+            pos + 1
+        ));
+    }
+    if digits.len() % 2 != 0 {
+        return Err(format!("odd number of hex digits ({})", digits.len()));
+    }
+    Ok(digits
+        .chunks(2)
+        .map(|p| {
+            let v = |c: char| c.to_digit(16).unwrap_or(0) as u8;
+            match p {
+                [(_, h), (_, l)] => v(*h) << 4 | v(*l),
+                _ => 0,
+            }
+        })
+        .collect())
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The output line (with its newline) for one input byte string.
+fn decode_line(opts: &Options, input: &str) -> String {
+    let bytes = match parse_hex(input) {
+        Ok(b) => b,
+        Err(why) => {
+            return if opts.json {
+                let mut j = json::Object::new();
+                j.str("bytes", input);
+                j.bool("valid", false);
+                j.str("error", "bad_hex");
+                j.str("reason", &why);
+                j.finish() + "\n"
+            } else {
+                format!("invalid\t{}\tbad hex: {why}\n", input.escape_default())
+            };
+        }
+    };
+    let result = decode(&bytes, opts.mode, opts.vendor);
+    match (result, opts.json) {
+        (Ok(insn), false) => {
+            let len = usize::from(insn.len);
+            format!(
+                "{}\t{}\t{}\n",
+                len,
+                hex(bytes.get(..len).unwrap_or(&bytes)),
+                insn
+            )
+        }
+        (Err(e), false) => format!("invalid\t{}\t{}: {}\n", hex(&bytes), e.kind(), e.reason()),
+        (Ok(insn), true) => insn_json(&bytes, &insn),
+        (Err(e), true) => error_json(&bytes, e),
+    }
+}
+
+fn error_json(bytes: &[u8], e: DecodeError) -> String {
+    let mut j = json::Object::new();
+    j.str("bytes", &hex(bytes));
+    j.bool("valid", false);
+    j.str("error", e.kind());
+    j.str("reason", e.reason());
+    j.finish() + "\n"
+}
+
+/// Lower-case name of an encoding.
+pub(crate) fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Legacy => "legacy",
+        Encoding::Vex => "vex",
+        Encoding::Evex => "evex",
+        Encoding::Xop => "xop",
+        Encoding::Now3d => "3dnow",
+    }
+}
+
+/// Name of an opcode map.
+pub(crate) fn map_name(m: Map) -> &'static str {
+    match m {
+        Map::Primary => "primary",
+        Map::M0F => "0f",
+        Map::M0F38 => "0f38",
+        Map::M0F3A => "0f3a",
+        Map::M5 => "map5",
+        Map::M6 => "map6",
+        Map::Xop8 => "xop8",
+        Map::Xop9 => "xop9",
+        Map::XopA => "xopa",
+    }
+}
+
+/// Names of the prefix flags that are set.
+fn prefix_names(p: Prefixes) -> Vec<&'static str> {
+    [
+        (Prefixes::LOCK, "lock"),
+        (Prefixes::REP, "rep"),
+        (Prefixes::REPNE, "repne"),
+        (Prefixes::OPSIZE, "opsize"),
+        (Prefixes::ADDRSIZE, "addrsize"),
+        (Prefixes::REX, "rex"),
+        (Prefixes::W, "w"),
+        (Prefixes::F2, "f2"),
+        (Prefixes::F3, "f3"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| p.has(*bit))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+fn insn_json(bytes: &[u8], insn: &Instruction) -> String {
+    let len = usize::from(insn.len);
+    let mut j = json::Object::new();
+    j.str("bytes", &hex(bytes));
+    j.bool("valid", true);
+    j.num("len", len as i64);
+    j.str("text", &insn.to_string());
+    j.str("insn_bytes", &hex(bytes.get(..len).unwrap_or(bytes)));
+    j.str("op", &insn.op.to_string());
+    j.num("op_size", i64::from(insn.op_size));
+    j.num("addr_size", i64::from(insn.addr_size));
+    j.str("encoding", encoding_name(insn.encoding));
+    j.str("map", map_name(insn.map));
+    j.str("opcode", &format!("{:02x}", insn.opcode));
+    j.str("modrm", &format!("{:02x}", insn.modrm));
+    j.raw("prefixes", &json::str_array(&prefix_names(insn.prefixes)));
+    j.opt_str("segment", insn.seg_override.map(|s| s.name()));
+    let operands: Vec<String> = insn
+        .operands
+        .iter()
+        .take(insn.operand_count())
+        .map(|o| operand_kind(o).to_string())
+        .collect();
+    let operands: Vec<&str> = operands.iter().map(String::as_str).collect();
+    j.raw("operands", &json::str_array(&operands));
+    let has_mem = insn.operands.contains(&Operand::Mem);
+    if has_mem {
+        let m = &insn.mem;
+        let mut mj = json::Object::new();
+        mj.str("seg", m.seg.name());
+        mj.opt_str("base", m.base.map(Reg::name));
+        mj.opt_str("index", m.index.map(Reg::name));
+        mj.num("scale", i64::from(m.scale));
+        mj.num("disp", m.disp);
+        mj.num("disp_size", i64::from(m.disp_size));
+        mj.num("size", i64::from(m.size));
+        j.raw("mem", &mj.finish());
+    } else {
+        j.raw("mem", "null");
+    }
+    if insn
+        .operands
+        .iter()
+        .any(|o| matches!(o, Operand::Imm { .. } | Operand::FarPtr))
+    {
+        j.str("imm", &format!("{:#x}", insn.imm));
+    }
+    j.num("vl", i64::from(insn.vl));
+    if insn.encoding == Encoding::Evex {
+        j.num("mask", i64::from(insn.mask));
+        j.bool("zeroing", insn.zeroing);
+        j.bool("broadcast", insn.broadcast);
+        j.num("rounding", i64::from(insn.rounding));
+    }
+    j.finish() + "\n"
+}
+
+/// Short description of an operand for the JSON output: a register name, `mem`, `imm`, ...
+fn operand_kind(o: &Operand) -> String {
+    match o {
+        Operand::None => "none".into(),
+        Operand::Reg(r) => r.name().into(),
+        Operand::Mem => "mem".into(),
+        Operand::Imm { size } => format!("imm{}", size * 8),
+        Operand::Imm2 => "imm8".into(),
+        Operand::Rel { size } => format!("rel{}", size * 8),
+        Operand::FarPtr => "farptr".into(),
+        Operand::StrSrc { size } => format!("src{}", size * 8),
+        Operand::StrDst { size } => format!("dst{}", size * 8),
+        Operand::One => "1".into(),
+    }
 }

@@ -3,6 +3,12 @@
 use hvemu::decode::{Instruction, Reg, Seg};
 use std::path::PathBuf;
 
+pub mod corpus;
+pub mod randgen;
+
+/// The architectural limit on instruction length.
+pub const MAX_INSN: usize = 15;
+
 /// The read-only `shared/` directory beside the checkout (or `$HVEMU_SHARED`).
 ///
 /// Panics with a clear message when it is missing: tests that need it must not pass silently.
@@ -47,7 +53,7 @@ pub struct MemView {
     pub base: String,
     /// Index register name or `"none"`.
     pub index: String,
-    /// 1, 2, 4 or 8 (1 when there is no index).
+    /// 1, 2, 4 or 8 (as encoded in the SIB byte even without an index).
     pub scale: u8,
     /// Displacement as iced reports it.
     pub disp: u64,
@@ -73,7 +79,7 @@ pub fn mem_view(insn: &Instruction, ip: u64) -> MemView {
         seg: seg_name(m.seg).to_string(),
         base: name(m.base),
         index: name(m.index),
-        scale: if m.index.is_some() { m.scale } else { 1 },
+        scale: m.scale,
         disp,
     }
 }

@@ -16,7 +16,12 @@ struct Stats {
 
 impl Stats {
     fn new(name: &str) -> Stats {
-        Stats { name: name.to_string(), cases: 0, mismatches: Vec::new(), classes: BTreeMap::new() }
+        Stats {
+            name: name.to_string(),
+            cases: 0,
+            mismatches: Vec::new(),
+            classes: BTreeMap::new(),
+        }
     }
     fn fail(&mut self, class: &'static str, msg: String) {
         *self.classes.entry(class).or_default() += 1;
@@ -78,11 +83,37 @@ fn amd_only(code: &str) -> bool {
         || code.starts_with("D3NOW_")
         || code.starts_with("Femms")
         || [
-            "Vmrun", "Vmload", "Vmsave", "Vmmcall", "Stgi", "Clgi", "Skinit", "Invlpga", "Clzero",
-            "Monitorx", "Mwaitx", "Rdpru", "Invlpgb", "Tlbsync", "Extrq", "Insertq", "Movntss",
-            "Movntsd", "Llwpcb", "Slwpcb", "Lwpins", "Lwpval", "Bextr_r32_rm32_imm32",
-            "Bextr_r64_rm64_imm32", "Pvalidate", "Rmpadjust", "Rmpupdate", "Psmash",
-            "Rmpquery", "Rmpread", "VEX_Vpermil2p",
+            "Vmrun",
+            "Vmload",
+            "Vmsave",
+            "Vmmcall",
+            "Stgi",
+            "Clgi",
+            "Skinit",
+            "Invlpga",
+            "Clzero",
+            "Monitorx",
+            "Mwaitx",
+            "Rdpru",
+            "Invlpgb",
+            "Tlbsync",
+            "Extrq",
+            "Insertq",
+            "Movntss",
+            "Movntsd",
+            "Llwpcb",
+            "Slwpcb",
+            "Lwpins",
+            "Lwpval",
+            "Bextr_r32_rm32_imm32",
+            "Bextr_r64_rm64_imm32",
+            "Pvalidate",
+            "Rmpadjust",
+            "Rmpupdate",
+            "Psmash",
+            "Rmpquery",
+            "Rmpread",
+            "VEX_Vpermil2p",
         ]
         .iter()
         .any(|p| code.starts_with(p))
@@ -92,20 +123,20 @@ fn decode_for(bytes: &[u8], bits: u32, vendor: Vendor) -> Result<Instruction, De
     decode(bytes, mode_of(bits), vendor)
 }
 
-fn check_mem(
-    stats: &mut Stats,
-    line: &str,
-    insn: &Instruction,
-    ip: u64,
-    want: &MemView,
-) {
+fn check_mem(stats: &mut Stats, line: &str, insn: &Instruction, ip: u64, want: &MemView) {
     if !insn.operands.contains(&Operand::Mem) {
-        stats.fail("mem-missing", format!("{line}: no memory operand, want {want:?}"));
+        stats.fail(
+            "mem-missing",
+            format!("{line}: no memory operand, want {want:?}"),
+        );
         return;
     }
     let got = mem_view(insn, ip);
     if &got != want {
-        stats.fail("mem", format!("{line}\n      got  {got:?}\n      want {want:?}"));
+        stats.fail(
+            "mem",
+            format!("{line}\n      got  {got:?}\n      want {want:?}"),
+        );
     }
 }
 
@@ -142,11 +173,18 @@ fn decoder_file(file: &str, bits: u32) -> Stats {
                 ip = parse_num(v).expect("ip");
             } else if *o == "err=NoMoreBytes" {
                 truncated = true;
-            } else if let Some(m) = o.split_once('=').and_then(|(k, v)| {
-                (k.starts_with("op") && v.starts_with("m;")).then_some(v)
-            }) {
+            } else if let Some(m) = o
+                .split_once('=')
+                .and_then(|(k, v)| (k.starts_with("op") && v.starts_with("m;")).then_some(v))
+            {
                 let f: Vec<&str> = m.split(';').collect();
-                let reg = |s: &str| if s.is_empty() { "none".to_string() } else { s.to_string() };
+                let reg = |s: &str| {
+                    if s.is_empty() {
+                        "none".to_string()
+                    } else {
+                        s.to_string()
+                    }
+                };
                 mem = Some(MemView {
                     seg: f[1].to_string(),
                     base: reg(f[2]),
@@ -168,9 +206,13 @@ fn decoder_file(file: &str, bits: u32) -> Stats {
         }
         match (&got, valid, truncated) {
             (Err(DecodeError::Truncated), false, true) => {}
-            (Err(e), false, true) => {
-                stats.fail("want-truncated", format!("{line}: got {e:?}"))
-            }
+            // iced reports "no more bytes" for the 287/387SL-only FRSTPM, FNSTDW and FNSTSG
+            // when its OldFpu option is off; current processors raise #UD for them.
+            (Err(DecodeError::Invalid(_)), false, true)
+                if ["code=Frstpm", "code=Fnstdw_AX", "code=Fnstsg_AX"]
+                    .iter()
+                    .any(|c| opts.contains(c)) => {}
+            (Err(e), false, true) => stats.fail("want-truncated", format!("{line}: got {e:?}")),
             (Ok(i), false, true) => {
                 stats.fail("want-truncated", format!("{line}: got valid len {}", i.len))
             }

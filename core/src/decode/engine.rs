@@ -1,5 +1,6 @@
 //! The decoding state machine: prefixes, escapes, candidate selection, ModRM and operands.
 
+use super::MAX_LEN;
 use super::insn::{
     DecodeError, Encoding, Instruction, Invalid, Map, MemOperand, Mode, Operand, Prefixes, Vendor,
 };
@@ -7,7 +8,6 @@ use super::op::Op;
 use super::reg::{Reg, RegClass, Seg};
 use super::table::*;
 use super::tables;
-use super::MAX_LEN;
 
 type R<T> = Result<T, DecodeError>;
 
@@ -404,6 +404,15 @@ impl<'a> Decoder<'a> {
                         }
                     }
                 },
+                // Far indirect CALL/JMP, LSS/LFS/LGS: AMD has no m16:64 form; REX.W still
+                // overrides 66 and gives m16:32.
+                3 if self.vendor == Vendor::Amd => {
+                    if self.p66 && !self.w {
+                        2
+                    } else {
+                        4
+                    }
+                }
                 _ => {
                     if self.w {
                         8
@@ -492,6 +501,12 @@ impl<'a> Decoder<'a> {
         if s & S_REAL_NO != 0 && self.mode == Mode::Real {
             return false;
         }
+        if s & S_REXB != 0 && self.b == 0 {
+            return false;
+        }
+        if s & S_NO66 != 0 && self.p66 {
+            return false;
+        }
         true
     }
 
@@ -525,7 +540,21 @@ impl<'a> Decoder<'a> {
             // No: the processor raises #UD as soon as the opcode is known to be undefined.
             return Err(inv(Invalid::Opcode));
         };
-        if first.attr & A_MODRM != 0 {
+        // ModRM presence is per opcode, except where vendors differ (UD0): then the first
+        // candidate for this vendor decides.
+        let vendor_sel = match self.vendor {
+            Vendor::Intel => 1,
+            Vendor::Amd => 2,
+        };
+        let modrm_cand = cands
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| {
+                let v = (c.sel >> S_VENDOR_SHIFT) & 3;
+                v == 0 || v == vendor_sel
+            })
+            .unwrap_or(first);
+        if modrm_cand.attr & A_MODRM != 0 {
             self.modrm = Some(self.byte()?);
         }
         let vex_like = self.enc != Encoding::Legacy;
@@ -566,6 +595,10 @@ impl<'a> Decoder<'a> {
         }
         self.cur_tuple = Some((cand.tuple_type(), (cand.attr >> A_ES_SHIFT) & 7));
         self.operands(cand, &mut insn)?;
+        // Port and port-string operations move at most 4 bytes, whatever REX.W says.
+        if cand.k.iter().any(|k| matches!(k, K::EAx | K::Xz | K::Yz)) {
+            insn.op_size = insn.op_size.min(4);
+        }
         self.validate(cand, &mut insn)?;
         self.prefix_flags(cand, &mut insn);
         insn.len = self.pos as u8;
@@ -594,12 +627,17 @@ impl<'a> Decoder<'a> {
             return Err(inv(Invalid::Lock));
         }
         if self.enc != Encoding::Legacy {
-            let uses_vvvv = cand
+            let uses_vvvv = cand.k.iter().any(|k| {
+                matches!(
+                    k,
+                    K::Hx | K::H16 | K::By | K::KH | K::TmmH | K::Vsib | K::VsibH
+                )
+            });
+            let vsib = cand.k.iter().any(|k| matches!(k, K::Vsib | K::VsibH));
+            let uses_v = cand
                 .k
                 .iter()
-                .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH | K::Vsib | K::VsibH));
-            let vsib = cand.k.iter().any(|k| matches!(k, K::Vsib | K::VsibH));
-            let uses_v = cand.k.iter().any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
+                .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
             if !uses_v && cand.attr & A_NOVVVV == 0 && self.vvvv_raw != 0 {
                 return Err(inv(Invalid::ReservedField));
             }
@@ -608,8 +646,14 @@ impl<'a> Decoder<'a> {
                 return Err(inv(Invalid::ReservedField));
             }
         }
+        if self.enc == Encoding::Vex && vex_regs_overlap(cand, insn) {
+            return Err(inv(Invalid::Register));
+        }
         if self.enc == Encoding::Evex {
             let a = cand.attr;
+            if evex_dest_overlaps(cand, insn) {
+                return Err(inv(Invalid::Register));
+            }
             if self.aaa != 0 && a & A_NOMASK != 0 {
                 return Err(inv(Invalid::EvexFeature));
             }
@@ -635,6 +679,10 @@ impl<'a> Decoder<'a> {
             insn.mask = self.aaa;
             insn.zeroing = self.z;
             insn.broadcast = self.bcst && mem;
+            // A broadcast reads one element.
+            if insn.broadcast {
+                insn.mem.size = self.evex_elem_size();
+            }
         }
         Ok(())
     }
@@ -671,7 +719,11 @@ impl<'a> Decoder<'a> {
             }
         }
         insn.prefixes = Prefixes(p);
-        insn.seg_override = if self.is64() { self.seg_fsgs.or(self.seg) } else { self.seg };
+        insn.seg_override = if self.is64() {
+            self.seg_fsgs.or(self.seg)
+        } else {
+            self.seg
+        };
     }
 
     /// Vector register class for a width in bytes.
@@ -702,9 +754,18 @@ impl<'a> Decoder<'a> {
         let reg_n = reg3 | (self.r << 3);
         let rm_n = rm3 | (self.b << 3);
         let vreg_n = reg_n | (self.r2 << 4);
-        let vrm_n = rm_n | (self.x << 4);
+        // EVEX.X extends a register rm to 32 registers; REX.X / VEX.X do not.
+        let vrm_n = if self.enc == Encoding::Evex {
+            rm_n | (self.x << 4)
+        } else {
+            rm_n
+        };
         let vvvv = self.vvvv | (self.v2 << 4);
-        let ysize = if self.w && (self.is64() || self.enc == Encoding::Legacy) { 8 } else { 4 };
+        let ysize = if self.w && (self.is64() || self.enc == Encoding::Legacy) {
+            8
+        } else {
+            4
+        };
 
         // The memory operand comes before any immediate.
         let needs_mem = cand.k.iter().any(|k| k.uses_modrm()) && !is_reg_form;
@@ -723,6 +784,23 @@ impl<'a> Decoder<'a> {
                 break;
             }
             let gpr = |size: u8, n: u8| Reg::gpr(size, n);
+            // EVEX: a general-purpose register in ModRM.reg has no R' extension (it must be
+            // clear), and a mask register there has neither R nor R'.
+            if self.enc == Encoding::Evex
+                && ((matches!(k, K::Gd | K::Gq | K::Gy) && self.r2 != 0)
+                    || (k == K::KG && (self.r | self.r2) != 0))
+            {
+                return Err(inv(Invalid::Register));
+            }
+            // VEX: opmask and tile registers have no R (ModRM.reg) or B (a tile in ModRM.rm)
+            // extension, and one in vvvv must be below 8. An opmask in ModRM.rm ignores B.
+            if self.enc == Encoding::Vex
+                && ((matches!(k, K::KG | K::TmmG) && self.r != 0)
+                    || (k == K::TmmR && self.b != 0)
+                    || (matches!(k, K::KH | K::TmmH) && self.vvvv > 7))
+            {
+                return Err(inv(Invalid::Register));
+            }
             let operand = match k {
                 K::None => Operand::None,
                 K::Eb | K::Ew | K::Ed | K::Eq | K::Ev | K::Ey => {
@@ -830,10 +908,11 @@ impl<'a> Decoder<'a> {
                     };
                     Operand::Mem
                 }
-                K::Ib | K::Ibs | K::Iw | K::Iz | K::Iv => {
+                K::Ib | K::Ibs | K::Iw | K::Iz | K::Iv | K::Id => {
                     let size = match k {
                         K::Ib | K::Ibs => 1,
                         K::Iw => 2,
+                        K::Id => 4,
                         K::Iz => {
                             if osz == 2 {
                                 2
@@ -937,13 +1016,17 @@ impl<'a> Decoder<'a> {
                 K::Sti => Operand::Reg(Reg::new(RegClass::St, rm3)),
                 K::Xb | K::Xv | K::Xz => {
                     insn.mem.seg = self.effective_seg(Seg::Ds);
-                    Operand::StrSrc { size: str_size(k, osz) }
+                    Operand::StrSrc {
+                        size: str_size(k, osz),
+                    }
                 }
                 K::Yb | K::Yv | K::Yz => {
                     if !matches!(cand.k[0], K::Xb | K::Xv) && !needs_mem {
                         insn.mem.seg = self.effective_seg(Seg::Ds);
                     }
-                    Operand::StrDst { size: str_size(k, osz) }
+                    Operand::StrDst {
+                        size: str_size(k, osz),
+                    }
                 }
                 K::Pq => Operand::Reg(Reg::new(RegClass::Mmx, reg3)),
                 K::Qq | K::Qd | K::Nq => {
@@ -998,6 +1081,8 @@ impl<'a> Decoder<'a> {
                     if is_reg_form {
                         return Err(inv(Invalid::ModRm));
                     }
+                    // Gathers and scatters access one element (4 or 8 bytes by W) per index.
+                    insn.mem.size = if self.w { 8 } else { 4 };
                     Operand::Mem
                 }
                 K::KG => Operand::Reg(Reg::new(RegClass::K, reg3)),
@@ -1043,6 +1128,18 @@ impl<'a> Decoder<'a> {
                 }
                 K::TmmH => Operand::Reg(Reg::new(RegClass::Tmm, self.vvvv & 7)),
                 K::GaEs => Operand::Reg(gpr(insn.addr_size, reg_n)),
+                K::Xlat => {
+                    insn.mem = MemOperand {
+                        seg: self.effective_seg(Seg::Ds),
+                        base: Some(gpr(insn.addr_size, 3)),
+                        index: Some(gpr(1, 0)),
+                        scale: 1,
+                        disp: 0,
+                        disp_size: 0,
+                        size: 1,
+                    };
+                    Operand::Mem
+                }
             };
             if let Some(s) = insn.operands.get_mut(slot) {
                 *s = operand;
@@ -1052,11 +1149,11 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    /// The segment of a memory access whose default is `default`, after any override
-    /// (in 64-bit mode only FS and GS overrides take effect).
+    /// The segment of a memory access whose default is `default`, after any override (in 64-bit
+    /// mode an FS or GS prefix wins over any ES/CS/SS/DS prefix, whatever the order).
     fn effective_seg(&self, default: Seg) -> Seg {
         if self.is64() {
-            self.seg_fsgs.unwrap_or(default)
+            self.seg_fsgs.or(self.seg).unwrap_or(default)
         } else {
             self.seg.unwrap_or(default)
         }
@@ -1122,7 +1219,11 @@ impl<'a> Decoder<'a> {
                 } else {
                     m.base = Some(Reg::gpr(asz, base));
                     if base & 7 == 4 || (base & 7 == 5 && self.b == 0) {
-                        default_seg = if base == 4 || base == 5 { Seg::Ss } else { Seg::Ds };
+                        default_seg = if base == 4 || base == 5 {
+                            Seg::Ss
+                        } else {
+                            Seg::Ds
+                        };
                     }
                 }
             } else if rm == 5 && md == 0 {
@@ -1158,6 +1259,23 @@ impl<'a> Decoder<'a> {
     }
 
     /// EVEX disp8×N: the scale N of an 8-bit displacement, from the candidate's tuple type.
+    /// EVEX element size in bytes of the matched candidate (its tuple's element size, else by W).
+    fn evex_elem_size(&self) -> u16 {
+        match self.cur_tuple {
+            Some((_, 1)) => 1,
+            Some((_, 2)) => 2,
+            Some((_, 3)) => 4,
+            Some((_, 4)) => 8,
+            _ => {
+                if self.w {
+                    8
+                } else {
+                    4
+                }
+            }
+        }
+    }
+
     fn disp8_scale(&self, insn: &Instruction) -> u16 {
         let Some((tuple, es_code)) = self.cur_tuple else {
             return 1;
@@ -1212,7 +1330,14 @@ impl<'a> Decoder<'a> {
             T4 => es * 4,
             T8 => es * 8,
             HALFMEM => vl / 2,
-            QMEM => vl / 4,
+            // FP16 conversions (VCVTPH2PD...) use the quarter tuple with broadcast.
+            QMEM => {
+                if self.bcst {
+                    es
+                } else {
+                    vl / 4
+                }
+            }
             EMEM => vl / 8,
             M128 => 16,
             DUP => {
@@ -1227,6 +1352,65 @@ impl<'a> Decoder<'a> {
             _ => 1,
         }
     }
+}
+
+/// VEX encodings that are #UD when registers coincide: gathers (any two of destination, VSIB
+/// index and mask) and the AMX tile dot products (any two of their three tiles).
+fn vex_regs_overlap(cand: &Cand, insn: &Instruction) -> bool {
+    let num = |o: Operand| match o {
+        Operand::Reg(r) => Some(r.num),
+        _ => None,
+    };
+    let (a, b, c) = if matches!(cand.k[1], K::Vsib | K::VsibH) {
+        (
+            num(insn.operands[0]),
+            insn.mem.index.map(|r| r.num),
+            num(insn.operands[2]),
+        )
+    } else if matches!(cand.k, [K::TmmG, K::TmmR, K::TmmH, _]) {
+        (
+            num(insn.operands[0]),
+            num(insn.operands[1]),
+            num(insn.operands[2]),
+        )
+    } else {
+        return false;
+    };
+    match (a, b, c) {
+        (Some(a), Some(b), Some(c)) => a == b || a == c || b == c,
+        _ => false,
+    }
+}
+
+/// EVEX encodings that are #UD when the destination register is also a source: the FP16
+/// complex multiplies (destination equal to either source) and gathers (destination equal to the
+/// VSIB index).
+fn evex_dest_overlaps(cand: &Cand, insn: &Instruction) -> bool {
+    let Operand::Reg(dest) = insn.operands[0] else {
+        return false;
+    };
+    if matches!(
+        cand.op,
+        Op::Vfmaddcph
+            | Op::Vfcmaddcph
+            | Op::Vfmulcph
+            | Op::Vfcmulcph
+            | Op::Vfmaddcsh
+            | Op::Vfcmaddcsh
+            | Op::Vfmulcsh
+            | Op::Vfcmulcsh
+    ) {
+        return insn
+            .operands
+            .iter()
+            .skip(1)
+            .take(2)
+            .any(|o| matches!(o, Operand::Reg(r) if r.num == dest.num));
+    }
+    if matches!(cand.k[1], K::Vsib | K::VsibH) {
+        return matches!(insn.mem.index, Some(i) if i.num == dest.num);
+    }
+    false
 }
 
 fn str_size(k: K, osz: u8) -> u8 {

@@ -186,7 +186,7 @@ pub struct MemOperand {
     pub base: Option<Reg>,
     /// Index register (a vector register for VSIB).
     pub index: Option<Reg>,
-    /// Scale of the index: 1, 2, 4 or 8.
+    /// Scale of the index: 1, 2, 4 or 8 (as encoded in the SIB byte, even without an index).
     pub scale: u8,
     /// Displacement, sign-extended to 64 bits (already multiplied by N for EVEX disp8×N).
     /// For RIP-relative operands it is relative to the end of the instruction.
@@ -295,7 +295,10 @@ pub struct Instruction {
 impl Instruction {
     /// The number of operands.
     pub fn operand_count(&self) -> usize {
-        self.operands.iter().take_while(|o| !matches!(o, Operand::None)).count()
+        self.operands
+            .iter()
+            .take_while(|o| !matches!(o, Operand::None))
+            .count()
     }
 
     /// True if the instruction has the LOCK prefix.

@@ -34,7 +34,10 @@ impl core::fmt::Display for Op {
         use core::fmt::Write;
         // Suffixes `Far` and `X` only tell apart operations that share a mnemonic.
         let name = self.name();
-        let name = name.strip_suffix("Far").or_else(|| name.strip_suffix('X')).unwrap_or(name);
+        let name = name
+            .strip_suffix("Far")
+            .or_else(|| name.strip_suffix('X'))
+            .unwrap_or(name);
         for c in name.chars() {
             f.write_char(c.to_ascii_lowercase())?;
         }
@@ -222,6 +225,10 @@ ops! {
     // --- section: extra (each table file appends after its own marker) ---
     // extra: primary, x87
     // extra: 0f, 3dnow
+    Sysretq Sysexitq Getsecq Vmgexit Pbndkb
     // extra: 0f38, 0f3a, vex, xop
+    Vfmaddps Vfmaddpd Vfmaddss Vfmaddsd Vfmaddsubps Vfmaddsubpd Vfmsubaddps Vfmsubaddpd Vfmsubps
+    Vfmsubpd Vfmsubss Vfmsubsd Vfnmaddps Vfnmaddpd Vfnmaddss Vfnmaddsd Vfnmsubps Vfnmsubpd Vfnmsubss
+    Vfnmsubsd
     // extra: evex
 }

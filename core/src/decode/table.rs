@@ -88,6 +88,8 @@ pub(crate) enum K {
     Iv,
     /// A second imm8 (ENTER level, EXTRQ/INSERTQ index).
     Ib2,
+    /// A 4-byte immediate whatever the operand size (XOP TBM BEXTR, LWPINS, LWPVAL).
+    Id,
     /// The register in imm8[7:4], vector length wide (VEX is4 operand).
     Lx,
     // relative branches
@@ -196,6 +198,8 @@ pub(crate) enum K {
     TmmH,
     /// MOVDIR64B/ENQCMD destination: ES:[reg] with address-size register in ModRM.reg.
     GaEs,
+    /// XLAT table byte: seg:[rBX + AL] (DS by default).
+    Xlat,
 }
 
 impl K {
@@ -210,6 +214,7 @@ impl K {
                 | K::Iz
                 | K::Iv
                 | K::Ib2
+                | K::Id
                 | K::Lx
                 | K::Jb
                 | K::Jz
@@ -244,6 +249,7 @@ impl K {
                 | K::By
                 | K::KH
                 | K::TmmH
+                | K::Xlat
         )
     }
 }
@@ -313,10 +319,12 @@ pub(crate) const S_W32IG: u32 = 1 << 22; // W is ignored outside 64-bit mode
 pub(crate) const S_OSZ_SHIFT: u32 = 23; // 2 bits: 0 any, 1 16, 2 32, 3 64
 pub(crate) const S_ASZ_SHIFT: u32 = 25; // 2 bits: 0 any, 1 16, 2 32, 3 64
 pub(crate) const S_REAL_NO: u32 = 1 << 27; // not in real mode (VEX-like encodings there are #UD)
+pub(crate) const S_REXB: u32 = 1 << 28; // REX.B must be set (90 with REX.B is XCHG r8, rAX)
+pub(crate) const S_NO66: u32 = 1 << 29; // no 66 prefix at all (PTWRITE: F3 66 is #UD)
 
 // Attribute bits.
 pub(crate) const A_LOCK: u32 = 1 << 0; // LOCK allowed with a memory destination
-pub(crate) const A_OSZ_SHIFT: u32 = 1; // 2 bits: 0 normal, 1 default 64 (d64), 2 forced 64 (f64)
+pub(crate) const A_OSZ_SHIFT: u32 = 1; // 2 bits: 0 normal, 1 d64, 2 f64, 3 REX.W ignored by AMD
 pub(crate) const A_MODRM: u32 = 1 << 3; // has a ModRM byte
 pub(crate) const A_MODREG: u32 = 1 << 4; // ModRM.mod is ignored: always a register form
 pub(crate) const A_TUPLE_SHIFT: u32 = 5; // 4 bits: Tuple
@@ -343,8 +351,15 @@ impl Cand {
             i += 1;
         }
         // The destination (or, for OUT, the source) decides whether the operation is on bytes.
-        let sized = if matches!(k[0], K::Dx) { k[1] } else { k[0] };
-        if matches!(sized, K::Eb | K::Gb | K::Al | K::Zb | K::Ob | K::Xb | K::Yb) {
+        let sized = if matches!(k[0], K::Dx | K::Ib) {
+            k[1]
+        } else {
+            k[0]
+        };
+        if matches!(
+            sized,
+            K::Eb | K::Gb | K::Al | K::Zb | K::Ob | K::Xb | K::Yb | K::Xlat
+        ) {
             attr |= A_BYTE;
         }
         Cand {
@@ -401,6 +416,13 @@ impl Cand {
     /// ModRM.mod = 3, ModRM.reg = `r` and ModRM.rm = `m` (a single register-form encoding).
     pub(crate) const fn rm(self, r: u8, m: u8) -> Cand {
         self.r(r).reg_form().with_sel(15, S_RM_SHIFT, m as u32)
+    }
+    /// ModRM.rm must be `m`, whatever ModRM.mod (TILEZERO's rm = 0; `.mem().rm_is(4)` requires
+    /// a SIB byte, as AMX tile loads do).
+    pub(crate) const fn rm_is(self, m: u8) -> Cand {
+        let mut c = self.with_sel(15, S_RM_SHIFT, m as u32);
+        c.attr |= A_MODRM;
+        c
     }
     /// VEX/EVEX/XOP W (or REX.W in legacy maps) must be 0.
     pub(crate) const fn w0(self) -> Cand {
@@ -474,6 +496,16 @@ impl Cand {
         };
         self.with_sel(3, S_ASZ_SHIFT, v)
     }
+    /// REX.B must be set (legacy maps; 90 with REX.B is XCHG r8, rAX rather than NOP/PAUSE).
+    pub(crate) const fn rexb(mut self) -> Cand {
+        self.sel |= S_REXB;
+        self
+    }
+    /// #UD with a 66 prefix (for F3/F2-selected forms that do not take an operand-size prefix).
+    pub(crate) const fn no66(mut self) -> Cand {
+        self.sel |= S_NO66;
+        self
+    }
     /// Not recognised in real mode.
     pub(crate) const fn not_real(mut self) -> Cand {
         self.sel |= S_REAL_NO;
@@ -492,6 +524,11 @@ impl Cand {
     /// Operand size forced to 64 bits in 64-bit mode (near branches; AMD honours 66).
     pub(crate) const fn f64(mut self) -> Cand {
         self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (2 << A_OSZ_SHIFT);
+        self
+    }
+    /// REX.W is ignored on AMD processors (far indirect CALL/JMP have no m16:64 form there).
+    pub(crate) const fn w_amd_ig(mut self) -> Cand {
+        self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (3 << A_OSZ_SHIFT);
         self
     }
     /// ModRM.mod is ignored: the rm field always names a register (MOV CR/DR).
@@ -584,8 +621,12 @@ impl OpMap {
         while i < n {
             assert!(cands[i - 1].0 <= cands[i].0, "opcode map not sorted");
             if cands[i - 1].0 == cands[i].0 {
+                // Only candidates for different vendors may differ (UD0: Intel reads ModRM).
+                let va = (cands[i - 1].1.sel >> S_VENDOR_SHIFT) & 3;
+                let vb = (cands[i].1.sel >> S_VENDOR_SHIFT) & 3;
                 assert!(
-                    (cands[i - 1].1.attr & A_MODRM) == (cands[i].1.attr & A_MODRM),
+                    (cands[i - 1].1.attr & A_MODRM) == (cands[i].1.attr & A_MODRM)
+                        || (va != 0 && vb != 0 && va != vb),
                     "candidates of one opcode disagree on ModRM"
                 );
             }

@@ -1,0 +1,149 @@
+//! Differential test against iced-x86 on random instruction-like byte strings.
+//!
+//! For each of long64, prot32 and prot16, `HVEMU_RANDOM_N` (default 1,000,000) random 15-byte
+//! strings from the fixed-seed generator of `hvemu_tests::randgen` (biased toward prefixes, REX,
+//! the 0F / 0F 38 / 0F 3A escapes, VEX, EVEX, XOP and 3DNow!) are decoded by hvemu for Intel and
+//! by iced with `DecoderOptions::NONE`; a further quarter of that count per mode is decoded for
+//! AMD against `DecoderOptions::AMD`. A quarter of the inputs are bit-flip mutations of earlier
+//! inputs that one of the decoders accepted (mostly VEX, EVEX and XOP), which reach the validity
+//! rules of real instructions. The test checks:
+//!
+//! - where both decoders say valid, the lengths are equal (no exception);
+//! - where both say valid, the memory operands agree: segment, base, index, scale,
+//!   displacement, address size and encoded displacement size (no exception but XLAT, whose
+//!   `[rbx+al]` operand iced makes explicit);
+//! - every validity disagreement falls into a named class of `common::CLASSES`, each bounded by
+//!   [`BOUNDS`]; a disagreement of no known class (`unknown:*`) fails the test, with examples.
+//!
+//! The summary (printed always; run with `--nocapture` to see it on success) lists the counts
+//! by class and by opcode map, and the largest groups (iced Code or our operation, with the
+//! opcode map and byte) with sample bytes, for the table writers. `HVEMU_VERBOSE=1` lists every
+//! group with three samples.
+
+mod common;
+
+use common::{CLASSES, Tally, bitness, compare, iced_decode, iced_options, verbose};
+use hvemu::decode::{Mode, Vendor, decode};
+use hvemu_tests::randgen::{Pool, Rng, Shape, random_insn};
+use std::collections::BTreeMap;
+
+/// Upper bounds per class and run (`mode/vendor`), as a fraction of the inputs: parts per
+/// million. Classes not listed here (`length`, `mem`, `unknown:*`) have bound 0.
+///
+/// `table-gap` is unbounded while the opcode tables are being written (issue 2); the lead sets
+/// the final bounds from the printed counts.
+const BOUNDS: &[(&str, u64)] = &[
+    // XOP, 3DNow!, SVM, SSE4a, TBM, LWP ... make up a few percent of the generator's output.
+    ("amd-only-ext", 60_000),
+    ("intel-only-ext", 10_000),
+    ("iced-padlock", 2_000),
+    ("table-gap", 1_000_000),
+];
+
+/// Percentage of inputs made by mutating an earlier valid one rather than from scratch.
+const MUTATED_PCT: u64 = 25;
+
+fn bound(class: &str, inputs: usize) -> usize {
+    let ppm = BOUNDS.iter().find(|(c, _)| *c == class).map_or(0, |b| b.1);
+    (inputs as u64 * ppm).div_ceil(1_000_000) as usize
+}
+
+fn default_ip(mode: Mode) -> u64 {
+    match mode {
+        Mode::Long64 => 0x7fff_ffff_ffff_fff0,
+        Mode::Prot32 | Mode::Compat32 => 0x7fff_fff0,
+        Mode::Real | Mode::Prot16 => 0x7ff0,
+    }
+}
+
+fn runs() -> usize {
+    std::env::var("HVEMU_RANDOM_N")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// One run: `n` inputs in `mode` for `vendor`.
+fn run(mode: Mode, vendor: Vendor, n: usize, seed: u64) -> (Tally, BTreeMap<Shape, [usize; 2]>) {
+    let mut rng = Rng::new(seed);
+    let mut tally = Tally::default();
+    let mut shapes: BTreeMap<Shape, [usize; 2]> = BTreeMap::new();
+    let ip = default_ip(mode);
+    let bits = bitness(mode);
+    let opts = iced_options(vendor);
+    let mut pool = Pool::new(4096);
+    let mut buf = [0u8; 15];
+    for _ in 0..n {
+        let shape = if rng.chance(MUTATED_PCT) && pool.mutate(&mut rng, &mut buf) {
+            Shape::Mutated
+        } else {
+            random_insn(&mut rng, mode.is_64(), &mut buf)
+        };
+        let ours = decode(&buf, mode, vendor);
+        let iced = iced_decode(&buf, bits, ip, opts);
+        // Keep valid VEX, EVEX, XOP, 0F 38 and 0F 3A instructions (and valid mutations) to
+        // mutate: their validity rules are the intricate ones.
+        if (iced.valid() || ours.is_ok())
+            && matches!(
+                shape,
+                Shape::Vex
+                    | Shape::Evex
+                    | Shape::Xop
+                    | Shape::Esc0F38
+                    | Shape::Esc0F3A
+                    | Shape::Mutated
+            )
+        {
+            pool.push(&buf);
+        }
+        let v = compare(&buf, mode, vendor, ip, &ours, &iced);
+        let s = shapes.entry(shape).or_default();
+        s[0] += 1;
+        s[1] += usize::from(iced.valid());
+        tally.add(&buf, mode, vendor, ip, &ours, &iced, &v);
+    }
+    (tally, shapes)
+}
+
+#[test]
+fn iced_random() {
+    let n = runs();
+    let verbose = verbose();
+    println!("validity classes:");
+    for (c, what) in CLASSES {
+        println!("  {c}: {what}");
+    }
+    let plan = [
+        (Mode::Long64, Vendor::Intel, n, 0x6865_6d75_0064_0001u64),
+        (Mode::Prot32, Vendor::Intel, n, 0x6865_6d75_0032_0001),
+        (Mode::Prot16, Vendor::Intel, n, 0x6865_6d75_0016_0001),
+        (Mode::Long64, Vendor::Amd, n / 4, 0x6865_6d75_0064_00a1),
+        (Mode::Prot32, Vendor::Amd, n / 4, 0x6865_6d75_0032_00a1),
+        (Mode::Prot16, Vendor::Amd, n / 4, 0x6865_6d75_0016_00a1),
+    ];
+    let mut failures = Vec::new();
+    let mut totals: BTreeMap<String, usize> = BTreeMap::new();
+    for (mode, vendor, n, seed) in plan {
+        let (tally, shapes) = run(mode, vendor, n, seed);
+        let title = format!("{mode:?}/{vendor:?}");
+        print!("{}", tally.summary(&title, 25, verbose));
+        let shapes: Vec<String> = shapes
+            .iter()
+            .map(|(s, [t, v])| format!("{s:?} {v}/{t}"))
+            .collect();
+        println!("  iced-valid by generator shape: {}", shapes.join(", "));
+        for (class, &count) in &tally.classes {
+            *totals.entry(class.clone()).or_default() += count;
+            let b = bound(class, n);
+            if count > b {
+                failures.push(format!("{title}: class {class}: {count} > bound {b}"));
+            }
+        }
+    }
+    println!("== all runs: {totals:?}");
+    assert!(
+        failures.is_empty(),
+        "disagreements over their bounds:\n  {}",
+        failures.join("\n  ")
+    );
+}
