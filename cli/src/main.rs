@@ -180,7 +180,7 @@ pub(crate) fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
             pos + 1
         ));
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", digits.len()));
     }
     Ok(digits

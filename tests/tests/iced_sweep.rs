@@ -9,8 +9,7 @@
 //!
 //! - where both say valid, the lengths are equal (no exception);
 //! - where both say valid, the memory operands agree: segment, base, index, scale,
-//!   displacement, address size and encoded displacement size (XLAT's implicit `[rbx+al]`
-//!   aside);
+//!   displacement, address size and encoded displacement size (no exception);
 //! - validity disagreements are counted by class (`common::CLASSES`) and bounded by
 //!   [`BOUNDS`]; a disagreement of no known class fails the test, with examples.
 //!

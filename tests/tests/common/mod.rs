@@ -37,7 +37,7 @@ pub struct Mem {
     pub base: String,
     /// Index register or `none`.
     pub index: String,
-    /// Scale (1 when there is no index).
+    /// Scale (as encoded in the SIB byte, even without an index).
     pub scale: u8,
     /// Displacement.
     pub disp: u64,
@@ -121,11 +121,7 @@ impl IcedOut {
             seg: reg_name(i.memory_segment()),
             base: reg_name(i.memory_base()),
             index: reg_name(index),
-            scale: if index == Register::None {
-                1
-            } else {
-                i.memory_index_scale() as u8
-            },
+            scale: i.memory_index_scale() as u8,
             disp: i.memory_displacement64(),
             addr_size: iced_addr_size(i.memory_base(), index, i.memory_displ_size(), bitness),
             disp_size: self.disp_size,
@@ -193,6 +189,32 @@ pub fn map_key(bytes: &[u8], mode: Mode) -> String {
     }
 }
 
+/// The encoding family of `bytes`: `legacy`, `0F38`, `0F3A`, `3DNow`, `VEX`, `EVEX`, `XOP`
+/// (legacy covers the one-byte and 0F maps). Cheaper than [`map_key`].
+pub fn map_class(bytes: &[u8], mode: Mode) -> &'static str {
+    let is64 = mode.is_64();
+    let mut i = 0;
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    while i < bytes.len().min(15) {
+        match at(i) {
+            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
+            0x40..=0x4f if is64 => i += 1,
+            _ => break,
+        }
+    }
+    let n = at(i + 1);
+    let vex_ok = is64 || n >= 0xc0;
+    match (at(i), n) {
+        (0x0f, 0x38) => "0F38",
+        (0x0f, 0x3a) => "0F3A",
+        (0x0f, 0x0f) => "3DNow",
+        (0xc4 | 0xc5, _) if vex_ok => "VEX",
+        (0x62, _) if vex_ok => "EVEX",
+        (0x8f, n) if n & 0x1f >= 8 => "XOP",
+        _ => "legacy",
+    }
+}
+
 /// Only the map part of [`map_key`].
 pub fn map_name(key: &str) -> &str {
     if key.len() == 2 {
@@ -210,6 +232,8 @@ pub fn amd_only(code: &str) -> bool {
         "XOP_",
         "D3NOW_",
         "Femms",
+        "Vmgexit",
+        "Mcommit",
         "Vmrun",
         "Vmload",
         "Vmsave",
@@ -356,8 +380,8 @@ pub fn compare(
                 };
             }
             let a = our_mem(o, ip);
-            let b = iced.mem(bitness(mode)).map(|m| null_override_64(m, mode));
-            if a != b && !mem_presence_ok(&a, &b, iced) {
+            let b = iced.mem(bitness(mode));
+            if a != b {
                 return Verdict::Mem { ours: a, iced: b };
             }
             if a.is_some() {
@@ -369,24 +393,6 @@ pub fn compare(
         (Err(e), true) => Verdict::Validity(classify_iced_only(bytes, mode, vendor, *e, iced)),
         (Ok(_), false) => Verdict::Validity("unknown:we-accept"),
     }
-}
-
-/// In 64-bit mode the ES, CS, SS and DS overrides are ignored (the processor uses the default
-/// segment: SS for an RSP/RBP/ESP/EBP base, else DS; only FS and GS count). iced still reports
-/// them as the memory segment; we report the segment the processor uses. Maps iced's view to
-/// ours.
-fn null_override_64(mut m: Mem, mode: Mode) -> Mem {
-    if mode.is_64() && matches!(m.seg.as_str(), "es" | "cs" | "ss" | "ds") {
-        let stack = matches!(m.base.as_str(), "rsp" | "rbp" | "esp" | "ebp");
-        m.seg = if stack { "ss" } else { "ds" }.to_string();
-    }
-    m
-}
-
-/// Differences in whether an operand counts as a memory operand that are conventions, not
-/// errors: iced gives XLAT an explicit `[rbx+al]` operand; we keep it implicit.
-fn mem_presence_ok(ours: &Option<Mem>, iced_mem: &Option<Mem>, iced: &IcedOut) -> bool {
-    ours.is_none() && iced_mem.is_some() && iced.insn.code() == Code::Xlat_m8
 }
 
 fn classify_iced_only(
@@ -435,6 +441,8 @@ pub struct Tally {
     pub both_valid: usize,
     /// Valid inputs whose memory operands were compared (and agreed).
     pub mem_compared: usize,
+    /// Inputs iced decoded as valid, per opcode map (see [`map_name`]).
+    pub valid_maps: BTreeMap<&'static str, usize>,
     /// Count per class (`length`, `mem`, and the validity classes).
     pub classes: BTreeMap<String, usize>,
     /// Per class, count and samples per group key (iced Code or our operation, and the map).
@@ -500,6 +508,7 @@ impl Tally {
     ) {
         self.total += 1;
         if iced.valid() {
+            *self.valid_maps.entry(map_class(bytes, mode)).or_default() += 1;
             self.iced_valid += 1;
             if ours.is_ok() {
                 self.both_valid += 1;
@@ -562,6 +571,12 @@ impl Tally {
             self.mem_compared,
             self.classes.values().sum::<usize>()
         );
+        let maps: Vec<String> = self
+            .valid_maps
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(s, "  iced-valid by map: {}", maps.join(", "));
         for (class, n) in &self.classes {
             let _ = writeln!(s, "  class {class}: {n}");
             if let Some(m) = self.maps.get(class) {
