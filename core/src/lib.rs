@@ -12,3 +12,9 @@
 #![no_std]
 
 pub mod decode;
+pub mod emulator;
+pub mod exec;
+pub mod flags;
+pub mod host;
+mod mem;
+pub mod regs;

@@ -28,7 +28,7 @@ pub fn shared_dir() -> PathBuf {
 /// Parses hex digits, ignoring spaces.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -5,7 +5,7 @@
 //! the 0F / 0F 38 / 0F 3A escapes, VEX, EVEX, XOP and 3DNow!) are decoded by hvemu for Intel and
 //! by iced with `DecoderOptions::NONE`; a further quarter of that count per mode is decoded for
 //! AMD against `DecoderOptions::AMD`. A quarter of the inputs are bit-flip mutations of earlier
-//! inputs that one of the decoders accepted (mostly VEX, EVEX and XOP), which reach the validity
+//! VEX, EVEX and XOP inputs that iced accepted (one pool per family), which reach the validity
 //! rules of real instructions. The test checks:
 //!
 //! - where both decoders say valid, the lengths are equal (no exception);
@@ -17,7 +17,9 @@
 //! The summary (printed always; run with `--nocapture` to see it on success) lists the counts
 //! by class and by opcode map, and the largest groups (iced Code or our operation, with the
 //! opcode map and byte) with sample bytes, for the table writers. `HVEMU_VERBOSE=1` lists every
-//! group with three samples.
+//! group with three samples. A sample of a form iced rejects and we accept ends with a hint
+//! naming the rule, found by changing one VEX/EVEX/XOP field until iced accepts it (for example
+//! `[z=1 needs aaa!=0]` or `[iced accepts it with vvvv=0]`).
 
 mod common;
 
@@ -26,17 +28,24 @@ use hvemu::decode::{Mode, Vendor, decode};
 use hvemu_tests::randgen::{Pool, Rng, Shape, random_insn};
 use std::collections::BTreeMap;
 
-/// Upper bounds per class and run (`mode/vendor`), as a fraction of the inputs: parts per
-/// million. Classes not listed here (`length`, `mem`, `unknown:*`) have bound 0.
-///
-/// `table-gap` is unbounded while the opcode tables are being written (issue 2); the lead sets
-/// the final bounds from the printed counts.
+/// Upper bounds per class and run (`mode/vendor`), in parts per million of the run's inputs.
+/// Classes not listed here (`length`, `mem`, `unknown:*`) have bound 0. The bounds are about
+/// twice the counts seen at the default count (1,000,000 per mode, seeds fixed), so that a
+/// new disagreement of a known kind stands out.
 const BOUNDS: &[(&str, u64)] = &[
-    // XOP, 3DNow!, SVM, SSE4a, TBM, LWP ... make up a few percent of the generator's output.
-    ("amd-only-ext", 60_000),
-    ("intel-only-ext", 10_000),
-    ("iced-padlock", 2_000),
-    ("table-gap", 1_000_000),
+    // XOP (with its mutations), 3DNow!, FMA4, SSE4a, SVM ...: about 5% of the Intel runs.
+    ("amd-only-ext", 100_000),
+    // VMX, SMX (GETSEC), TDX, PCONFIG: about 0.12% of the AMD runs.
+    ("intel-only-ext", 2_500),
+    // PadLock: about 0.004%.
+    ("iced-padlock", 100),
+    // No gap seen at the default count (issue 2 tables complete against iced); a small margin
+    // while the tables are still being edited.
+    ("table-gap", 20),
+    // Validity rules the engine still lacks (about 0.04% and 0.2% of the runs): bound 0, so the
+    // test fails until they are added.
+    ("evex-z-without-mask", 0),
+    ("evex-vprime-outside-64", 0),
 ];
 
 /// Percentage of inputs made by mutating an earlier valid one rather than from scratch.
@@ -82,9 +91,9 @@ fn run(mode: Mode, vendor: Vendor, n: usize, seed: u64) -> (Tally, BTreeMap<Shap
         };
         let ours = decode(&buf, mode, vendor);
         let iced = iced_decode(&buf, bits, ip, opts);
-        // Keep valid VEX, EVEX and XOP instructions (also those made by mutation) to mutate:
-        // their validity rules are the intricate ones.
-        if iced.valid() || ours.is_ok() {
+        // Keep VEX, EVEX and XOP instructions that iced accepts (also those made by mutation) to
+        // mutate: their validity rules are the intricate ones.
+        if iced.valid() {
             match map_class(&buf, mode) {
                 "VEX" => pools[0].push(&buf),
                 "EVEX" => pools[1].push(&buf),

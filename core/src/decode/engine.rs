@@ -333,7 +333,6 @@ impl<'a> Decoder<'a> {
             self.b = 0;
             self.r2 = 0;
             self.vvvv &= 7;
-            self.v2 = 0;
         }
         let opcode = self.byte()?;
         let (map, cands) = match p0 & 7 {
@@ -638,7 +637,7 @@ impl<'a> Decoder<'a> {
                 .k
                 .iter()
                 .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
-            if !uses_v && cand.attr & A_NOVVVV == 0 && self.vvvv_raw != 0 {
+            if !uses_v && self.vvvv_raw != 0 {
                 return Err(inv(Invalid::ReservedField));
             }
             // EVEX V' extends vvvv, or the VSIB index; otherwise it must be 1 (encoded).
@@ -657,8 +656,12 @@ impl<'a> Decoder<'a> {
             if self.aaa != 0 && a & A_NOMASK != 0 {
                 return Err(inv(Invalid::EvexFeature));
             }
-            if self.aaa == 0 && a & A_KREQ != 0 {
+            if self.aaa == 0 && (a & A_KREQ != 0 || self.z) {
                 return Err(inv(Invalid::EvexFeature));
+            }
+            // Outside 64-bit mode there are only eight vector registers: V' must be 1 (encoded).
+            if !self.is64() && self.v2 != 0 {
+                return Err(inv(Invalid::ReservedField));
             }
             if self.z && (a & A_NOZ != 0 || (mem && insn.operands[0] == Operand::Mem)) {
                 return Err(inv(Invalid::EvexFeature));
@@ -778,8 +781,7 @@ impl<'a> Decoder<'a> {
             self.mem_operand(modrm, vsib, insn)?;
         }
 
-        let mut slot = 0usize;
-        for &k in cand.k.iter() {
+        for (slot, &k) in cand.k.iter().enumerate() {
             if k == K::None {
                 break;
             }
@@ -824,12 +826,10 @@ impl<'a> Decoder<'a> {
                     }
                 }
                 K::Gb => Operand::Reg(self.gpr8(reg_n)),
-                K::Gw => Operand::Reg(gpr(2, reg_n)),
                 K::Gd => Operand::Reg(gpr(4, reg_n)),
                 K::Gq => Operand::Reg(gpr(8, reg_n)),
                 K::Gv => Operand::Reg(gpr(osz, reg_n)),
                 K::Gy => Operand::Reg(gpr(ysize, reg_n)),
-                K::Gz => Operand::Reg(gpr(if osz == 2 { 2 } else { 4 }, reg_n)),
                 K::Rv | K::Ry | K::Rd | K::Rq | K::Rcr => {
                     let size = match k {
                         K::Rv => osz,
@@ -978,7 +978,6 @@ impl<'a> Decoder<'a> {
                 K::EAx => Operand::Reg(gpr(if osz == 2 { 2 } else { 4 }, 0)),
                 K::Zb => Operand::Reg(self.gpr8((insn.opcode & 7) | (self.b << 3))),
                 K::Zv => Operand::Reg(gpr(osz, (insn.opcode & 7) | (self.b << 3))),
-                K::Zy => Operand::Reg(gpr(ysize, (insn.opcode & 7) | (self.b << 3))),
                 K::Sw | K::SwDst => {
                     if reg3 > 5 || (k == K::SwDst && reg3 == 1) {
                         return Err(inv(Invalid::Register));
@@ -1010,7 +1009,6 @@ impl<'a> Decoder<'a> {
                     }
                     Operand::Reg(Reg::new(RegClass::Dr, reg_n))
                 }
-                K::Td => Operand::Reg(Reg::new(RegClass::Tr, reg3)),
                 K::One => Operand::One,
                 K::St0 => Operand::Reg(Reg::new(RegClass::St, 0)),
                 K::Sti => Operand::Reg(Reg::new(RegClass::St, rm3)),
@@ -1042,7 +1040,6 @@ impl<'a> Decoder<'a> {
                 K::Vx => Operand::Reg(Reg::new(Self::vclass(vl), vreg_n)),
                 K::Vh => Operand::Reg(Reg::new(Self::vclass(vl / 2), vreg_n)),
                 K::V16 => Operand::Reg(Reg::new(RegClass::Xmm, vreg_n)),
-                K::V32 => Operand::Reg(Reg::new(RegClass::Ymm, vreg_n)),
                 K::Wx
                 | K::Wh
                 | K::Wqr
@@ -1102,23 +1099,6 @@ impl<'a> Decoder<'a> {
                         Operand::Mem
                     }
                 }
-                K::BndG => {
-                    if reg_n > 3 {
-                        return Err(inv(Invalid::Register));
-                    }
-                    Operand::Reg(Reg::new(RegClass::Bnd, reg_n))
-                }
-                K::BndE => {
-                    if is_reg_form {
-                        if rm_n > 3 {
-                            return Err(inv(Invalid::Register));
-                        }
-                        Operand::Reg(Reg::new(RegClass::Bnd, rm_n))
-                    } else {
-                        insn.mem.size = if self.is64() { 16 } else { 8 };
-                        Operand::Mem
-                    }
-                }
                 K::TmmG => Operand::Reg(Reg::new(RegClass::Tmm, reg3)),
                 K::TmmR => {
                     if !is_reg_form {
@@ -1144,7 +1124,6 @@ impl<'a> Decoder<'a> {
             if let Some(s) = insn.operands.get_mut(slot) {
                 *s = operand;
             }
-            slot += 1;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use super::op::Op;
 /// qr = a quarter, e = an eighth; a number is a fixed size in bytes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[repr(u8)]
-#[allow(missing_docs)]
+#[allow(missing_docs, clippy::enum_variant_names)]
 pub(crate) enum K {
     None,
     // general-purpose register or memory in ModRM.rm
@@ -31,13 +31,10 @@ pub(crate) enum K {
     Ey,
     // general-purpose register in ModRM.reg
     Gb,
-    Gw,
     Gd,
     Gq,
     Gv,
     Gy,
-    /// General-purpose register in ModRM.reg of 2 or 4 bytes (16 with 66, else 32; LAR/LSL-like).
-    Gz,
     // general-purpose register in ModRM.rm, register form only
     Rv,
     Ry,
@@ -115,8 +112,6 @@ pub(crate) enum K {
     Zb,
     /// Operand-size register in opcode bits 2..0 (+ REX.B).
     Zv,
-    /// 4 or 8 bytes register in opcode bits 2..0 (BSWAP).
-    Zy,
     /// Segment register in ModRM.reg (6 and 7 invalid).
     Sw,
     /// Segment register in ModRM.reg as a destination (CS also invalid).
@@ -131,8 +126,6 @@ pub(crate) enum K {
     Cd,
     /// Debug register in ModRM.reg.
     Dd,
-    /// Test register in ModRM.reg.
-    Td,
     /// The constant 1.
     One,
     /// ST(0).
@@ -157,7 +150,6 @@ pub(crate) enum K {
     Vx,
     Vh,
     V16,
-    V32,
     // XMM-class in ModRM.rm, register or memory of the given size
     Wx,
     Wh,
@@ -190,8 +182,6 @@ pub(crate) enum K {
     KEd,
     KEq,
     // bounds registers (MPX)
-    BndG,
-    BndE,
     // AMX tiles
     TmmG,
     TmmR,
@@ -229,7 +219,6 @@ impl K {
                 | K::EAx
                 | K::Zb
                 | K::Zv
-                | K::Zy
                 | K::Es
                 | K::Cs
                 | K::Ss
@@ -336,11 +325,12 @@ pub(crate) const A_NOMASK: u32 = 1 << 15; // EVEX aaa must be 0
 pub(crate) const A_KREQ: u32 = 1 << 16; // EVEX aaa must not be 0
 pub(crate) const A_NOZ: u32 = 1 << 17; // EVEX z must be 0
 pub(crate) const A_LIG: u32 = 1 << 18; // vector length ignored (scalar): reported as 16
-pub(crate) const A_NOVVVV: u32 = 1 << 21; // vvvv ignored rather than required to be 1111
 pub(crate) const A_BYTE: u32 = 1 << 22; // operand size is 1 byte (derived from the operands)
 
 impl Cand {
     /// A candidate matching any prefix and ModRM, with operand kinds `k`.
+    // Evaluated at compile time: an index out of range is a compile error, not a panic.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) const fn new(op: Op, k: [K; 4]) -> Cand {
         let mut attr = 0;
         let mut i = 0;
@@ -362,10 +352,14 @@ impl Cand {
         ) {
             attr |= A_BYTE;
         }
+        attr |= (Tuple::None as u32) << A_TUPLE_SHIFT;
         Cand {
             op,
             k,
-            sel: (15 << S_REG_SHIFT) | (15 << S_RM_SHIFT) | (7 << S_L_SHIFT),
+            sel: (Pfx::Any as u32) << S_PFX_SHIFT
+                | (15 << S_REG_SHIFT)
+                | (15 << S_RM_SHIFT)
+                | (7 << S_L_SHIFT),
             attr,
         }
     }
@@ -453,10 +447,6 @@ impl Cand {
     pub(crate) const fn l12(self) -> Cand {
         self.with_sel(7, S_L_SHIFT, 6)
     }
-    /// L = 0 or 1 (VEX 128 or 256).
-    pub(crate) const fn l01(self) -> Cand {
-        self.with_sel(7, S_L_SHIFT, 3)
-    }
     /// Any L (scalar instruction, length ignored): reported as 128-bit.
     pub(crate) const fn lig(mut self) -> Cand {
         self.attr |= A_LIG;
@@ -536,11 +526,6 @@ impl Cand {
         self.attr |= A_MODREG | A_MODRM;
         self
     }
-    /// vvvv is ignored (not required to be 1111).
-    pub(crate) const fn novvvv(mut self) -> Cand {
-        self.attr |= A_NOVVVV;
-        self
-    }
     /// EVEX tuple type and element size (0 = by W: 4 or 8 bytes; else 1, 2, 4 or 8).
     pub(crate) const fn tuple(mut self, t: Tuple, elem: u8) -> Cand {
         let es = match elem {
@@ -595,6 +580,8 @@ impl Cand {
 }
 
 /// Shorthand: a candidate with up to four operand kinds.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
 pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
     let mut kk = [K::None; 4];
     let mut i = 0;
@@ -614,6 +601,8 @@ pub(crate) struct OpMap {
 impl OpMap {
     /// Builds the index; fails to compile when the candidates are not sorted by opcode or when
     /// candidates of one opcode disagree about having a ModRM byte.
+    // Evaluated at compile time: an index out of range is a compile error, not a panic.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) const fn new(cands: &'static [(u8, Cand)]) -> OpMap {
         let n = cands.len();
         let mut start = [0u16; 257];

@@ -286,13 +286,18 @@ impl Instruction {
 
     /// Destination element size of a conversion (`Vcvtdq2pd`: 8), 0 for other operations.
     fn dest_elem(&self) -> u16 {
-        let name = self.op.name();
-        let Some(dst) = name.strip_prefix("Vcvt").and_then(|n| n.rsplit('2').next()) else {
+        // Byte-wise: `str` searching keeps panic paths in a freestanding build.
+        let name = self.op.name().as_bytes();
+        let Some(cvt) = name.strip_prefix(b"Vcvt") else {
             return 0;
         };
-        if dst.contains("ph") || dst.contains("bf") || dst.ends_with('w') {
+        let dst = match cvt.iter().rposition(|&c| c == b'2') {
+            Some(p) => cvt.get(p.saturating_add(1)..).unwrap_or(&[]),
+            None => return 0,
+        };
+        if dst.starts_with(b"ph") || dst.starts_with(b"bf") || dst.ends_with(b"w") {
             2
-        } else if dst.ends_with("pd") || dst.ends_with("qq") {
+        } else if dst.ends_with(b"pd") || dst.ends_with(b"qq") {
             8
         } else {
             4

@@ -6,7 +6,7 @@
 
 use hvemu::decode::{DecodeError, Instruction, Invalid, Mode, Operand, Vendor, decode};
 use hvemu_tests::{hex, mem_view};
-use iced_x86::{Code, Decoder, DecoderError, DecoderOptions, OpKind, Register};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, OpKind, Register};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -354,6 +354,16 @@ pub const CLASSES: &[(&str, &str)] = &[
          XSHA*, MONTMUL, CCS) by default; Intel and AMD processors raise #UD",
     ),
     (
+        "evex-z-without-mask",
+        "we accept EVEX zeroing-masking (z=1) with aaa=000 (no mask); iced rejects it, as the \
+         processor does (#UD): an engine rule to add",
+    ),
+    (
+        "evex-vprime-outside-64",
+        "we accept EVEX with P2 bit 3 (inverted V') clear outside 64-bit mode; iced rejects it \
+         (#UD): an engine rule to add",
+    ),
+    (
         "table-gap",
         "iced decodes a Code for which our tables have no candidate (Invalid::Opcode, ModRm \
          or Mode): a table still to be written",
@@ -391,7 +401,31 @@ pub fn compare(
             }
         }
         (Err(e), true) => Verdict::Validity(classify_iced_only(bytes, mode, vendor, *e, iced)),
-        (Ok(_), false) => Verdict::Validity("unknown:we-accept"),
+        (Ok(_), false) => Verdict::Validity(classify_we_accept(bytes, mode)),
+    }
+}
+
+/// The EVEX P2 byte of `bytes` when they start (after legacy prefixes and REX) with EVEX.
+fn evex_p2(bytes: &[u8], mode: Mode) -> Option<u8> {
+    let is64 = mode.is_64();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
+            0x40..=0x4f if is64 => i += 1,
+            _ => break,
+        }
+    }
+    let p0 = *bytes.get(i + 1)?;
+    (bytes.get(i) == Some(&0x62) && (is64 || p0 >= 0xc0)).then(|| bytes.get(i + 3).copied())?
+}
+
+/// Classes of forms we accept and iced rejects whose rule is known (see [`CLASSES`]).
+fn classify_we_accept(bytes: &[u8], mode: Mode) -> &'static str {
+    match evex_p2(bytes, mode) {
+        Some(p2) if p2 & 0x80 != 0 && p2 & 7 == 0 => "evex-z-without-mask",
+        Some(p2) if !mode.is_64() && p2 & 0x08 == 0 => "evex-vprime-outside-64",
+        _ => "unknown:we-accept",
     }
 }
 
@@ -482,10 +516,11 @@ fn sample(
         let show = |m: &Option<Mem>| m.as_ref().map_or("none".to_string(), |m| m.to_string());
         let _ = write!(s, "\n        ours {}\n        iced {}", show(ours), show(i));
     }
-    if ours.is_ok() && !iced.valid() {
-        if let Some(h) = vex_hint(shown, mode, iced_options(vendor), ip) {
-            let _ = write!(s, " [{h}]");
-        }
+    if ours.is_ok()
+        && !iced.valid()
+        && let Some(h) = vex_hint(shown, mode, iced_options(vendor), ip)
+    {
+        let _ = write!(s, " [{h}]");
     }
     s
 }
@@ -638,7 +673,7 @@ pub fn vex_hint(bytes: &[u8], mode: Mode, options: u32, ip: u64) -> Option<Strin
                 return Some("z=1 needs aaa!=0".to_string());
             }
             if !is64 && p2 & 0x08 == 0 {
-                return Some("EVEX.V'=0 outside 64-bit mode".to_string());
+                return Some("EVEX P2 bit 3 (inverted V') clear outside 64-bit mode".to_string());
             }
             if p2 & 0x60 == 0x60 && p2 & 0x10 == 0 {
                 return Some("EVEX.L'L=3".to_string());

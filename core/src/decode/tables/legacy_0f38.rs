@@ -83,10 +83,38 @@ const LIST: &[(u8, Cand)] = &[
     (0x41, xmm(Op::Phminposuw)),
     // INVEPT/INVVPID/INVPCID: the register is 64-bit in 64-bit mode whatever REX.W says. INVEPT and
     // INVVPID are VMX (Intel only) and, like the CET shadow-stack writes, not in real mode.
-    (0x80, c(Op::Invept, &[K::Gq, K::Mo]).p66().only64().intel().not_real()),
-    (0x80, c(Op::Invept, &[K::Gd, K::Mo]).p66().not64().intel().not_real()),
-    (0x81, c(Op::Invvpid, &[K::Gq, K::Mo]).p66().only64().intel().not_real()),
-    (0x81, c(Op::Invvpid, &[K::Gd, K::Mo]).p66().not64().intel().not_real()),
+    (
+        0x80,
+        c(Op::Invept, &[K::Gq, K::Mo])
+            .p66()
+            .only64()
+            .intel()
+            .not_real(),
+    ),
+    (
+        0x80,
+        c(Op::Invept, &[K::Gd, K::Mo])
+            .p66()
+            .not64()
+            .intel()
+            .not_real(),
+    ),
+    (
+        0x81,
+        c(Op::Invvpid, &[K::Gq, K::Mo])
+            .p66()
+            .only64()
+            .intel()
+            .not_real(),
+    ),
+    (
+        0x81,
+        c(Op::Invvpid, &[K::Gd, K::Mo])
+            .p66()
+            .not64()
+            .intel()
+            .not_real(),
+    ),
     (0x82, c(Op::Invpcid, &[K::Gq, K::Mo]).p66().only64()),
     (0x82, c(Op::Invpcid, &[K::Gd, K::Mo]).p66().not64()),
     (0xc8, c(Op::Sha1nexte, &[K::Vx, K::Wx]).np()),
@@ -116,10 +144,22 @@ const LIST: &[(u8, Cand)] = &[
     (0xf0, c(Op::Crc32, &[K::Gy, K::Eb]).pf2()),
     (0xf1, c(Op::Movbe, &[K::Mv, K::Gv]).pfx(Pfx::NoRep).mem()),
     (0xf1, c(Op::Crc32, &[K::Gy, K::Ev]).pf2()),
-    (0xf5, c(Op::Wrussd, &[K::Md, K::Gd]).p66().w0().mem().not_real()),
-    (0xf5, c(Op::Wrussq, &[K::Mq, K::Gq]).p66().w1().mem().not_real()),
-    (0xf6, c(Op::Wrssd, &[K::Md, K::Gd]).np().w0().mem().not_real()),
-    (0xf6, c(Op::Wrssq, &[K::Mq, K::Gq]).np().w1().mem().not_real()),
+    (
+        0xf5,
+        c(Op::Wrussd, &[K::Md, K::Gd]).p66().w0().mem().not_real(),
+    ),
+    (
+        0xf5,
+        c(Op::Wrussq, &[K::Mq, K::Gq]).p66().w1().mem().not_real(),
+    ),
+    (
+        0xf6,
+        c(Op::Wrssd, &[K::Md, K::Gd]).np().w0().mem().not_real(),
+    ),
+    (
+        0xf6,
+        c(Op::Wrssq, &[K::Mq, K::Gq]).np().w1().mem().not_real(),
+    ),
     (0xf6, c(Op::Adcx, &[K::Gy, K::Ey]).p66()),
     (0xf6, c(Op::Adox, &[K::Gy, K::Ey]).pf3()),
     (0xf8, c(Op::Movdir64b, &[K::GaEs, K::M64b]).p66().mem()),

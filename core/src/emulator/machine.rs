@@ -1,0 +1,403 @@
+//! The state of one emulation call and its fetch → decode → plan → execute → commit loop.
+
+use super::{CallbackKind, Fault, Outcome, Refusal};
+use super::{Config, ExitAccess, InstructionBytes, IoExit, VpContext};
+use crate::decode::{self, DecodeError, Instruction, Mode, Seg};
+use crate::flags;
+use crate::host::{Callbacks, HostError, TranslateFlags};
+use crate::mem::Tlb;
+use crate::regs::{RegName, RegValue, RegisterFile, SLOTS, Slot, slot_name};
+
+/// Why execution stopped early.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Stop {
+    /// The instruction faults.
+    Fault(Fault),
+    /// The emulator declines.
+    Refuse(Refusal),
+}
+
+impl From<Fault> for Stop {
+    fn from(f: Fault) -> Stop {
+        Stop::Fault(f)
+    }
+}
+
+impl From<Refusal> for Stop {
+    fn from(r: Refusal) -> Stop {
+        Stop::Refuse(r)
+    }
+}
+
+/// Most registers one Get or Set names.
+const BATCH: usize = SLOTS as usize;
+
+/// One emulation call.
+pub(crate) struct Machine<'a, C: ?Sized> {
+    pub cb: &'a Callbacks<C>,
+    pub ctx: &'a mut C,
+    pub regs: RegisterFile,
+    pub vp: VpContext,
+    pub config: Config,
+    /// Decoding mode derived from CR0.PE, EFER.LMA, CS.L/D and RFLAGS.VM.
+    pub mode: Mode,
+    /// Virtual-8086 mode.
+    pub vm86: bool,
+    pub cpl: u8,
+    pub exit: ExitAccess,
+    /// Instruction bytes had to be fetched from guest memory.
+    pub fetched: bool,
+    /// A prepared access touched the exit's GPA in the exit's direction.
+    pub exit_matched: bool,
+    /// A guest-visible access has been performed (after which nothing may fault).
+    pub performed: bool,
+    pub tlb: Tlb,
+    /// The instruction's partial progress is architectural even if it faults (REP strings).
+    pub keep_on_fault: bool,
+}
+
+impl<'a, C: ?Sized> Machine<'a, C> {
+    pub(crate) fn new(
+        cb: &'a Callbacks<C>,
+        ctx: &'a mut C,
+        vp: &VpContext,
+        config: Config,
+        exit: ExitAccess,
+    ) -> Machine<'a, C> {
+        let vm86 = vp.cr0_pe && !vp.efer_lma && vp.rflags & flags::VM != 0;
+        let mode = if !vp.cr0_pe {
+            Mode::Real
+        } else if vp.efer_lma && vp.cs.long() {
+            Mode::Long64
+        } else if vm86 {
+            Mode::Real
+        } else if vp.cs.default_big() {
+            if vp.efer_lma {
+                Mode::Compat32
+            } else {
+                Mode::Prot32
+            }
+        } else {
+            Mode::Prot16
+        };
+        let cpl = if !vp.cr0_pe {
+            0
+        } else if vm86 {
+            3
+        } else {
+            vp.cpl & 3
+        };
+        let mut regs = RegisterFile::default();
+        regs.rip = vp.rip;
+        regs.mark_known(Slot::Rip as u8);
+        regs.rflags = vp.rflags;
+        regs.mark_known(Slot::Rflags as u8);
+        if let Some(cs) = regs.seg.get_mut(Seg::Cs as usize) {
+            *cs = vp.cs;
+        }
+        regs.mark_known(Slot::Seg0 as u8 + Seg::Cs as u8);
+        regs.cr8 = vp.cr8 as u64;
+        regs.mark_known(Slot::Cr8 as u8);
+        Machine {
+            cb,
+            ctx,
+            regs,
+            vp: *vp,
+            config,
+            mode,
+            vm86,
+            cpl,
+            exit,
+            fetched: false,
+            exit_matched: false,
+            performed: false,
+            tlb: Tlb::default(),
+            keep_on_fault: false,
+        }
+    }
+
+    /// Takes RAX, RCX, RSI, RDI, DS and ES from a port exit.
+    pub(crate) fn seed_io(&mut self, exit: &IoExit) {
+        for (n, v) in [(0u8, exit.rax), (1, exit.rcx), (6, exit.rsi), (7, exit.rdi)] {
+            if let Some(r) = self.regs.gpr.get_mut(n as usize) {
+                *r = v;
+            }
+            self.regs.mark_known(n);
+        }
+        for (s, v) in [(Seg::Ds, exit.ds), (Seg::Es, exit.es)] {
+            if let Some(r) = self.regs.seg.get_mut(s as usize) {
+                *r = v;
+            }
+            self.regs.mark_known(Slot::Seg0 as u8 + s as u8);
+        }
+    }
+
+    pub(crate) fn run(&mut self, bytes: InstructionBytes) -> Outcome {
+        if self.vp.interruption_pending {
+            return Outcome::Refused(Refusal::InterruptionPending);
+        }
+        match self.step(bytes) {
+            Ok(()) => Outcome::Completed,
+            Err(Stop::Fault(f)) => {
+                // REP progress that hardware keeps is committed with the fault.
+                if self.keep_on_fault
+                    && self.regs.dirty_set() != 0
+                    && let Err(r) = self.commit()
+                {
+                    return Outcome::Refused(r);
+                }
+                Outcome::Exception(f)
+            }
+            Err(Stop::Refuse(r)) => Outcome::Refused(r),
+        }
+    }
+
+    fn step(&mut self, bytes: InstructionBytes) -> Result<(), Stop> {
+        let insn = self.fetch_decode(bytes)?;
+        self.plan(&insn)?;
+        let next = self.next_rip(&insn);
+        crate::exec::execute(self, &insn)?;
+        if self.fetched && self.exit != ExitAccess::None && !self.exit_matched {
+            return Err(Refusal::ExitMismatch.into());
+        }
+        if !self.regs.is_dirty(Slot::Rip as u8) {
+            self.regs.rip = next;
+            self.regs.mark_dirty(Slot::Rip as u8);
+        }
+        // A completed instruction clears RF.
+        if self.regs.rflags & flags::RF != 0 {
+            self.regs.rflags &= !flags::RF;
+            self.regs.mark_dirty(Slot::Rflags as u8);
+        }
+        self.commit().map_err(Stop::Refuse)
+    }
+
+    /// RIP after the instruction, wrapped to the operand size of the code segment.
+    pub(crate) fn next_rip(&self, insn: &Instruction) -> u64 {
+        let next = self.regs.rip.wrapping_add(insn.len as u64);
+        match self.mode {
+            Mode::Long64 => next,
+            Mode::Prot32 | Mode::Compat32 => next & 0xffff_ffff,
+            Mode::Real | Mode::Prot16 => next & 0xffff,
+        }
+    }
+
+    fn fetch_decode(&mut self, bytes: InstructionBytes) -> Result<Instruction, Stop> {
+        let mut buf = [0u8; decode::MAX_LEN];
+        let mut n = 0usize;
+        for (d, s) in buf.iter_mut().zip(bytes.as_slice()) {
+            *d = *s;
+            n += 1;
+        }
+        loop {
+            let have = buf.get(..n).unwrap_or(&[]);
+            match decode::decode(have, self.mode, self.config.vendor) {
+                Ok(i) => return Ok(i),
+                Err(DecodeError::Truncated) if n < decode::MAX_LEN => {
+                    n += self.fetch_more(&mut buf, n)?;
+                }
+                Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
+                    return Err(Fault::GP0.into());
+                }
+                Err(DecodeError::Invalid(_)) => return Err(Fault::UD.into()),
+            }
+        }
+    }
+
+    /// Reads instruction bytes from offset `have` up to the end of the page (and at most to the
+    /// 15-byte limit) through translate (execute) and memory. Returns how many were read.
+    fn fetch_more(&mut self, buf: &mut [u8; decode::MAX_LEN], have: usize) -> Result<usize, Stop> {
+        self.fetched = true;
+        let ip = self.regs.rip.wrapping_add(have as u64);
+        let cs = self
+            .regs
+            .seg
+            .get(Seg::Cs as usize)
+            .copied()
+            .unwrap_or_default();
+        let linear = if self.mode == Mode::Long64 {
+            ip
+        } else {
+            let ip = ip & 0xffff_ffff;
+            if ip > cs.limit as u64 {
+                return Err(Fault::GP0.into());
+            }
+            cs.base.wrapping_add(ip) & 0xffff_ffff
+        };
+        let page_left = 0x1000 - (linear & 0xfff) as usize;
+        let want = (decode::MAX_LEN - have).min(page_left);
+        let gpa = self.translate(linear, crate::mem::Intent::Fetch)?;
+        let mut done = 0;
+        while done < want {
+            let chunk = (want - done).min(8);
+            let mut data = [0u8; 8];
+            self.phys_read(gpa + done as u64, data.get_mut(..chunk).unwrap_or(&mut []))?;
+            for (i, b) in data.iter().take(chunk).enumerate() {
+                if let Some(d) = buf.get_mut(have + done + i) {
+                    *d = *b;
+                }
+            }
+            done += chunk;
+        }
+        Ok(done)
+    }
+
+    /// Reads the registers the instruction needs that are not yet known, in one Get.
+    fn plan(&mut self, insn: &Instruction) -> Result<(), Stop> {
+        let need = crate::exec::needed_slots(self, insn);
+        self.get_slots(need)
+    }
+
+    /// Fetches the slots of `need` that are not known, in one Get call.
+    pub(crate) fn get_slots(&mut self, need: u64) -> Result<(), Stop> {
+        let mut names = [RegName(0); BATCH];
+        let mut slots = [0u8; BATCH];
+        let mut count = 0;
+        for i in 0..SLOTS {
+            if need & (1 << i) != 0
+                && !self.regs.is_known(i)
+                && let (Some(n), Some(s)) = (names.get_mut(count), slots.get_mut(count))
+            {
+                *n = slot_name(i);
+                *s = i;
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let mut values = [RegValue::default(); BATCH];
+        let (Some(n), Some(v)) = (names.get(..count), values.get_mut(..count)) else {
+            return Ok(());
+        };
+        (self.cb.get_registers)(self.ctx, n, v)
+            .map_err(|_| Refusal::CallbackFailed(CallbackKind::GetRegisters))?;
+        for (s, v) in slots.iter().zip(values.iter()).take(count) {
+            self.regs.load(*s, *v);
+        }
+        Ok(())
+    }
+
+    /// Writes every changed register in one Set call.
+    fn commit(&mut self) -> Result<(), Refusal> {
+        let mut names = [RegName(0); BATCH];
+        let mut values = [RegValue::default(); BATCH];
+        let mut count = 0;
+        for i in 0..SLOTS {
+            if self.regs.is_dirty(i)
+                && let (Some(n), Some(v)) = (names.get_mut(count), values.get_mut(count))
+            {
+                *n = slot_name(i);
+                *v = self.regs.value(i);
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let (Some(n), Some(v)) = (names.get(..count), values.get(..count)) else {
+            return Ok(());
+        };
+        (self.cb.set_registers)(self.ctx, n, v)
+            .map_err(|_| Refusal::CallbackFailed(CallbackKind::SetRegisters))
+    }
+
+    /// Translates a page through the host (no caching).
+    pub(crate) fn host_translate(
+        &mut self,
+        page: u64,
+        flags: u32,
+    ) -> Result<(crate::host::TranslateResult, u64), Stop> {
+        (self.cb.translate_gva_page)(self.ctx, page, TranslateFlags(flags))
+            .map_err(|_: HostError| Refusal::CallbackFailed(CallbackKind::TranslateGvaPage).into())
+    }
+
+    /// One guest-physical read of up to 8 bytes within a page.
+    pub(crate) fn phys_read(&mut self, gpa: u64, out: &mut [u8]) -> Result<(), Stop> {
+        let mut a = crate::host::MemAccess {
+            gpa,
+            size: out.len() as u8,
+            write: false,
+            data: [0; 8],
+        };
+        (self.cb.memory)(self.ctx, &mut a)
+            .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
+        for (o, d) in out.iter_mut().zip(a.data.iter()) {
+            *o = *d;
+        }
+        Ok(())
+    }
+
+    /// One guest-physical write of up to 8 bytes within a page.
+    pub(crate) fn phys_write(&mut self, gpa: u64, bytes: &[u8]) -> Result<(), Stop> {
+        let mut data = [0u8; 8];
+        for (d, b) in data.iter_mut().zip(bytes) {
+            *d = *b;
+        }
+        let mut a = crate::host::MemAccess {
+            gpa,
+            size: bytes.len() as u8,
+            write: true,
+            data,
+        };
+        (self.cb.memory)(self.ctx, &mut a)
+            .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory).into())
+    }
+
+    // ----- general-purpose registers -----
+
+    /// Reads general-purpose register `reg` (a decoded register operand).
+    pub(crate) fn gpr(&self, reg: decode::Reg) -> u64 {
+        use decode::RegClass::*;
+        let n = reg.num as usize;
+        match reg.class {
+            Gpr8High => (self.regs.gpr.get(n).copied().unwrap_or(0) >> 8) & 0xff,
+            Gpr8 => self.regs.gpr.get(n).copied().unwrap_or(0) & 0xff,
+            Gpr16 => self.regs.gpr.get(n).copied().unwrap_or(0) & 0xffff,
+            Gpr32 => self.regs.gpr.get(n).copied().unwrap_or(0) & 0xffff_ffff,
+            _ => self.regs.gpr.get(n).copied().unwrap_or(0),
+        }
+    }
+
+    /// Writes general-purpose register `reg` as the architecture does: 8- and 16-bit writes keep
+    /// the other bits, 32-bit writes zero-extend.
+    pub(crate) fn set_gpr(&mut self, reg: decode::Reg, v: u64) {
+        use decode::RegClass::*;
+        let n = reg.num as usize;
+        let Some(r) = self.regs.gpr.get_mut(n) else {
+            return;
+        };
+        *r = match reg.class {
+            Gpr8High => (*r & !0xff00) | ((v & 0xff) << 8),
+            Gpr8 => (*r & !0xff) | (v & 0xff),
+            Gpr16 => (*r & !0xffff) | (v & 0xffff),
+            Gpr32 => v & 0xffff_ffff,
+            _ => v,
+        };
+        self.regs.mark_dirty(n as u8);
+    }
+
+    /// Reads GPR number `n` (full 64 bits).
+    pub(crate) fn gpr64(&self, n: u8) -> u64 {
+        self.regs.gpr.get(n as usize).copied().unwrap_or(0)
+    }
+
+    /// Writes GPR number `n` with `size` bytes of `v` (architectural merge rules).
+    pub(crate) fn set_gpr_sized(&mut self, n: u8, size: u8, v: u64) {
+        self.set_gpr(decode::Reg::gpr(size, n), v);
+    }
+
+    /// Sets the status flags (and only them) from `new`.
+    pub(crate) fn set_status_flags(&mut self, new: u64) {
+        let f = (self.regs.rflags & !flags::STATUS) | (new & flags::STATUS);
+        if f != self.regs.rflags {
+            self.regs.rflags = f;
+            self.regs.mark_dirty(Slot::Rflags as u8);
+        }
+    }
+
+    /// The segment register `s`.
+    pub(crate) fn segment(&self, s: Seg) -> crate::regs::Segment {
+        self.regs.seg.get(s as usize).copied().unwrap_or_default()
+    }
+}

@@ -1,0 +1,91 @@
+//! Instruction semantics, one module per family.
+//!
+//! The `alu` functions are pure: operands and RFLAGS in, result and RFLAGS out, exact to the bit
+//! for the chosen vendor (including the flags the manuals leave undefined). The family modules
+//! apply them to the register file and to guest memory through `mem`.
+
+pub mod alu;
+mod arith;
+mod mov;
+mod operand;
+mod shift;
+
+use crate::decode::{Instruction, Mode, Op, Operand, RegClass, Seg};
+use crate::emulator::{Machine, Refusal, Stop};
+use crate::regs::Slot;
+
+/// Executes a decoded instruction on the machine.
+pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
+    use Op::*;
+    match insn.op {
+        Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test | Inc | Dec | Neg | Not | Xadd
+        | Cmpxchg | Cmpxchg8b | Cmpxchg16b => arith::execute(m, insn),
+        Rol | Ror | Rcl | Rcr | Shl | Sal | Shr | Sar | Shld | Shrd => shift::execute(m, insn),
+        Mov | Movzx | Movsx | Movsxd | Movbe | Xchg | Xlat | Push | Pop | Lea => {
+            mov::execute(m, insn)
+        }
+        Cmova | Cmovae | Cmovb | Cmovbe | Cmove | Cmovg | Cmovge | Cmovl | Cmovle | Cmovne
+        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs | Seta | Setae | Setb | Setbe | Sete
+        | Setg | Setge | Setl | Setle | Setne | Setno | Setnp | Setns | Seto | Setp | Sets => {
+            mov::conditional(m, insn)
+        }
+        op => Err(Refusal::Unsupported(op).into()),
+    }
+}
+
+/// The register slots `insn` reads or writes, so they can be fetched in one Get.
+pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) -> u64 {
+    use Op::*;
+    let mut need = 0u64;
+    let gpr = |n: u8| 1u64 << (n & 15);
+    let seg = |s: Seg| 1u64 << (Slot::Seg0 as u8 + s as u8);
+    let mut uses_mem = false;
+    for op in insn.operands.iter() {
+        match op {
+            Operand::Reg(r) => match r.class {
+                RegClass::Gpr8High => need |= gpr(r.num),
+                RegClass::Gpr8 | RegClass::Gpr16 | RegClass::Gpr32 | RegClass::Gpr64 => {
+                    need |= gpr(r.num)
+                }
+                RegClass::Seg => need |= 1 << (Slot::Seg0 as u8 + r.num),
+                _ => {}
+            },
+            Operand::Mem => uses_mem = true,
+            Operand::StrSrc { .. } => need |= gpr(6) | seg(insn.mem.seg),
+            Operand::StrDst { .. } => need |= gpr(7) | seg(Seg::Es),
+            _ => {}
+        }
+    }
+    if uses_mem {
+        if let Some(b) = insn.mem.base
+            && b.class != RegClass::Ip
+        {
+            need |= gpr(b.num);
+        }
+        if let Some(i) = insn.mem.index {
+            need |= gpr(i.num);
+        }
+        if insn.op != Lea {
+            need |= seg(insn.mem.seg);
+        }
+    }
+    need |= match insn.op {
+        Mul | Div | Idiv | Cwd | Cdq | Cqo => gpr(0) | gpr(2),
+        Imul if insn.operand_count() == 1 => gpr(0) | gpr(2),
+        Cbw | Cwde | Cdqe | Cmpxchg | Lahf | Sahf | Xlat => gpr(0),
+        Cmpxchg8b | Cmpxchg16b => gpr(0) | gpr(1) | gpr(2) | gpr(3),
+        Push | Pop | Pushf | Pushfd | Pushfq | Popf | Popfd | Popfq | Call | Ret => {
+            gpr(4) | seg(Seg::Ss)
+        }
+        Enter | Leave => gpr(4) | gpr(5) | seg(Seg::Ss),
+        Movsb | Movsw | Movsd | Movsq | Cmpsb | Cmpsw | Cmpsd | Cmpsq | Stosb | Stosw | Stosd
+        | Stosq | Lodsb | Lodsw | Lodsd | Lodsq | Scasb | Scasw | Scasd | Scasq | Insb | Insw
+        | Insd | Outsb | Outsw | Outsd => gpr(0) | gpr(1) | gpr(2),
+        _ => 0,
+    };
+    // In 64-bit mode ES, CS, SS and DS have base 0 and no limit: no need to read them.
+    if m.mode == Mode::Long64 {
+        need &= !(seg(Seg::Es) | seg(Seg::Cs) | seg(Seg::Ss) | seg(Seg::Ds));
+    }
+    need
+}

@@ -1,0 +1,67 @@
+//! The control block: the one page of memory that the Rust side, the generated trampoline and
+//! the signal handler share.
+//!
+//! The Rust side fills the inputs, the trampoline reads them (RIP-relatively) and writes the
+//! outputs, and the signal handler writes the `sig_*` record. It lives in an anonymous mapping
+//! above 4 GiB, beside the trampoline code, out of reach of the 32-bit addresses that a case
+//! in compatibility mode can form.
+
+/// The x87/SSE state of the host, saved by `fxsave64` on entry and restored on exit.
+#[repr(C, align(16))]
+pub(super) struct FxArea(pub [u8; 512]);
+
+/// See the module documentation. Every field is written and read through a raw pointer to the
+/// page (never through a Rust reference that lives across a run).
+#[repr(C, align(64))]
+pub(super) struct Ctrl {
+    // ---- inputs, written by `Native::run` ----
+    /// GPRs in hardware order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15). The RSP slot
+    /// is unused: RSP comes from `frame`.
+    pub in_gpr: [u64; 16],
+    pub in_xmm: [u128; 16],
+    pub in_mxcsr: u32,
+    /// DS and ES loaded before the `iretq` (0x2b in compatibility mode).
+    pub in_ds: u16,
+    pub in_es: u16,
+    /// The `iretq` frame: RIP, CS, RFLAGS, RSP, SS.
+    pub frame: [u64; 5],
+    /// Nonzero when the instruction is a REP string instruction (single-step mode lets it run
+    /// to the end instead of stopping after the first iteration).
+    pub rep_string: u64,
+    /// Incremented per case; the watchdog compares it between ticks.
+    pub seq: u64,
+    /// The `seq` that the watchdog last saw executing in the instruction zone.
+    pub watchdog_seen: u64,
+
+    // ---- outputs, written by the epilogue ----
+    pub out_gpr: [u64; 16],
+    pub out_xmm: [u128; 16],
+    pub out_mxcsr: u32,
+    pub _pad0: u32,
+    /// The epilogue's private stack: `pushfq` with RSP = &out_rflags + 8 lands in `out_rflags`.
+    pub _stack: [u64; 7],
+    pub out_rflags: u64,
+
+    // ---- the signal record, written by the handler (`sig` = 0: no signal) ----
+    pub sig: u64,
+    pub sig_code: u64,
+    pub sig_trapno: u64,
+    pub sig_err: u64,
+    pub sig_cr2: u64,
+    pub sig_rip: u64,
+    pub sig_cs: u64,
+    /// Nonzero when the signal came from the trampoline itself, not from the instruction.
+    pub harness_error: u64,
+
+    // ---- host state, saved and restored by the trampoline ----
+    pub host_rsp: u64,
+    pub host_fsbase: u64,
+    pub host_gsbase: u64,
+    pub host_ds: u16,
+    pub host_es: u16,
+    pub host_fs: u16,
+    pub host_gs: u16,
+    pub fxarea: FxArea,
+}
+
+const _: () = assert!(core::mem::size_of::<Ctrl>() <= 4096);
