@@ -6,6 +6,82 @@
 //! instruction needs are read with at most one Get; every guest access is translated and checked
 //! before the first one is performed; the changed registers are written with one Set, only on
 //! success.
+//!
+//! A small VMM's MMIO exit path, with a device register at GPA 0xfee0_0000 and identity paging:
+//!
+//! ```
+//! use hvemu::emulator::{AccessKind, Emulator, InstructionBytes, MmioExit, Outcome, VpContext};
+//! use hvemu::host::{Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
+//! use hvemu::regs::{RegName, RegValue, Segment};
+//!
+//! struct Vmm {
+//!     gpr: [u64; 16],
+//!     rip: u64,
+//!     device_writes: Vec<(u64, u64)>,
+//! }
+//!
+//! impl Host for Vmm {
+//!     fn io_port(&mut self, _io: &mut IoAccess) -> Result<(), HostError> {
+//!         Err(HostError { code: -1 })
+//!     }
+//!     fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+//!         if a.write {
+//!             let mut v = [0u8; 8];
+//!             v[..a.size as usize].copy_from_slice(&a.data[..a.size as usize]);
+//!             self.device_writes.push((a.gpa, u64::from_le_bytes(v)));
+//!         }
+//!         Ok(())
+//!     }
+//!     fn get_registers(&mut self, names: &[RegName], values: &mut [RegValue]) -> Result<(), HostError> {
+//!         for (n, v) in names.iter().zip(values.iter_mut()) {
+//!             *v = match n.0 {
+//!                 0..=15 => RegValue::from_u64(self.gpr[n.0 as usize]),
+//!                 _ => return Err(HostError { code: -1 }),
+//!             };
+//!         }
+//!         Ok(())
+//!     }
+//!     fn set_registers(&mut self, names: &[RegName], values: &[RegValue]) -> Result<(), HostError> {
+//!         for (n, v) in names.iter().zip(values) {
+//!             match n.0 {
+//!                 0..=15 => self.gpr[n.0 as usize] = v.lo,
+//!                 0x10 => self.rip = v.lo,
+//!                 _ => {}
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//!     fn translate_gva_page(&mut self, gva: u64, _f: TranslateFlags)
+//!         -> Result<(TranslateResult, u64), HostError> {
+//!         Ok((TranslateResult::Success, gva))
+//!     }
+//! }
+//!
+//! let mut vmm = Vmm { gpr: [0; 16], rip: 0x1000, device_writes: Vec::new() };
+//! vmm.gpr[0] = 0x1234_5678; // eax
+//! vmm.gpr[7] = 0xfee0_0000; // rdi
+//! let callbacks = Callbacks::<Vmm>::for_host();
+//! let emulator = Emulator::default();
+//!
+//! // The exit: `mov [rdi+0xb0], eax` in 64-bit mode wrote GPA 0xfee000b0.
+//! let vp = VpContext {
+//!     cr0_pe: true,
+//!     efer_lma: true,
+//!     cs: Segment { attributes: 0xa09b, limit: 0xffff_ffff, ..Segment::default() },
+//!     rip: vmm.rip,
+//!     rflags: 0x2,
+//!     ..VpContext::default()
+//! };
+//! let exit = MmioExit {
+//!     bytes: InstructionBytes::new(&[0x89, 0x87, 0xb0, 0x00, 0x00, 0x00]),
+//!     access: AccessKind::Write,
+//!     gpa: 0xfee0_00b0,
+//!     ..MmioExit::default()
+//! };
+//! assert_eq!(emulator.emulate_mmio(&callbacks, &mut vmm, &vp, &exit), Outcome::Completed);
+//! assert_eq!(vmm.device_writes, vec![(0xfee0_00b0, 0x1234_5678)]);
+//! assert_eq!(vmm.rip, 0x1006);
+//! ```
 
 mod exit;
 mod machine;

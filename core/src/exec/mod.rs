@@ -6,7 +6,10 @@
 
 pub mod alu;
 mod arith;
+mod bits;
+mod misc;
 mod mov;
+mod muldiv;
 mod operand;
 mod shift;
 
@@ -21,6 +24,11 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test | Inc | Dec | Neg | Not | Xadd
         | Cmpxchg | Cmpxchg8b | Cmpxchg16b => arith::execute(m, insn),
         Rol | Ror | Rcl | Rcr | Shl | Sal | Shr | Sar | Shld | Shrd => shift::execute(m, insn),
+        Mul | Imul | Div | Idiv => muldiv::execute(m, insn),
+        Bt | Bts | Btr | Btc | Bsf | Bsr | Popcnt | Lzcnt | Tzcnt | Bswap => bits::execute(m, insn),
+        Cbw | Cwde | Cdqe | Cwd | Cdq | Cqo | Lahf | Sahf | Clc | Stc | Cmc | Cld | Std | Nop => {
+            misc::execute(m, insn)
+        }
         Mov | Movzx | Movsx | Movsxd | Movbe | Xchg | Xlat | Push | Pop | Lea => {
             mov::execute(m, insn)
         }

@@ -28,14 +28,6 @@ fn sext(v: u64, size: u8) -> u64 {
     }
 }
 
-fn bswap(v: u64, size: u8) -> u64 {
-    match size {
-        2 => (v as u16).swap_bytes() as u64,
-        4 => (v as u32).swap_bytes() as u64,
-        _ => v.swap_bytes(),
-    }
-}
-
 pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
     let size = insn.op_size;
     match insn.op {
@@ -54,7 +46,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         Op::Movbe => {
             let v = m.read_src(insn, 1, size)?;
             let d = m.dest(insn, 0, size, Intent::Write)?;
-            m.write_dest(&d, bswap(v, size))
+            m.write_dest(&d, super::alu::bits::movbe(size, v))
         }
         Op::Xchg => {
             // XCHG with memory is implicitly locked: a read then a write of the same bytes.
