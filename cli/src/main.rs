@@ -1,4 +1,4 @@
-//! The `hvemu` command-line tool: `decode`, `demo` and `help` (see shared/spec/cli.md).
+//! The `hvemu` command-line tool: `decode`, `cases`, `demo` and `help` (see shared/spec/cli.md).
 
 mod demo;
 mod json;
@@ -22,6 +22,10 @@ commands:
       --mode     real | prot16 | prot32 | compat32 | long64 (default long64)
       --vendor   intel | amd (default amd)
       --json     one JSON object per input instead
+  cases [FILE|-]
+      Run conformance cases (spec/cases.md): one JSON case per line of FILE (standard input
+      without FILE or with -), one JSON result per line on standard output, then a summary
+      line. Exit status 0 when every case with an expected outcome passed, 1 otherwise.
   demo
       Decode and explain instructions taken from real device drivers (decode only).
   help
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     };
     match cmd.as_str() {
         "decode" => decode_cmd(rest),
+        "cases" => cases_cmd(rest),
         "demo" if rest.is_empty() => demo::run(),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -50,6 +55,45 @@ fn usage_error(msg: &str) -> ExitCode {
     eprintln!("hvemu: {msg}");
     eprint!("{USAGE}");
     ExitCode::from(2)
+}
+
+/// `hvemu cases [FILE|-]`.
+fn cases_cmd(args: &[String]) -> ExitCode {
+    let path = match args {
+        [] => None,
+        [a] if a == "-" => None,
+        [a] if a == "--help" || a == "-h" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        [a] if !a.starts_with('-') => Some(a.as_str()),
+        _ => {
+            return usage_error(&format!(
+                "cases takes one FILE or -, not '{}'",
+                args.join(" ")
+            ));
+        }
+    };
+    let out = BufWriter::new(io::stdout().lock());
+    let result = match path {
+        None => hvemu_cli::cases::run_reader(io::stdin().lock(), out),
+        Some(p) => match std::fs::File::open(p) {
+            Ok(f) => hvemu_cli::cases::run_reader(io::BufReader::new(f), out),
+            Err(e) => {
+                eprintln!("hvemu: cannot open {p}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match result {
+        Ok(summary) if summary.all_passed() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("hvemu: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Options of `hvemu decode`.

@@ -4,6 +4,8 @@ use hvemu::decode::{Instruction, Reg, Seg};
 use std::path::PathBuf;
 
 pub mod corpus;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod native;
 pub mod randgen;
 
 /// The architectural limit on instruction length.

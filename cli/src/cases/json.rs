@@ -132,7 +132,10 @@ fn write_string(s: &str, out: &mut String) {
 
 /// Parses one JSON text (surrounding whitespace allowed, nothing else after the value).
 pub fn parse(text: &str) -> Result<Value, String> {
-    let mut p = Parser { s: text.as_bytes(), pos: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+    };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -367,9 +370,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let text = r#"{"a": [1, -2.5e3, true, false, null], "b": "x\"\\\n\u00e9\ud83d\ude00", "c": {}}"#;
+        let text =
+            r#"{"a": [1, -2.5e3, true, false, null], "b": "x\"\\\n\u00e9\ud83d\ude00", "c": {}}"#;
         let v = parse(text).unwrap();
-        assert_eq!(v.get("a").unwrap(), &parse("[1,-2.5e3,true,false,null]").unwrap());
+        assert_eq!(
+            v.get("a").unwrap(),
+            &parse("[1,-2.5e3,true,false,null]").unwrap()
+        );
         assert_eq!(v.get("b").unwrap().as_str(), Some("x\"\\\né😀"));
         assert_eq!(
             v.to_json(),

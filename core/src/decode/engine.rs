@@ -17,7 +17,10 @@ const fn inv(r: Invalid) -> DecodeError {
 
 /// Decoder state for one instruction.
 pub(crate) struct Decoder<'a> {
+    /// The input, cut at the 15-byte limit.
     bytes: &'a [u8],
+    /// The input reaches the 15-byte limit: running out of bytes means TooLong, not Truncated.
+    long: bool,
     pos: usize,
     mode: Mode,
     vendor: Vendor,
@@ -56,12 +59,16 @@ pub(crate) struct Decoder<'a> {
     modrm: Option<u8>,
     /// EVEX tuple type and element-size code of the matched candidate (for disp8×N).
     cur_tuple: Option<(u32, u32)>,
+    /// An operand is the memory operand.
+    has_mem: bool,
 }
 
 impl<'a> Decoder<'a> {
     pub(crate) fn new(bytes: &'a [u8], mode: Mode, vendor: Vendor) -> Decoder<'a> {
+        let long = bytes.len() >= MAX_LEN;
         Decoder {
-            bytes,
+            bytes: bytes.get(..MAX_LEN).unwrap_or(bytes),
+            long,
             pos: 0,
             mode,
             vendor,
@@ -90,20 +97,27 @@ impl<'a> Decoder<'a> {
             aaa: 0,
             modrm: None,
             cur_tuple: None,
+            has_mem: false,
         }
     }
 
     #[inline]
     fn byte(&mut self) -> R<u8> {
-        if self.pos >= MAX_LEN {
-            return Err(DecodeError::TooLong);
-        }
         match self.bytes.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
                 Ok(b)
             }
-            None => Err(DecodeError::Truncated),
+            None => Err(self.end_error()),
+        }
+    }
+
+    /// The error for running out of bytes.
+    fn end_error(&self) -> DecodeError {
+        if self.long {
+            DecodeError::TooLong
+        } else {
+            DecodeError::Truncated
         }
     }
 
@@ -111,13 +125,33 @@ impl<'a> Decoder<'a> {
     /// the length limit).
     #[inline]
     fn peek(&self) -> Option<u8> {
-        if self.pos >= MAX_LEN {
-            return None;
-        }
         self.bytes.get(self.pos).copied()
     }
 
+    /// Reads an `n`-byte little-endian value (`n` <= 8).
+    #[inline]
     fn le(&mut self, n: u8) -> R<u64> {
+        let end = self.pos + n as usize;
+        if end <= self.bytes.len() {
+            // Fast path: eight bytes available (within the 15-byte cut) or a short tail.
+            if let Some(Ok(b)) = self
+                .bytes
+                .get(self.pos..self.pos + 8)
+                .map(<[u8; 8]>::try_from)
+            {
+                self.pos = end;
+                let v = u64::from_le_bytes(b);
+                return Ok(if n >= 8 {
+                    v
+                } else {
+                    v & ((1u64 << (8 * n)) - 1)
+                });
+            }
+        }
+        self.le_slow(n)
+    }
+
+    fn le_slow(&mut self, n: u8) -> R<u64> {
         let mut v = 0u64;
         let mut i = 0;
         while i < n {
@@ -178,26 +212,26 @@ impl<'a> Decoder<'a> {
             self.b = self.rex & 1;
         }
 
-        let (map, cands, opcode) = match opcode {
+        let (map, tbl, opcode) = match opcode {
             0x0f => match self.byte()? {
                 0x38 => {
                     let o = self.byte()?;
-                    (Map::M0F38, tables::legacy_0f38::MAP.get(o), o)
+                    (Map::M0F38, &tables::legacy_0f38::MAP, o)
                 }
                 0x3a => {
                     let o = self.byte()?;
-                    (Map::M0F3A, tables::legacy_0f3a::MAP.get(o), o)
+                    (Map::M0F3A, &tables::legacy_0f3a::MAP, o)
                 }
                 0x0f => return self.now3d(),
-                o => (Map::M0F, tables::legacy_0f::MAP.get(o), o),
+                o => (Map::M0F, &tables::legacy_0f::MAP, o),
             },
             0xc4 | 0xc5 if self.vex_follows() => return self.vex(opcode),
             0x62 if self.evex_follows() => return self.evex(),
             0x8f if self.xop_follows() => return self.xop(),
-            0xd8..=0xdf => (Map::Primary, tables::x87::MAP.get(opcode), opcode),
-            _ => (Map::Primary, tables::primary::MAP.get(opcode), opcode),
+            0xd8..=0xdf => (Map::Primary, &tables::x87::MAP, opcode),
+            _ => (Map::Primary, &tables::primary::MAP, opcode),
         };
-        self.finish(map, opcode, cands)
+        self.finish(map, opcode, tbl)
     }
 
     /// C4/C5 start a VEX prefix in 64-bit mode, and elsewhere (except real mode) when the next
@@ -264,13 +298,13 @@ impl<'a> Decoder<'a> {
             self.vvvv &= 7;
         }
         let opcode = self.byte()?;
-        let (map, cands) = match map_sel {
-            1 => (Map::M0F, tables::vex::MAP_0F.get(opcode)),
-            2 => (Map::M0F38, tables::vex::MAP_0F38.get(opcode)),
-            3 => (Map::M0F3A, tables::vex::MAP_0F3A.get(opcode)),
+        let (map, tbl): (Map, &'static OpMap) = match map_sel {
+            1 => (Map::M0F, &tables::vex::MAP_0F),
+            2 => (Map::M0F38, &tables::vex::MAP_0F38),
+            3 => (Map::M0F3A, &tables::vex::MAP_0F3A),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, cands)
+        self.finish(map, opcode, tbl)
     }
 
     fn xop(mut self) -> R<Instruction> {
@@ -296,13 +330,13 @@ impl<'a> Decoder<'a> {
             return Err(inv(Invalid::ReservedField));
         }
         let opcode = self.byte()?;
-        let (map, cands) = match b1 & 0x1f {
-            8 => (Map::Xop8, tables::xop::MAP_8.get(opcode)),
-            9 => (Map::Xop9, tables::xop::MAP_9.get(opcode)),
-            10 => (Map::XopA, tables::xop::MAP_A.get(opcode)),
+        let (map, tbl): (Map, &'static OpMap) = match b1 & 0x1f {
+            8 => (Map::Xop8, &tables::xop::MAP_8),
+            9 => (Map::Xop9, &tables::xop::MAP_9),
+            10 => (Map::XopA, &tables::xop::MAP_A),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, cands)
+        self.finish(map, opcode, tbl)
     }
 
     fn evex(mut self) -> R<Instruction> {
@@ -335,15 +369,15 @@ impl<'a> Decoder<'a> {
             self.vvvv &= 7;
         }
         let opcode = self.byte()?;
-        let (map, cands) = match p0 & 7 {
-            1 => (Map::M0F, tables::evex::MAP_0F.get(opcode)),
-            2 => (Map::M0F38, tables::evex::MAP_0F38.get(opcode)),
-            3 => (Map::M0F3A, tables::evex::MAP_0F3A.get(opcode)),
-            5 => (Map::M5, tables::evex::MAP_5.get(opcode)),
-            6 => (Map::M6, tables::evex::MAP_6.get(opcode)),
+        let (map, tbl): (Map, &'static OpMap) = match p0 & 7 {
+            1 => (Map::M0F, &tables::evex::MAP_0F),
+            2 => (Map::M0F38, &tables::evex::MAP_0F38),
+            3 => (Map::M0F3A, &tables::evex::MAP_0F3A),
+            5 => (Map::M5, &tables::evex::MAP_5),
+            6 => (Map::M6, &tables::evex::MAP_6),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, cands)
+        self.finish(map, opcode, tbl)
     }
 
     /// 0F 0F /r ib: the ModRM operands come first, the operation is the trailing byte.
@@ -352,7 +386,7 @@ impl<'a> Decoder<'a> {
         self.enc = Encoding::Now3d;
         let modrm = self.byte()?;
         self.modrm = Some(modrm);
-        let mut insn = self.blank(Map::M0F, 0x0f);
+        let mut insn = self.blank(Map::M0F, 0x0f, self.addr_size());
         insn.modrm = modrm;
         self.operands(&CAND, &mut insn)?;
         let suffix = self.byte()?;
@@ -437,84 +471,12 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn matches(&self, c: &Cand, pfx: Pfx, osz: u8, asz: u8) -> bool {
-        let s = c.sel;
-        // mandatory prefix
-        let want = c.pfx_sel();
-        let ok = match want {
-            0 => true,
-            5 => !matches!(pfx, Pfx::Pf2 | Pfx::Pf3),
-            w => w == pfx as u32,
-        };
-        if !ok {
-            return false;
-        }
-        if let Some(m) = self.modrm {
-            let md = (s >> S_MOD_SHIFT) & 3;
-            let is_reg = m >= 0xc0 || c.attr & A_MODREG != 0;
-            if (md == 1 && is_reg) || (md == 2 && !is_reg) {
-                return false;
-            }
-            let r = (s >> S_REG_SHIFT) & 15;
-            if r != 15 && r != ((m >> 3) & 7) as u32 {
-                return false;
-            }
-            let rm = (s >> S_RM_SHIFT) & 15;
-            if rm != 15 && rm != (m & 7) as u32 {
-                return false;
-            }
-        }
-        let w = (s >> S_W_SHIFT) & 3;
-        let w_ignored = s & S_W32IG != 0 && !self.is64();
-        if !w_ignored && ((w == 1 && self.w) || (w == 2 && !self.w)) {
-            return false;
-        }
-        if matches!(self.enc, Encoding::Vex | Encoding::Evex | Encoding::Xop) {
-            let lmask = (s >> S_L_SHIFT) & 7;
-            // With EVEX register-form rounding, L'L holds the rounding mode.
-            let rounding = self.enc == Encoding::Evex
-                && self.bcst
-                && matches!(self.modrm, Some(m) if m >= 0xc0);
-            if !rounding && (self.l > 2 || lmask & (1 << self.l) == 0) {
-                return false;
-            }
-        }
-        match (s >> S_MODE_SHIFT) & 3 {
-            1 if self.is64() => return false,
-            2 if !self.is64() => return false,
-            _ => {}
-        }
-        match (s >> S_VENDOR_SHIFT) & 3 {
-            1 if self.vendor != Vendor::Intel => return false,
-            2 if self.vendor != Vendor::Amd => return false,
-            _ => {}
-        }
-        let o = (s >> S_OSZ_SHIFT) & 3;
-        if o != 0 && [0u8, 2, 4, 8].get(o as usize).copied() != Some(osz) {
-            return false;
-        }
-        let a = (s >> S_ASZ_SHIFT) & 3;
-        if a != 0 && [0u8, 2, 4, 8].get(a as usize).copied() != Some(asz) {
-            return false;
-        }
-        if s & S_REAL_NO != 0 && self.mode == Mode::Real {
-            return false;
-        }
-        if s & S_REXB != 0 && self.b == 0 {
-            return false;
-        }
-        if s & S_NO66 != 0 && self.p66 {
-            return false;
-        }
-        true
-    }
-
-    fn blank(&self, map: Map, opcode: u8) -> Instruction {
+    fn blank(&self, map: Map, opcode: u8, addr_size: u8) -> Instruction {
         Instruction {
             len: 0,
             op: Op::Invalid,
             op_size: 0,
-            addr_size: self.addr_size(),
+            addr_size,
             encoding: self.enc,
             map,
             opcode,
@@ -533,44 +495,76 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn finish(mut self, map: Map, opcode: u8, cands: &'static [(u8, Cand)]) -> R<Instruction> {
-        let Some((_, first)) = cands.first() else {
-            // Even an unknown opcode must be reported as truncated when the bytes end early?
-            // No: the processor raises #UD as soon as the opcode is known to be undefined.
-            return Err(inv(Invalid::Opcode));
+    /// The bits of the matching key that do not come from ModRM.
+    fn ctx_key(&self, pfx: Pfx, asz: u8) -> u64 {
+        let is64 = self.is64();
+        let mut k = match pfx {
+            Pfx::Np => 1,
+            Pfx::P66 => 2,
+            Pfx::Pf3 => 4,
+            Pfx::Pf2 => 8,
+            _ => 0,
+        } << KB_PFX_SHIFT;
+        k |= match (is64, self.w) {
+            (true, false) => KB_64 | KB_W0_64,
+            (true, true) => KB_64 | KB_W1_64,
+            (false, false) => KB_NOT64 | KB_W0_32,
+            (false, true) => KB_NOT64 | KB_W1_32,
         };
-        // ModRM presence is per opcode, except where vendors differ (UD0): then the first
-        // candidate for this vendor decides.
-        let vendor_sel = match self.vendor {
+        if self.mode == Mode::Real {
+            k |= KB_REAL;
+        }
+        k |= match self.vendor {
+            Vendor::Intel => KB_INTEL,
+            Vendor::Amd => KB_AMD,
+        };
+        k |= size_bit(self.op_size(0)) << KB_OSZ0_SHIFT;
+        k |= size_bit(self.op_size(1 << A_OSZ_SHIFT)) << KB_OSZ1_SHIFT;
+        k |= size_bit(asz) << KB_ASZ_SHIFT;
+        if self.b == 0 {
+            k |= KB_NOREXB;
+        }
+        if self.p66 {
+            k |= KB_66;
+        }
+        if self.enc != Encoding::Legacy {
+            // With EVEX register-form rounding, L'L holds the rounding mode.
+            let rounding = self.enc == Encoding::Evex
+                && self.bcst
+                && matches!(self.modrm, Some(m) if m >= 0xc0);
+            if !rounding {
+                k |= 1 << (KB_L_SHIFT + (self.l & 3) as u32);
+            }
+        }
+        k
+    }
+
+    fn finish(mut self, map: Map, opcode: u8, tbl: &'static OpMap) -> R<Instruction> {
+        let (cands, info) = tbl.lookup(opcode);
+        if info & 4 == 0 {
+            // The processor raises #UD as soon as the opcode is known to be undefined.
+            return Err(inv(Invalid::Opcode));
+        }
+        let vendor_bit = match self.vendor {
             Vendor::Intel => 1,
             Vendor::Amd => 2,
         };
-        let modrm_cand = cands
-            .iter()
-            .map(|(_, c)| c)
-            .find(|c| {
-                let v = (c.sel >> S_VENDOR_SHIFT) & 3;
-                v == 0 || v == vendor_sel
-            })
-            .unwrap_or(first);
-        if modrm_cand.attr & A_MODRM != 0 {
-            self.modrm = Some(self.byte()?);
+        let mut key = 0;
+        if info & vendor_bit != 0 {
+            let m = self.byte()?;
+            self.modrm = Some(m);
+            key = if m >= 0xc0 { KB_REG } else { KB_MEM }
+                | 1 << (KB_MREG_SHIFT + ((m >> 3) & 7) as u32)
+                | 1 << (KB_MRM_SHIFT + (m & 7) as u32);
         }
         let vex_like = self.enc != Encoding::Legacy;
         let pfx = if vex_like { self.pp } else { self.legacy_pfx() };
         let asz = self.addr_size();
-        let mut found = None;
-        for (_, c) in cands {
-            let osz = self.op_size(c.attr);
-            if self.matches(c, pfx, osz, asz) {
-                found = Some(c);
-                break;
-            }
-        }
-        let Some(cand) = found else {
+        key |= self.ctx_key(pfx, asz);
+        let Some((_, cand)) = cands.iter().find(|(_, c)| key & c.forbid == 0) else {
             return Err(inv(self.why_no_match(cands)));
         };
-        let mut insn = self.blank(map, opcode);
+        let mut insn = self.blank(map, opcode, asz);
         insn.op = cand.op;
         insn.modrm = self.modrm.unwrap_or(0);
         // A mandatory 66 is not an operand-size prefix.
@@ -595,7 +589,7 @@ impl<'a> Decoder<'a> {
         self.cur_tuple = Some((cand.tuple_type(), (cand.attr >> A_ES_SHIFT) & 7));
         self.operands(cand, &mut insn)?;
         // Port and port-string operations move at most 4 bytes, whatever REX.W says.
-        if cand.k.iter().any(|k| matches!(k, K::EAx | K::Xz | K::Yz)) {
+        if cand.attr & A_PORT != 0 {
             insn.op_size = insn.op_size.min(4);
         }
         self.validate(cand, &mut insn)?;
@@ -621,22 +615,14 @@ impl<'a> Decoder<'a> {
     }
 
     fn validate(&self, cand: &Cand, insn: &mut Instruction) -> R<()> {
-        let mem = insn.operands.contains(&Operand::Mem);
+        let mem = self.has_mem;
         if self.lock && (cand.attr & A_LOCK == 0 || !mem) {
             return Err(inv(Invalid::Lock));
         }
         if self.enc != Encoding::Legacy {
-            let uses_vvvv = cand.k.iter().any(|k| {
-                matches!(
-                    k,
-                    K::Hx | K::H16 | K::By | K::KH | K::TmmH | K::Vsib | K::VsibH
-                )
-            });
-            let vsib = cand.k.iter().any(|k| matches!(k, K::Vsib | K::VsibH));
-            let uses_v = cand
-                .k
-                .iter()
-                .any(|k| matches!(k, K::Hx | K::H16 | K::By | K::KH | K::TmmH));
+            let vsib = cand.attr & A_VSIB != 0;
+            let uses_v = cand.attr & A_USES_V != 0;
+            let uses_vvvv = uses_v || vsib;
             if !uses_v && self.vvvv_raw != 0 {
                 return Err(inv(Invalid::ReservedField));
             }
@@ -645,12 +631,12 @@ impl<'a> Decoder<'a> {
                 return Err(inv(Invalid::ReservedField));
             }
         }
-        if self.enc == Encoding::Vex && vex_regs_overlap(cand, insn) {
+        if self.enc == Encoding::Vex && cand.attr & A_VEX_OVL != 0 && vex_regs_overlap(cand, insn) {
             return Err(inv(Invalid::Register));
         }
         if self.enc == Encoding::Evex {
             let a = cand.attr;
-            if evex_dest_overlaps(cand, insn) {
+            if a & A_EVEX_OVL != 0 && evex_dest_overlaps(cand, insn) {
                 return Err(inv(Invalid::Register));
             }
             if self.aaa != 0 && a & A_NOMASK != 0 {
@@ -746,6 +732,28 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// VEX/EVEX register-number rules of operand kind `k`.
+    fn check_reg(&self, k: K) -> R<()> {
+        // EVEX: a general-purpose register in ModRM.reg has no R' extension (it must be
+        // clear), and a mask register there has neither R nor R'.
+        if self.enc == Encoding::Evex
+            && ((matches!(k, K::Gd | K::Gq | K::Gy) && self.r2 != 0)
+                || (k == K::KG && (self.r | self.r2) != 0))
+        {
+            return Err(inv(Invalid::Register));
+        }
+        // VEX: opmask and tile registers have no R (ModRM.reg) or B (a tile in ModRM.rm)
+        // extension, and one in vvvv must be below 8. An opmask in ModRM.rm ignores B.
+        if self.enc == Encoding::Vex
+            && ((matches!(k, K::KG | K::TmmG) && self.r != 0)
+                || (k == K::TmmR && self.b != 0)
+                || (matches!(k, K::KH | K::TmmH) && self.vvvv > 7))
+        {
+            return Err(inv(Invalid::Register));
+        }
+        Ok(())
+    }
+
     fn operands(&mut self, cand: &Cand, insn: &mut Instruction) -> R<()> {
         let modrm = self.modrm.unwrap_or(0);
         let md = modrm >> 6;
@@ -771,37 +779,28 @@ impl<'a> Decoder<'a> {
         };
 
         // The memory operand comes before any immediate.
-        let needs_mem = cand.k.iter().any(|k| k.uses_modrm()) && !is_reg_form;
+        let needs_mem = cand.attr & A_KMODRM != 0 && !is_reg_form;
         if needs_mem {
-            let vsib = cand.k.iter().find_map(|k| match k {
-                K::Vsib => Some(vl),
-                K::VsibH => Some((vl / 2).max(16)),
-                _ => None,
-            });
+            let vsib = if cand.attr & A_VSIB != 0 {
+                cand.k.iter().find_map(|k| match k {
+                    K::Vsib => Some(vl),
+                    K::VsibH => Some((vl / 2).max(16)),
+                    _ => None,
+                })
+            } else {
+                None
+            };
             self.mem_operand(modrm, vsib, insn)?;
         }
+        let check_regs = cand.attr & A_CHECKREG != 0 && self.enc != Encoding::Legacy;
 
         for (slot, &k) in cand.k.iter().enumerate() {
             if k == K::None {
                 break;
             }
             let gpr = |size: u8, n: u8| Reg::gpr(size, n);
-            // EVEX: a general-purpose register in ModRM.reg has no R' extension (it must be
-            // clear), and a mask register there has neither R nor R'.
-            if self.enc == Encoding::Evex
-                && ((matches!(k, K::Gd | K::Gq | K::Gy) && self.r2 != 0)
-                    || (k == K::KG && (self.r | self.r2) != 0))
-            {
-                return Err(inv(Invalid::Register));
-            }
-            // VEX: opmask and tile registers have no R (ModRM.reg) or B (a tile in ModRM.rm)
-            // extension, and one in vvvv must be below 8. An opmask in ModRM.rm ignores B.
-            if self.enc == Encoding::Vex
-                && ((matches!(k, K::KG | K::TmmG) && self.r != 0)
-                    || (k == K::TmmR && self.b != 0)
-                    || (matches!(k, K::KH | K::TmmH) && self.vvvv > 7))
-            {
-                return Err(inv(Invalid::Register));
+            if check_regs {
+                self.check_reg(k)?;
             }
             let operand = match k {
                 K::None => Operand::None,
@@ -1121,6 +1120,9 @@ impl<'a> Decoder<'a> {
                     Operand::Mem
                 }
             };
+            if operand == Operand::Mem {
+                self.has_mem = true;
+            }
             if let Some(s) = insn.operands.get_mut(slot) {
                 *s = operand;
             }
@@ -1403,6 +1405,16 @@ fn str_size(k: K, osz: u8) -> u8 {
             }
         }
         _ => osz,
+    }
+}
+
+/// The one-hot key bit of an operand or address size: 2, 4, 8 give 1, 2, 4.
+const fn size_bit(bytes: u8) -> u64 {
+    match bytes {
+        2 => 1,
+        4 => 2,
+        8 => 4,
+        _ => 0,
     }
 }
 

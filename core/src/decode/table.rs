@@ -293,6 +293,8 @@ pub(crate) struct Cand {
     pub k: [K; 4],
     pub sel: u32,
     pub attr: u32,
+    /// Key bits (`KB_*`) that rule this candidate out: it matches when `key & forbid == 0`.
+    pub forbid: u64,
 }
 
 // Selector bits.
@@ -326,6 +328,110 @@ pub(crate) const A_KREQ: u32 = 1 << 16; // EVEX aaa must not be 0
 pub(crate) const A_NOZ: u32 = 1 << 17; // EVEX z must be 0
 pub(crate) const A_LIG: u32 = 1 << 18; // vector length ignored (scalar): reported as 16
 pub(crate) const A_BYTE: u32 = 1 << 22; // operand size is 1 byte (derived from the operands)
+// Derived from the operand kinds (in `Cand::new`).
+pub(crate) const A_USES_V: u32 = 1 << 19; // an operand is in vvvv (H*, By, KH, TmmH)
+pub(crate) const A_VSIB: u32 = 1 << 20; // an operand is VSIB memory
+pub(crate) const A_PORT: u32 = 1 << 21; // EAx/Xz/Yz: operand size at most 4
+pub(crate) const A_KMODRM: u32 = 1 << 23; // an operand kind is taken from ModRM
+pub(crate) const A_VEX_OVL: u32 = 1 << 24; // VEX: #UD when registers coincide (gathers, AMX)
+pub(crate) const A_EVEX_OVL: u32 = 1 << 25; // EVEX: #UD when the destination is a source
+pub(crate) const A_STR_SRC: u32 = 1 << 26; // k[0] is Xb/Xv (CMPS: the Y operand keeps DS)
+pub(crate) const A_CHECKREG: u32 = 1 << 27; // an operand kind with VEX/EVEX register checks
+
+// Bits of the matching key: one-hot fields describing the instruction (see `Cand::forbid`).
+pub(crate) const KB_PFX_SHIFT: u32 = 0; // 4 bits: Np, 66, F3, F2 (the mandatory prefix / pp)
+pub(crate) const KB_MEM: u64 = 1 << 4; // ModRM memory form
+pub(crate) const KB_REG: u64 = 1 << 5; // ModRM register form
+pub(crate) const KB_MREG_SHIFT: u32 = 6; // 8 bits: ModRM.reg
+pub(crate) const KB_MRM_SHIFT: u32 = 14; // 8 bits: ModRM.rm
+pub(crate) const KB_W0_64: u64 = 1 << 22;
+pub(crate) const KB_W1_64: u64 = 1 << 23;
+pub(crate) const KB_W0_32: u64 = 1 << 24; // W0 outside 64-bit mode
+pub(crate) const KB_W1_32: u64 = 1 << 25;
+pub(crate) const KB_L_SHIFT: u32 = 26; // 4 bits: L (VEX/EVEX/XOP, not with EVEX rounding)
+pub(crate) const KB_64: u64 = 1 << 30;
+pub(crate) const KB_NOT64: u64 = 1 << 31;
+pub(crate) const KB_REAL: u64 = 1 << 32;
+pub(crate) const KB_INTEL: u64 = 1 << 33;
+pub(crate) const KB_AMD: u64 = 1 << 34;
+pub(crate) const KB_OSZ0_SHIFT: u32 = 35; // 3 bits: operand size 2, 4, 8 (normal rule)
+pub(crate) const KB_OSZ1_SHIFT: u32 = 38; // 3 bits: operand size 2, 4, 8 (d64 rule)
+pub(crate) const KB_ASZ_SHIFT: u32 = 41; // 3 bits: address size 2, 4, 8
+pub(crate) const KB_NOREXB: u64 = 1 << 44; // REX.B clear
+pub(crate) const KB_66: u64 = 1 << 45; // a 66 prefix is present
+
+/// The key bits that rule out a candidate with selector `sel` and attributes `attr`.
+const fn forbid_of(sel: u32, attr: u32) -> u64 {
+    let mut f = 0u64;
+    f |= match (sel >> S_PFX_SHIFT) & 7 {
+        1 => 0b1110,
+        2 => 0b1101,
+        3 => 0b1011,
+        4 => 0b0111,
+        5 => 0b1100,
+        _ => 0,
+    } << KB_PFX_SHIFT;
+    let modreg = attr & A_MODREG != 0;
+    match (sel >> S_MOD_SHIFT) & 3 {
+        1 => f |= if modreg { KB_MEM | KB_REG } else { KB_REG },
+        2 if !modreg => f |= KB_MEM,
+        _ => {}
+    }
+    let r = (sel >> S_REG_SHIFT) & 15;
+    if r != 15 {
+        f |= (0xff & !(1u64 << r)) << KB_MREG_SHIFT;
+    }
+    let rm = (sel >> S_RM_SHIFT) & 15;
+    if rm != 15 {
+        f |= (0xff & !(1u64 << rm)) << KB_MRM_SHIFT;
+    }
+    let w32ig = sel & S_W32IG != 0;
+    match (sel >> S_W_SHIFT) & 3 {
+        1 => f |= KB_W1_64 | if w32ig { 0 } else { KB_W1_32 },
+        2 => f |= KB_W0_64 | if w32ig { 0 } else { KB_W0_32 },
+        _ => {}
+    }
+    f |= ((!((sel >> S_L_SHIFT) & 7) & 15) as u64) << KB_L_SHIFT;
+    match (sel >> S_MODE_SHIFT) & 3 {
+        1 => f |= KB_64,
+        2 => f |= KB_NOT64,
+        _ => {}
+    }
+    if sel & S_REAL_NO != 0 {
+        f |= KB_REAL;
+    }
+    match (sel >> S_VENDOR_SHIFT) & 3 {
+        1 => f |= KB_AMD,
+        2 => f |= KB_INTEL,
+        _ => {}
+    }
+    let o = (sel >> S_OSZ_SHIFT) & 3;
+    if o != 0 {
+        let rule = (attr >> A_OSZ_SHIFT) & 3;
+        // The key carries the operand size of the normal and d64 rules only.
+        assert!(
+            rule <= 1 && attr & A_BYTE == 0,
+            "osz() needs a normal or d64 candidate"
+        );
+        let shift = if rule == 1 {
+            KB_OSZ1_SHIFT
+        } else {
+            KB_OSZ0_SHIFT
+        };
+        f |= (7 & !(1u64 << (o - 1))) << shift;
+    }
+    let a = (sel >> S_ASZ_SHIFT) & 3;
+    if a != 0 {
+        f |= (7 & !(1u64 << (a - 1))) << KB_ASZ_SHIFT;
+    }
+    if sel & S_REXB != 0 {
+        f |= KB_NOREXB;
+    }
+    if sel & S_NO66 != 0 {
+        f |= KB_66;
+    }
+    f
+}
 
 impl Cand {
     /// A candidate matching any prefix and ModRM, with operand kinds `k`.
@@ -353,20 +459,63 @@ impl Cand {
             attr |= A_BYTE;
         }
         attr |= (Tuple::None as u32) << A_TUPLE_SHIFT;
+        let mut i = 0;
+        while i < 4 {
+            attr |= match k[i] {
+                K::Hx | K::H16 | K::By | K::KH | K::TmmH => A_USES_V | A_CHECKREG,
+                K::Vsib | K::VsibH => A_VSIB,
+                K::EAx | K::Xz | K::Yz => A_PORT,
+                K::Gd | K::Gq | K::Gy | K::KG | K::TmmG | K::TmmR => A_CHECKREG,
+                _ => 0,
+            };
+            if k[i].uses_modrm() {
+                attr |= A_KMODRM;
+            }
+            i += 1;
+        }
+        if matches!(k[1], K::Vsib | K::VsibH) || matches!(k, [K::TmmG, K::TmmR, K::TmmH, _]) {
+            attr |= A_VEX_OVL;
+        }
+        if matches!(k[1], K::Vsib | K::VsibH)
+            || matches!(
+                op,
+                Op::Vfmaddcph
+                    | Op::Vfcmaddcph
+                    | Op::Vfmulcph
+                    | Op::Vfcmulcph
+                    | Op::Vfmaddcsh
+                    | Op::Vfcmaddcsh
+                    | Op::Vfmulcsh
+                    | Op::Vfcmulcsh
+            )
+        {
+            attr |= A_EVEX_OVL;
+        }
+        if matches!(k[0], K::Xb | K::Xv) {
+            attr |= A_STR_SRC;
+        }
+        let sel = (Pfx::Any as u32) << S_PFX_SHIFT
+            | (15 << S_REG_SHIFT)
+            | (15 << S_RM_SHIFT)
+            | (7 << S_L_SHIFT);
         Cand {
             op,
             k,
-            sel: (Pfx::Any as u32) << S_PFX_SHIFT
-                | (15 << S_REG_SHIFT)
-                | (15 << S_RM_SHIFT)
-                | (7 << S_L_SHIFT),
+            sel,
             attr,
+            forbid: forbid_of(sel, attr),
         }
+    }
+
+    /// Recomputes the derived match mask after a selector or attribute change.
+    const fn fin(mut self) -> Cand {
+        self.forbid = forbid_of(self.sel, self.attr);
+        self
     }
 
     const fn with_sel(mut self, mask: u32, shift: u32, value: u32) -> Cand {
         self.sel = (self.sel & !(mask << shift)) | (value << shift);
-        self
+        self.fin()
     }
 
     /// Requires mandatory prefix (or VEX/EVEX pp) `p`.
@@ -393,19 +542,19 @@ impl Cand {
     pub(crate) const fn mem(self) -> Cand {
         let mut c = self.with_sel(3, S_MOD_SHIFT, 1);
         c.attr |= A_MODRM;
-        c
+        c.fin()
     }
     /// Register form only (ModRM.mod = 3).
     pub(crate) const fn reg_form(self) -> Cand {
         let mut c = self.with_sel(3, S_MOD_SHIFT, 2);
         c.attr |= A_MODRM;
-        c
+        c.fin()
     }
     /// ModRM.reg must be `r` (opcode group member /r).
     pub(crate) const fn r(self, r: u8) -> Cand {
         let mut c = self.with_sel(15, S_REG_SHIFT, r as u32);
         c.attr |= A_MODRM;
-        c
+        c.fin()
     }
     /// ModRM.mod = 3, ModRM.reg = `r` and ModRM.rm = `m` (a single register-form encoding).
     pub(crate) const fn rm(self, r: u8, m: u8) -> Cand {
@@ -416,7 +565,7 @@ impl Cand {
     pub(crate) const fn rm_is(self, m: u8) -> Cand {
         let mut c = self.with_sel(15, S_RM_SHIFT, m as u32);
         c.attr |= A_MODRM;
-        c
+        c.fin()
     }
     /// VEX/EVEX/XOP W (or REX.W in legacy maps) must be 0.
     pub(crate) const fn w0(self) -> Cand {
@@ -429,7 +578,7 @@ impl Cand {
     /// W is ignored outside 64-bit mode (W1 there decodes as this entry).
     pub(crate) const fn w32ig(mut self) -> Cand {
         self.sel |= S_W32IG;
-        self
+        self.fin()
     }
     /// Only L = 0 (128-bit).
     pub(crate) const fn l0(self) -> Cand {
@@ -489,42 +638,42 @@ impl Cand {
     /// REX.B must be set (legacy maps; 90 with REX.B is XCHG r8, rAX rather than NOP/PAUSE).
     pub(crate) const fn rexb(mut self) -> Cand {
         self.sel |= S_REXB;
-        self
+        self.fin()
     }
     /// #UD with a 66 prefix (for F3/F2-selected forms that do not take an operand-size prefix).
     pub(crate) const fn no66(mut self) -> Cand {
         self.sel |= S_NO66;
-        self
+        self.fin()
     }
     /// Not recognised in real mode.
     pub(crate) const fn not_real(mut self) -> Cand {
         self.sel |= S_REAL_NO;
-        self
+        self.fin()
     }
     /// LOCK allowed (with a memory destination).
     pub(crate) const fn lock(mut self) -> Cand {
         self.attr |= A_LOCK;
-        self
+        self.fin()
     }
     /// Operand size defaults to 64 bits in 64-bit mode (PUSH, POP, ...).
     pub(crate) const fn d64(mut self) -> Cand {
         self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (1 << A_OSZ_SHIFT);
-        self
+        self.fin()
     }
     /// Operand size forced to 64 bits in 64-bit mode (near branches; AMD honours 66).
     pub(crate) const fn f64(mut self) -> Cand {
         self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (2 << A_OSZ_SHIFT);
-        self
+        self.fin()
     }
     /// REX.W is ignored on AMD processors (far indirect CALL/JMP have no m16:64 form there).
     pub(crate) const fn w_amd_ig(mut self) -> Cand {
         self.attr = (self.attr & !(3 << A_OSZ_SHIFT)) | (3 << A_OSZ_SHIFT);
-        self
+        self.fin()
     }
     /// ModRM.mod is ignored: the rm field always names a register (MOV CR/DR).
     pub(crate) const fn modreg(mut self) -> Cand {
         self.attr |= A_MODREG | A_MODRM;
-        self
+        self.fin()
     }
     /// EVEX tuple type and element size (0 = by W: 4 or 8 bytes; else 1, 2, 4 or 8).
     pub(crate) const fn tuple(mut self, t: Tuple, elem: u8) -> Cand {
@@ -538,37 +687,37 @@ impl Cand {
         self.attr = (self.attr & !(15 << A_TUPLE_SHIFT) & !(7 << A_ES_SHIFT))
             | ((t as u32) << A_TUPLE_SHIFT)
             | (es << A_ES_SHIFT);
-        self
+        self.fin()
     }
     /// EVEX embedded broadcast allowed.
     pub(crate) const fn bcst(mut self) -> Cand {
         self.attr |= A_BCST;
-        self
+        self.fin()
     }
     /// EVEX embedded rounding (and so SAE) allowed.
     pub(crate) const fn er(mut self) -> Cand {
         self.attr |= A_ER | A_SAE;
-        self
+        self.fin()
     }
     /// EVEX suppress-all-exceptions allowed.
     pub(crate) const fn sae(mut self) -> Cand {
         self.attr |= A_SAE;
-        self
+        self.fin()
     }
     /// EVEX masking not allowed.
     pub(crate) const fn nomask(mut self) -> Cand {
         self.attr |= A_NOMASK | A_NOZ;
-        self
+        self.fin()
     }
     /// EVEX masking required (gathers and scatters).
     pub(crate) const fn kreq(mut self) -> Cand {
         self.attr |= A_KREQ | A_NOZ;
-        self
+        self.fin()
     }
     /// EVEX zeroing not allowed (memory destinations, compares into masks).
     pub(crate) const fn noz(mut self) -> Cand {
         self.attr |= A_NOZ;
-        self
+        self.fin()
     }
 
     pub(crate) const fn pfx_sel(&self) -> u32 {
@@ -596,6 +745,8 @@ pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
 pub(crate) struct OpMap {
     pub cands: &'static [(u8, Cand)],
     pub start: [u16; 257],
+    /// Per opcode: bit 0 = has a ModRM byte for Intel, bit 1 = for AMD, bit 2 = has candidates.
+    pub info: [u8; 256],
 }
 
 impl OpMap {
@@ -630,14 +781,44 @@ impl OpMap {
             start[op] = j as u16;
             op += 1;
         }
-        OpMap { cands, start }
+        // ModRM presence is per opcode, except where vendors differ (UD0): then the first
+        // candidate for the vendor decides.
+        let mut info = [0u8; 256];
+        let mut op = 0usize;
+        while op < 256 {
+            let lo = start[op] as usize;
+            let hi = start[op + 1] as usize;
+            if lo < hi {
+                info[op] |= 4;
+                let mut v = 1;
+                while v <= 2 {
+                    let mut pick = lo;
+                    let mut i = lo;
+                    while i < hi {
+                        let cv = (cands[i].1.sel >> S_VENDOR_SHIFT) & 3;
+                        if cv == 0 || cv == v {
+                            pick = i;
+                            break;
+                        }
+                        i += 1;
+                    }
+                    if cands[pick].1.attr & A_MODRM != 0 {
+                        info[op] |= v as u8;
+                    }
+                    v += 1;
+                }
+            }
+            op += 1;
+        }
+        OpMap { cands, start, info }
     }
 
-    /// The candidates of one opcode.
+    /// The candidates of one opcode and its info bits.
     #[inline]
-    pub(crate) fn get(&self, opcode: u8) -> &'static [(u8, Cand)] {
+    pub(crate) fn lookup(&self, opcode: u8) -> (&'static [(u8, Cand)], u8) {
         let lo = self.start.get(opcode as usize).copied().unwrap_or(0) as usize;
         let hi = self.start.get(opcode as usize + 1).copied().unwrap_or(0) as usize;
-        self.cands.get(lo..hi).unwrap_or(&[])
+        let info = self.info.get(opcode as usize).copied().unwrap_or(0);
+        (self.cands.get(lo..hi).unwrap_or(&[]), info)
     }
 }

@@ -50,6 +50,9 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     }
 }
 
+/// BTS, BTR or BTC: the bit update of a modifying bit test.
+type BitUpdate = fn(u8, u64, u64, u64, Vendor) -> AluOut;
+
 fn bit_test<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
     let size = insn.op_size;
     let rf = m.regs.rflags;
@@ -62,7 +65,7 @@ fn bit_test<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(),
     } else {
         Intent::Read
     };
-    let modify: Option<fn(u8, u64, u64, u64, Vendor) -> AluOut> = match insn.op {
+    let modify: Option<BitUpdate> = match insn.op {
         Op::Bts => Some(bits::bts),
         Op::Btr => Some(bits::btr),
         Op::Btc => Some(bits::btc),

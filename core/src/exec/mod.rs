@@ -7,6 +7,7 @@
 pub mod alu;
 mod arith;
 mod bits;
+mod io;
 mod misc;
 mod mov;
 mod muldiv;
@@ -29,6 +30,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         Cbw | Cwde | Cdqe | Cwd | Cdq | Cqo | Lahf | Sahf | Clc | Stc | Cmc | Cld | Std | Nop => {
             misc::execute(m, insn)
         }
+        In | Out => io::execute(m, insn),
         Mov | Movzx | Movsx | Movsxd | Movbe | Xchg | Xlat | Push | Pop | Lea => {
             mov::execute(m, insn)
         }
@@ -91,6 +93,10 @@ pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) ->
         | Insd | Outsb | Outsw | Outsd => gpr(0) | gpr(1) | gpr(2),
         _ => 0,
     };
+    // A port exit names the port: IN/OUT ... DX need not read RDX.
+    if matches!(insn.op, In | Out) && matches!(m.exit, crate::emulator::ExitAccess::Io { .. }) {
+        need &= !gpr(2);
+    }
     // In 64-bit mode ES, CS, SS and DS have base 0 and no limit: no need to read them.
     if m.mode == Mode::Long64 {
         need &= !(seg(Seg::Es) | seg(Seg::Cs) | seg(Seg::Ss) | seg(Seg::Ds));

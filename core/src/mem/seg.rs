@@ -32,7 +32,16 @@ impl<C: ?Sized> Machine<'_, C> {
             let linear = base.wrapping_add(offset);
             let end = linear.wrapping_add(size.saturating_sub(1) as u64);
             if !self.canonical(linear) || !self.canonical(end) {
-                return Err(Self::seg_fault(seg));
+                // Non-canonical under 4-level paging: only CR4.LA57 can save it, so read CR4
+                // now (the rare case that costs a second Get).
+                let cr4 = crate::regs::Slot::Cr4 as u8;
+                if self.regs.is_known(cr4) {
+                    return Err(Self::seg_fault(seg));
+                }
+                self.get_slots(1 << cr4)?;
+                if !self.canonical(linear) || !self.canonical(end) {
+                    return Err(Self::seg_fault(seg));
+                }
             }
             return Ok(linear);
         }

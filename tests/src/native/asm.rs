@@ -55,6 +55,16 @@ impl Asm {
         self.b(&disp.to_le_bytes());
     }
 
+    /// `mov byte [target], imm` (the immediate follows the displacement).
+    fn store_byte(&mut self, target: u64, imm: u8) {
+        self.b(&[0xc6, 0x05]);
+        let next = self.here() + 5;
+        let disp = target.wrapping_sub(next) as i64;
+        let disp = i32::try_from(disp).expect("control block within ±2 GiB of the code");
+        self.b(&disp.to_le_bytes());
+        self.b(&[imm]);
+    }
+
     fn rex_w(reg: u8) -> u8 {
         0x48 | ((reg >> 3) << 2)
     }
@@ -113,11 +123,13 @@ impl Asm {
 ///           ldmxcsr [in_mxcsr]; movdqu xmm0-15, [in_xmm]
 ///           mov ds, [in_ds]; mov es, [in_es]
 ///           lea rsp, [frame]; mov GPRs except RSP, [in_gpr]
+///           mov byte [active], 1
 ///           iretq                           ; RIP, CS, RFLAGS, RSP, SS at once
 /// epilogue: mov [out_gpr+4*8], rsp
 ///           lea rsp, [out_rflags+8]; pushfq
 ///           mov [out_gpr], GPRs except RSP; movdqu [out_xmm], xmm0-15; stmxcsr [out_mxcsr]
-/// restore:  mov rsp, [host_rsp]; push 2; popfq   ; DF = AC = TF = 0
+/// restore:  mov byte [active], 0
+///           mov rsp, [host_rsp]; push 2; popfq   ; DF = AC = TF = 0
 ///           fxrstor64 [fxarea]; mov ds/es, [host_ds/es]; FS, GS if changed
 ///           wrfsbase/wrgsbase from [host_fsbase/gsbase]       (when FSGSBASE is enabled)
 ///           pop r15-r12, rbp, rbx; ret
@@ -168,6 +180,7 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
     for r in (0..16).filter(|&r| r != RSP) {
         a.load(r, in_gpr(r));
     }
+    a.store_byte(f(offset_of!(Ctrl, active)), 1);
     a.b(&[0x48, 0xcf]); // iretq
 
     // ---- epilogue ----
@@ -185,6 +198,7 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
 
     // ---- restore ----
     let restore = a.here();
+    a.store_byte(f(offset_of!(Ctrl, active)), 0);
     a.load(RSP, host_rsp);
     a.b(&[0x6a, 0x02, 0x9d]); // push 2; popfq
     a.riprel(&[0x48, 0x0f, 0xae], 1, fxarea); // fxrstor64
@@ -198,7 +212,9 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
         a.load(RAX, host_gsbase);
         a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xd8]); // wrgsbase rax
     }
-    a.b(&[0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3]);
+    a.b(&[
+        0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3,
+    ]);
 
     (
         a.buf,
@@ -211,9 +227,10 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
 }
 
 /// The stub at the start of the instruction zone that both modes' fall-through paths reach:
-/// `jmp qword [rip+0]` followed by the 64-bit address of the epilogue.
+/// `jmp qword [rip+2]`, two bytes of padding, and the 64-bit address of the epilogue at offset
+/// 8 (aligned: the case's RFLAGS.AC is still in force here).
 pub(super) fn stub(epilogue: u64) -> Vec<u8> {
-    let mut v = vec![0xff, 0x25, 0, 0, 0, 0];
+    let mut v = vec![0xff, 0x25, 2, 0, 0, 0, 0xcc, 0xcc];
     v.extend_from_slice(&epilogue.to_le_bytes());
     v
 }

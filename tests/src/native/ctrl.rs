@@ -32,6 +32,13 @@ pub(super) struct Ctrl {
     pub seq: u64,
     /// The `seq` that the watchdog last saw executing in the instruction zone.
     pub watchdog_seen: u64,
+    /// The thread that owns the harness (`gettid`).
+    pub owner_tid: u64,
+    /// Set by the trampoline from just before `iretq` to the end of the epilogue: while it is
+    /// set, a fault of the owner thread outside the harness code is the case's (a branch that
+    /// left the instruction zone).
+    pub active: u8,
+    pub _pad1: [u8; 7],
 
     // ---- outputs, written by the epilogue ----
     pub out_gpr: [u64; 16],

@@ -36,6 +36,9 @@ const SIGNALS: [libc::c_int; 6] = [
 
 const TF: i64 = 1 << 8;
 
+/// The `sigev_value` of the watchdog's timer, which tells its signals from anyone else's.
+const COOKIE: usize = 0x6876_656d_7564_6f67;
+
 /// Addresses the handler needs, fixed once the harness is set up.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Where {
@@ -113,13 +116,25 @@ unsafe fn handle(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut c_void)
     let g = &mut uc.uc_mcontext.gregs;
     let rip = g[libc::REG_RIP as usize] as u64;
     let c = w.ctrl as *mut Ctrl;
-    let in_zone = rip >= w.zone.0 && rip < w.zone.1;
     let in_code = rip >= w.code.0 && rip < w.code.1;
     // SAFETY: `info` is valid.
     let code = unsafe { (*info).si_code };
+    // In the instruction zone, or (a branch went elsewhere) anywhere but the trampoline while
+    // a case is running on the owner thread; `code > 0` excludes signals sent by processes.
+    let running_case = || {
+        // SAFETY: the control block is mapped for the life of the process; gettid has no
+        // preconditions and is async-signal-safe.
+        unsafe {
+            read_volatile(addr_of!((*c).active)) != 0
+                && libc::gettid() as u64 == read_volatile(addr_of!((*c).owner_tid))
+        }
+    };
+    let in_zone = (rip >= w.zone.0 && rip < w.zone.1)
+        || (!in_code && (code > 0 || sig == WATCHDOG_SIGNAL) && running_case());
 
     if sig == WATCHDOG_SIGNAL {
-        if code != libc::SI_TIMER {
+        // SAFETY: for SI_TIMER the kernel fills the timer fields, si_value among them.
+        if code != libc::SI_TIMER || unsafe { (*info).si_value().sival_ptr } as usize != COOKIE {
             return false;
         }
         if !in_zone {
@@ -163,6 +178,8 @@ unsafe fn handle(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut c_void)
         redirect(g, w.restore);
         return true;
     }
+    // A watchdog tick outside a case (in the trampoline, the test program, or after the
+    // timer was deleted): nothing to do.
     sig == WATCHDOG_SIGNAL
 }
 
@@ -323,6 +340,7 @@ impl Watchdog {
         let mut sev: libc::sigevent = unsafe { core::mem::zeroed() };
         sev.sigev_notify = libc::SIGEV_THREAD_ID;
         sev.sigev_signo = WATCHDOG_SIGNAL;
+        sev.sigev_value.sival_ptr = COOKIE as *mut c_void;
         // SAFETY: gettid has no preconditions.
         sev.sigev_notify_thread_id = unsafe { libc::gettid() };
         let mut t: libc::timer_t = core::ptr::null_mut();

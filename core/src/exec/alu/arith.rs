@@ -131,8 +131,8 @@ pub const fn xadd(size: u8, dest: u64, src: u64, rflags: u64) -> AluOut {
 
 /// The compare of CMPXCHG: the flags of `CMP accumulator, dest`, and whether the two are equal
 /// (ZF). When equal the processor writes the source operand to the destination; otherwise it
-/// loads `dest` into the accumulator (and, on Intel and AMD alike, writes `dest` back to a memory
-/// destination).
+/// loads `dest` into the accumulator (and, as Intel documents, writes `dest` back to a memory
+/// destination, so that the access is always a read-modify-write).
 #[inline]
 pub const fn cmpxchg(size: u8, accumulator: u64, dest: u64, rflags: u64) -> (bool, u64) {
     let m = mask(size);

@@ -1,7 +1,7 @@
 //! Bit tests and scans: BT BTS BTR BTC, BSF BSR, POPCNT LZCNT TZCNT, BSWAP and MOVBE.
 
 use super::{AluOut, Vendor, bit, flag_if, mask, set_status, sign_extend, update, width};
-use crate::flags::{CF, ZF};
+use crate::flags::{CF, OF, STATUS, ZF, parity};
 
 /// The bit offset of BT/BTS/BTR/BTC within a `size`-byte operand: the offset masked to the
 /// operand width, as register destinations and all immediate offsets use it.
@@ -21,16 +21,13 @@ pub const fn bit_mem_offset(size: u8, offset: u64) -> (i64, u32) {
     (units.wrapping_mul(size as i64), bit_index(size, offset))
 }
 
-/// RFLAGS after BT/BTS/BTR/BTC: CF is the selected bit; ZF is unchanged; OF, SF, AF and PF are
-/// undefined.
+/// RFLAGS after BT/BTS/BTR/BTC: CF is the selected bit; ZF is unchanged; OF, SF, AF and PF
+/// (undefined in the manuals) are unchanged too, as measured on Zen 4 and as sandpile.org lists
+/// for Intel's P6-family cores.
 #[inline(always)]
 const fn bt_flags(cf: u64, rflags: u64, vendor: Vendor) -> u64 {
-    match vendor {
-        // Measured on Zen 4: ..
-        Vendor::Amd => update(rflags, CF, cf * CF),
-        // P6-family cores leave everything but CF unchanged (sandpile.org).
-        Vendor::Intel => update(rflags, CF, cf * CF),
-    }
+    let _ = vendor;
+    update(rflags, CF, cf * CF)
 }
 
 /// BT: CF := the bit of `value` at `offset` (masked, see [`bit_index`]). Returns the new RFLAGS.
@@ -70,29 +67,30 @@ pub const fn btc(size: u8, value: u64, offset: u64, rflags: u64, vendor: Vendor)
 }
 
 /// RFLAGS after BSF/BSR: ZF is set when the source is 0; CF, OF, SF, AF and PF are undefined.
+///
+/// AMD (measured on Zen 4) clears CF, OF, SF and AF and sets PF from the index found (as for
+/// an index of 0 when the source is 0). Intel P6-family cores change only ZF (sandpile.org).
 #[inline(always)]
-const fn bs_flags(zero: bool, rflags: u64, vendor: Vendor) -> u64 {
+const fn bs_flags(zero: bool, index: u64, rflags: u64, vendor: Vendor) -> u64 {
     match vendor {
-        Vendor::Amd => update(rflags, ZF, flag_if(zero, ZF)),
-        // P6-family cores change only ZF (sandpile.org).
+        Vendor::Amd => set_status(rflags, flag_if(zero, ZF) | parity(index)),
         Vendor::Intel => update(rflags, ZF, flag_if(zero, ZF)),
     }
 }
 
 /// BSF: the index of the lowest set bit of `src`. When `src` is 0, ZF is set and the
 /// destination keeps its value (`dest`, returned masked): AMD documents this, and Intel
-/// processors do the same in practice.
+/// processors do the same in practice. The register is then not written at all: on Zen 4 a
+/// 32-bit destination keeps bits 63:32 too (no zero-extension), so callers should skip the
+/// write when `src & mask(size)` is 0.
 #[inline]
 pub const fn bsf(size: u8, dest: u64, src: u64, rflags: u64, vendor: Vendor) -> AluOut {
     let s = src & mask(size);
-    let value = if s == 0 {
-        dest & mask(size)
-    } else {
-        s.trailing_zeros() as u64
-    };
+    // 0 when the source is 0 (trailing_zeros gives 64).
+    let index = s.trailing_zeros() as u64 & 63;
     AluOut {
-        value,
-        rflags: bs_flags(s == 0, rflags, vendor),
+        value: if s == 0 { dest & mask(size) } else { index },
+        rflags: bs_flags(s == 0, index, rflags, vendor),
     }
 }
 
@@ -100,14 +98,14 @@ pub const fn bsf(size: u8, dest: u64, src: u64, rflags: u64, vendor: Vendor) -> 
 #[inline]
 pub const fn bsr(size: u8, dest: u64, src: u64, rflags: u64, vendor: Vendor) -> AluOut {
     let s = src & mask(size);
-    let value = if s == 0 {
-        dest & mask(size)
+    let index = if s == 0 {
+        0
     } else {
         63 - s.leading_zeros() as u64
     };
     AluOut {
-        value,
-        rflags: bs_flags(s == 0, rflags, vendor),
+        value: if s == 0 { dest & mask(size) } else { index },
+        rflags: bs_flags(s == 0, index, rflags, vendor),
     }
 }
 
@@ -124,11 +122,14 @@ pub const fn popcnt(size: u8, src: u64, rflags: u64) -> AluOut {
 
 /// RFLAGS after LZCNT/TZCNT: CF when the source is 0, ZF when the result is 0; OF, SF, AF and
 /// PF are undefined.
+///
+/// AMD (measured on Zen 4) leaves OF unchanged and clears SF, AF and PF. For Intel no
+/// measurement is known to us; we clear all four.
 #[inline(always)]
 const fn cnt_flags(src_zero: bool, result: u64, rflags: u64, vendor: Vendor) -> u64 {
     let f = flag_if(src_zero, CF) | flag_if(result == 0, ZF);
     match vendor {
-        Vendor::Amd => set_status(rflags, f),
+        Vendor::Amd => update(rflags, STATUS & !OF, f),
         Vendor::Intel => set_status(rflags, f),
     }
 }

@@ -3,8 +3,8 @@
 //! The double-width operand is split as `hi:lo`, each `size` bytes: for 8-bit operands `hi` is
 //! AH and `lo` is AL (together AX), otherwise `hi` is rDX and `lo` is rAX.
 
-use super::{AluOut, Vendor, mask, set_status, sign_extend, width};
-use crate::flags::{CF, OF};
+use super::{AluOut, Vendor, mask, sign_extend, update, width};
+use crate::flags::{AF, CF, OF, PF, SF, ZF};
 
 /// The outcome of a widening multiplication: the product `hi:lo` and the new RFLAGS.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -37,24 +37,20 @@ pub enum DivError {
     Overflow,
 }
 
-/// RFLAGS after a multiplication: CF = OF = `overflow`; SF, ZF, AF and PF are undefined.
-///
-/// AMD Zen 4 clears SF, ZF, AF and PF... (see the individual functions).
+/// RFLAGS after a multiplication: CF = OF = `overflow`; SF, ZF, AF and PF (undefined in the
+/// manuals) are unchanged, as measured on Zen 4 and as sandpile.org lists for Intel's P6-family
+/// cores.
 #[inline(always)]
 const fn mul_flags(overflow: bool, rflags: u64, vendor: Vendor) -> u64 {
-    let co = if overflow { CF | OF } else { 0 };
-    match vendor {
-        // Measured: SF, ZF, AF and PF cleared.
-        Vendor::Amd => set_status(rflags, co),
-        // P6-family cores leave SF, ZF, AF and PF unchanged (sandpile.org).
-        Vendor::Intel => (rflags & !(CF | OF)) | co,
-    }
+    let _ = vendor;
+    update(rflags, CF | OF, if overflow { CF | OF } else { 0 })
 }
 
 /// MUL: the unsigned product `a * b` as `hi:lo`. CF and OF are set when `hi` is not 0.
 ///
-/// The undefined flags: AMD Zen 4 clears SF, ZF, AF and PF; Intel P6-family cores leave them
-/// unchanged (sandpile.org; not verified on current Intel silicon).
+/// The undefined flags SF, ZF, AF and PF are left unchanged: so does Zen 4 (measured), and so
+/// do Intel's P6-family cores according to sandpile.org (not verified on current Intel silicon,
+/// where hybrid 12th-generation parts are reported to vary).
 #[inline]
 pub const fn mul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOut {
     let m = mask(size);
@@ -95,12 +91,14 @@ pub const fn imul_trunc(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -
     }
 }
 
-/// RFLAGS after a division (all six status flags are undefined).
+/// RFLAGS after a division (all six status flags are undefined in the manuals).
+///
+/// AMD (measured on Zen 4): CF and OF unchanged, AF set, SF, ZF and PF cleared. Intel P6-family
+/// cores leave all six unchanged (sandpile.org).
 #[inline(always)]
 const fn div_flags(rflags: u64, vendor: Vendor) -> u64 {
     match vendor {
-        Vendor::Amd => rflags,
-        // P6-family cores leave the flags unchanged (sandpile.org).
+        Vendor::Amd => update(rflags, AF | SF | ZF | PF, AF),
         Vendor::Intel => rflags,
     }
 }
@@ -114,8 +112,8 @@ const fn dividend(size: u8, hi: u64, lo: u64) -> u128 {
 
 /// DIV: unsigned `hi:lo / divisor`. #DE when the divisor is 0 or the quotient does not fit.
 ///
-/// The flags are undefined in the manuals: AMD Zen 4 and Intel P6-family cores leave them
-/// unchanged.
+/// The flags are undefined in the manuals: AMD Zen 4 sets AF, clears SF, ZF and PF and keeps CF
+/// and OF; Intel P6-family cores leave all of them unchanged (sandpile.org).
 #[inline]
 pub const fn div(
     size: u8,

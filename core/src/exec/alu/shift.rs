@@ -3,6 +3,7 @@
 //! `count` is the raw count operand (CL or the immediate); it is masked to 5 bits, or 6 bits for
 //! 64-bit operands, as the processor does. A masked count of 0 changes neither the destination
 //! nor any flag. RCL and RCR then rotate by the masked count modulo 9 (8-bit) or 17 (16-bit).
+//! SHLD and SHRD have no 8-bit form; they treat a `size` of 1 as 2.
 
 use super::{AluOut, Vendor, bit, mask, set_status, sign_extend, szp, update, width};
 use crate::flags::{AF, CF, OF};
@@ -33,7 +34,7 @@ const fn rot_out(r: u64, cf: u64, of: u64, rflags: u64) -> AluOut {
 
 #[inline(always)]
 const fn flag_bits(cf: u64, of: u64) -> u64 {
-    (cf & 1) * CF | (of & 1) * OF
+    ((cf & 1) * CF) | ((of & 1) * OF)
 }
 
 /// The flags of a shift (SHL SHR SAR SHLD SHRD): SF ZF PF from the result, CF, OF and AF as
@@ -223,10 +224,19 @@ pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
 
 /// SHLD: shift `dest` left, filling from the top of `src`.
 ///
-/// For 16-bit operands with a masked count above 16 (undefined in the manuals) the value is
-/// `dest:src:dest` shifted left, as on Intel P6-family cores (Bochs's model).
+/// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR CF` (for counts above 1 on
+/// AMD; Intel leaves OF unchanged there), AF as for [`shl`].
+///
+/// 16-bit operands with a masked count of 16 or more, which the manuals leave undefined:
+/// - AMD (measured on Zen 4) shifts `dest:src:src`, so the result is the top 16 bits of that
+///   48-bit value shifted left; CF and OF are the last bit out (bit 0 of `dest`) for a count of
+///   16, and both 0 for counts 17 to 31.
+/// - Intel P6-family cores shift `dest:src:dest` (Bochs's model); CF is the last bit out of that
+///   48-bit value; OF is unchanged.
 #[inline]
 pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+    // There is no 8-bit form; treat a size of 1 as 2 rather than fail.
+    let size = if size == 1 { 2 } else { size };
     let c = masked_count(size, count);
     if c == 0 {
         return unchanged(size, dest, rflags);
@@ -234,24 +244,38 @@ pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
     let w = width(size);
     let m = mask(size);
     let (d, s) = ((dest & m) as u128, (src & m) as u128);
-    // The bits that are shifted, most significant first: dest:src, or dest:src:dest for 16 bits.
-    let (x, xw) = if size == 2 {
-        ((d << 32) | (s << 16) | d, 48)
-    } else {
-        ((d << w) | s, 2 * w)
+    // The bits that are shifted, most significant first: dest:src, or 48 bits for 16-bit.
+    let (x, xw) = match (size, vendor) {
+        (2, Vendor::Amd) => ((d << 32) | (s << 16) | s, 48),
+        (2, Vendor::Intel) => ((d << 32) | (s << 16) | d, 48),
+        _ => ((d << w) | s, 2 * w),
     };
     let r = (x << c >> (xw - w)) as u64 & m;
-    let cf = (x >> (xw - c)) as u64 & 1;
-    let of = multi_count_of(vendor, c, bit(r, w - 1) ^ cf, rflags);
+    let mut cf = (x >> (xw - c)) as u64 & 1;
+    let mut of = bit(r, w - 1) ^ cf;
+    if size == 2 && c >= 16 && matches!(vendor, Vendor::Amd) {
+        if c > 16 {
+            cf = 0;
+        }
+        of = cf;
+    }
+    let of = multi_count_of(vendor, c, of, rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
 }
 
 /// SHRD: shift `dest` right, filling from the bottom of `src`.
 ///
-/// For 16-bit operands with a masked count above 16 the value is `dest:src:dest` shifted right
-/// (Intel P6 family as modelled by Bochs).
+/// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR MSB-1(result)` (for counts
+/// above 1 on AMD; Intel leaves OF unchanged there), AF as for [`shl`].
+///
+/// 16-bit operands with a masked count above 16, which the manuals leave undefined:
+/// - AMD (measured on Zen 4) shifts `src:src:dest` right; CF is 0 and OF is computed as above.
+/// - Intel P6-family cores shift `dest:src:dest` right (Bochs's model); CF is the last bit out
+///   of that 48-bit value; OF is unchanged.
 #[inline]
 pub const fn shrd(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+    // There is no 8-bit form; treat a size of 1 as 2 rather than fail.
+    let size = if size == 1 { 2 } else { size };
     let c = masked_count(size, count);
     if c == 0 {
         return unchanged(size, dest, rflags);
@@ -259,13 +283,57 @@ pub const fn shrd(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
     let w = width(size);
     let m = mask(size);
     let (d, s) = ((dest & m) as u128, (src & m) as u128);
-    let x = if size == 2 {
-        (d << 32) | (s << 16) | d
-    } else {
-        (s << w) | d
+    // The bits that are shifted, least significant first: src:dest, or 48 bits for 16-bit.
+    let x = match (size, vendor) {
+        (2, Vendor::Amd) => (s << 32) | (s << 16) | d,
+        (2, Vendor::Intel) => (d << 32) | (s << 16) | d,
+        _ => (s << w) | d,
     };
     let r = (x >> c) as u64 & m;
-    let cf = (x >> (c - 1)) as u64 & 1;
+    let mut cf = (x >> (c - 1)) as u64 & 1;
+    if size == 2 && c > 16 && matches!(vendor, Vendor::Amd) {
+        cf = 0;
+    }
     let of = multi_count_of(vendor, c, bit(r, w - 1) ^ bit(r, w - 2), rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::{PF, SF, ZF};
+
+    #[test]
+    fn examples() {
+        // Count 0 (after masking) changes nothing.
+        let o = shl(4, 0x1234, 32, 0x2 | CF, Vendor::Amd);
+        assert_eq!((o.value, o.rflags), (0x1234, 0x2 | CF));
+        // 8-bit SHL beyond the width: result 0, CF 0.
+        let o = shl(1, 0xff, 9, 0x2, Vendor::Amd);
+        assert_eq!(o.value, 0);
+        assert_eq!(o.rflags, 0x2 | ZF | PF | AF);
+        // RCL 8-bit by 9 is a full turn: value and CF unchanged.
+        let o = rcl(1, 0x81, 9, 0x2 | CF, Vendor::Amd);
+        assert_eq!((o.value, o.rflags & CF), (0x81, CF));
+        // SAR keeps the sign.
+        assert_eq!(sar(2, 0x8000, 15, 0x2, Vendor::Amd).value, 0xffff);
+        // Vendor differences: OF after a 2-bit SHL, AF after any shift.
+        let amd = shl(1, 0x10, 2, 0x2 | OF, Vendor::Amd);
+        let intel = shl(1, 0x10, 2, 0x2 | OF, Vendor::Intel);
+        assert_eq!(amd.rflags & (OF | AF), AF);
+        assert_eq!(intel.rflags & (OF | AF), OF);
+        // 16-bit SHLD by 20: AMD shifts dest:src:src, Intel dest:src:dest.
+        assert_eq!(shld(2, 0xabcd, 0x1234, 20, 0x2, Vendor::Amd).value, 0x2341);
+        assert_eq!(
+            shld(2, 0xabcd, 0x1234, 20, 0x2, Vendor::Intel).value,
+            0x234a
+        );
+        assert_eq!(shrd(2, 0xabcd, 0x1234, 20, 0x2, Vendor::Amd).value, 0x4123);
+        assert_eq!(
+            shrd(2, 0xabcd, 0x1234, 20, 0x2, Vendor::Intel).value,
+            0xd123
+        );
+        let o = shld(8, 1, 1 << 63, 1, 0x2, Vendor::Amd);
+        assert_eq!((o.value, o.rflags & (CF | SF)), (3, 0));
+    }
 }

@@ -1,0 +1,497 @@
+//! The test host: a whole virtual machine made from a case, serving the emulator's callbacks and
+//! recording every device and port access.
+//!
+//! Guest-physical memory is sparse RAM (every byte reads 0 until written) except the `mmio`
+//! ranges, which are devices: reads consume `mmio_reads`, writes are recorded, nothing is stored.
+//! Translation is the identity with `not_present` holes, or a real walk of the page tables in RAM
+//! (`"paging": "tables"`) with the permission checks of `WHvTranslateGva`.
+
+use super::model::{Access, AccessKind, CS, Case, Paging, Range, State};
+use hvemu::host::{Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
+use hvemu::regs::{RegName, RegValue};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Bytes in a page.
+pub const PAGE: u64 = 0x1000;
+
+/// Sparse guest RAM: pages that were never written read as zeros.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ram {
+    pages: BTreeMap<u64, Box<[u8; PAGE as usize]>>,
+}
+
+impl Ram {
+    /// The byte at `addr`.
+    pub fn byte(&self, addr: u64) -> u8 {
+        self.pages
+            .get(&(addr & !(PAGE - 1)))
+            .map_or(0, |p| p[(addr & (PAGE - 1)) as usize])
+    }
+
+    /// Stores a byte.
+    pub fn set_byte(&mut self, addr: u64, v: u8) {
+        let page = self
+            .pages
+            .entry(addr & !(PAGE - 1))
+            .or_insert_with(|| Box::new([0; PAGE as usize]));
+        page[(addr & (PAGE - 1)) as usize] = v;
+    }
+
+    /// Reads `out.len()` bytes from `addr` (wrapping at the end of the address space).
+    pub fn read(&self, addr: u64, out: &mut [u8]) {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = self.byte(addr.wrapping_add(i as u64));
+        }
+    }
+
+    /// Writes bytes at `addr`.
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            self.set_byte(addr.wrapping_add(i as u64), *b);
+        }
+    }
+
+    /// A little-endian value of `size` bytes.
+    pub fn read_le(&self, addr: u64, size: usize) -> u64 {
+        let mut b = [0u8; 8];
+        self.read(addr, &mut b[..size.min(8)]);
+        u64::from_le_bytes(b)
+    }
+
+    /// The addresses of the pages that were ever written.
+    pub fn page_addrs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pages.keys().copied()
+    }
+}
+
+/// What a translation found: the page and the rights along the way.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Walked {
+    /// Page-aligned guest-physical address.
+    gpa: u64,
+    user: bool,
+    writable: bool,
+    no_execute: bool,
+}
+
+/// The virtual machine of one case.
+#[derive(Clone, Debug)]
+pub struct TestHost {
+    /// Registers.
+    pub state: State,
+    /// Current privilege level (for user-mode page checks).
+    pub cpl: u8,
+    /// How translation works.
+    pub paging: Paging,
+    /// Guest RAM.
+    pub ram: Ram,
+    /// Device ranges.
+    pub mmio: Vec<Range>,
+    /// Values still to be returned by device reads.
+    pub mmio_reads: VecDeque<u64>,
+    /// Values still to be returned by port reads.
+    pub io_reads: VecDeque<u64>,
+    /// Guest-virtual ranges that are not present (identity paging).
+    pub not_present: Vec<Range>,
+    /// Every device and port access, in order.
+    pub accesses: Vec<Access>,
+    /// Things worth telling (an empty read queue...).
+    pub notes: Vec<String>,
+    /// Calls the emulator should never make (the host interface's contract broken).
+    pub violations: Vec<String>,
+}
+
+/// Reserved physical-address bits of paging entries: none with a 52-bit physical address width.
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+impl TestHost {
+    /// The machine of `case` before the instruction bytes are placed.
+    pub fn new(case: &Case) -> TestHost {
+        let mut ram = Ram::default();
+        for (addr, bytes) in &case.ram {
+            ram.write(*addr, bytes);
+        }
+        TestHost {
+            state: case.initial.clone(),
+            cpl: case.cpl,
+            paging: case.paging,
+            ram,
+            mmio: case.mmio.clone(),
+            mmio_reads: case.mmio_reads.iter().copied().collect(),
+            io_reads: case.io_reads.iter().copied().collect(),
+            not_present: case.not_present.clone(),
+            accesses: Vec::new(),
+            notes: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    /// True when `[gpa, gpa + len)` touches a device.
+    pub fn is_mmio(&self, gpa: u64, len: u64) -> bool {
+        self.mmio.iter().any(|r| r.overlaps(gpa, len))
+    }
+
+    /// The first device byte of `[gpa, gpa + len)`, if any.
+    pub fn first_mmio_byte(&self, gpa: u64, len: u64) -> Option<u64> {
+        self.mmio
+            .iter()
+            .filter(|r| r.overlaps(gpa, len))
+            .map(|r| r.base.max(gpa))
+            .min()
+    }
+
+    /// Translates a guest-virtual address with no permission check (what the runner uses to
+    /// place bytes and compute exit addresses). `None` when the page is not mapped.
+    pub fn translate_plain(&self, gva: u64) -> Option<u64> {
+        self.walk(gva).ok().map(|(w, _)| w.gpa | (gva & (PAGE - 1)))
+    }
+
+    /// `WHvTranslateGva` on a page-aligned address: result and page-aligned GPA.
+    pub fn translate(&mut self, gva: u64, flags: u32) -> (TranslateResult, u64) {
+        let (w, path) = match self.walk(gva) {
+            Ok(x) => x,
+            Err(r) => return (r, 0),
+        };
+        let write = flags & TranslateFlags::VALIDATE_WRITE != 0;
+        let exec = flags & TranslateFlags::VALIDATE_EXECUTE != 0;
+        let data = flags & (TranslateFlags::VALIDATE_READ | TranslateFlags::VALIDATE_WRITE) != 0;
+        let user_access = self.cpl == 3 && flags & TranslateFlags::PRIVILEGE_EXEMPT == 0;
+        let cr0_wp = self.state.cr0() & (1 << 16) != 0;
+        let cr4 = self.state.cr4();
+        let (smep, smap) = (cr4 & (1 << 20) != 0, cr4 & (1 << 21) != 0);
+        let ac = self.state.reg[super::model::RFLAGS] & (1 << 18) != 0;
+        let violation = if user_access {
+            !w.user || (write && !w.writable)
+        } else {
+            (write && !w.writable && cr0_wp)
+                || (exec && w.user && smep)
+                || (data
+                    && w.user
+                    && smap
+                    && flags & TranslateFlags::OVERRIDE_SMAP == 0
+                    && (flags & TranslateFlags::ENFORCE_SMAP != 0 || !ac))
+        } || (exec && w.no_execute);
+        if violation {
+            return (TranslateResult::PrivilegeViolation, 0);
+        }
+        if flags & TranslateFlags::SET_PAGE_TABLE_BITS != 0 {
+            // Accessed on every level, dirty on the leaf of a write.
+            let last = path.len().saturating_sub(1);
+            for (i, (addr, size)) in path.iter().enumerate() {
+                let e = self.ram.read_le(*addr, *size);
+                let bits = if i == last && write { 0x60 } else { 0x20 };
+                self.ram.write(*addr, &(e | bits).to_le_bytes()[..*size]);
+            }
+        }
+        (TranslateResult::Success, w.gpa)
+    }
+
+    /// Paging is on and walks tables.
+    fn tables_on(&self) -> bool {
+        self.paging == Paging::Tables && self.state.cr0() & (1 << 31) != 0
+    }
+
+    /// Walks the translation of the page of `gva`: what it maps to, and the address and size of
+    /// every paging entry on the way that has accessed and dirty bits (leaf last).
+    #[allow(clippy::type_complexity)]
+    fn walk(&self, gva: u64) -> Result<(Walked, Vec<(u64, usize)>), TranslateResult> {
+        let page = gva & !(PAGE - 1);
+        let mut path = Vec::new();
+        if !self.tables_on() {
+            if self.paging == Paging::Identity
+                && self.not_present.iter().any(|r| r.overlaps(page, PAGE))
+            {
+                return Err(TranslateResult::PageNotPresent);
+            }
+            return Ok((
+                Walked {
+                    gpa: page,
+                    user: true,
+                    writable: true,
+                    no_execute: false,
+                },
+                path,
+            ));
+        }
+        let lma = self.state.efer() & (1 << 10) != 0;
+        let nxe = self.state.efer() & (1 << 11) != 0;
+        let cr4 = self.state.cr4();
+        let mut w = Walked {
+            gpa: 0,
+            user: true,
+            writable: true,
+            no_execute: false,
+        };
+        if lma || cr4 & (1 << 5) != 0 {
+            // 4- or 5-level (long mode) or PAE: 8-byte entries, 9 bits a level.
+            let va = if lma { gva } else { gva & 0xffff_ffff };
+            let (levels, mut table) = if lma {
+                (
+                    if cr4 & (1 << 12) != 0 { 5 } else { 4 },
+                    self.state.cr3() & ADDR_MASK,
+                )
+            } else {
+                let pdpte_addr = (self.state.cr3() & 0xffff_ffe0) + ((va >> 30) & 3) * 8;
+                let pdpte = self.ram.read_le(pdpte_addr, 8);
+                if pdpte & 1 == 0 {
+                    return Err(TranslateResult::PageNotPresent);
+                }
+                // Reserved: bits 2:1, 8:5 and 63:52 (no NX, no rights at this level).
+                if pdpte & 0x1e6 != 0 || pdpte >> 52 != 0 {
+                    return Err(TranslateResult::InvalidPageTableFlags);
+                }
+                (2, pdpte & ADDR_MASK)
+            };
+            for level in (1..=levels).rev() {
+                let addr = table + ((va >> (12 + 9 * (level - 1))) & 0x1ff) * 8;
+                let e = self.ram.read_le(addr, 8);
+                if e & 1 == 0 {
+                    return Err(TranslateResult::PageNotPresent);
+                }
+                let large = level > 1 && e & 0x80 != 0;
+                let reserved = (e >> 63 != 0 && !nxe)
+                    || (large && level > 3)
+                    || (large && level == 3 && e & 0x3fff_e000 != 0)
+                    || (large && level == 2 && e & 0x001f_e000 != 0);
+                if reserved {
+                    return Err(TranslateResult::InvalidPageTableFlags);
+                }
+                w.user &= e & 4 != 0;
+                w.writable &= e & 2 != 0;
+                w.no_execute |= nxe && e >> 63 != 0;
+                path.push((addr, 8));
+                if level == 1 || large {
+                    let span = (1u64 << (12 + 9 * (level - 1))) - 1;
+                    w.gpa = (e & ADDR_MASK & !span) | (va & span & !(PAGE - 1));
+                    return Ok((w, path));
+                }
+                table = e & ADDR_MASK;
+            }
+            Err(TranslateResult::PageNotPresent)
+        } else {
+            // 2-level 32-bit paging: 4-byte entries, 4 MiB pages with CR4.PSE (PSE-36).
+            let va = gva & 0xffff_ffff;
+            let pde_addr = (self.state.cr3() & 0xffff_f000) + (va >> 22) * 4;
+            let pde = self.ram.read_le(pde_addr, 4);
+            if pde & 1 == 0 {
+                return Err(TranslateResult::PageNotPresent);
+            }
+            w.user &= pde & 4 != 0;
+            w.writable &= pde & 2 != 0;
+            path.push((pde_addr, 4));
+            if pde & 0x80 != 0 && cr4 & (1 << 4) != 0 {
+                if pde & (1 << 21) != 0 {
+                    return Err(TranslateResult::InvalidPageTableFlags);
+                }
+                w.gpa = (pde & 0xffc0_0000) | (((pde >> 13) & 0xff) << 32) | (va & 0x003f_f000);
+                return Ok((w, path));
+            }
+            let pte_addr = (pde & 0xffff_f000) + ((va >> 12) & 0x3ff) * 4;
+            let pte = self.ram.read_le(pte_addr, 4);
+            if pte & 1 == 0 {
+                return Err(TranslateResult::PageNotPresent);
+            }
+            w.user &= pte & 4 != 0;
+            w.writable &= pte & 2 != 0;
+            path.push((pte_addr, 4));
+            w.gpa = pte & 0xffff_f000;
+            Ok((w, path))
+        }
+    }
+
+    /// The value of a register by its WinHv name.
+    pub fn reg(&self, name: RegName) -> Option<RegValue> {
+        let s = &self.state;
+        Some(match name.0 {
+            0x00..=0x11 => RegValue::from_u64(s.reg[name.0 as usize]),
+            0x12..=0x19 => RegValue::from_segment(s.seg[(name.0 - 0x12) as usize]),
+            0x1a => RegValue::from_table(s.idtr),
+            0x1b => RegValue::from_table(s.gdtr),
+            0x1c..=0x20 => RegValue::from_u64(s.ctl[(name.0 - 0x1c) as usize]),
+            0x27 => RegValue::from_u64(s.xcr0),
+            0x1000..=0x100f => RegValue::from_u128(s.zmm[(name.0 - 0x1000) as usize][0]),
+            // XmmControlStatus: MXCSR at byte 8, MXCSR_MASK at byte 12.
+            0x1019 => RegValue {
+                lo: 0,
+                hi: u64::from(s.mxcsr) | 0xffff << 32,
+            },
+            0x2001 => RegValue::from_u64(s.ctl[5]),
+            _ => return None,
+        })
+    }
+
+    /// Stores a register by its WinHv name; false for a name the host does not have.
+    pub fn set_reg(&mut self, name: RegName, v: RegValue) -> bool {
+        let s = &mut self.state;
+        match name.0 {
+            0x00..=0x11 => s.reg[name.0 as usize] = v.lo,
+            0x12..=0x19 => s.seg[(name.0 - 0x12) as usize] = v.segment(),
+            0x1a => s.idtr = v.table(),
+            0x1b => s.gdtr = v.table(),
+            0x1c..=0x20 => s.ctl[(name.0 - 0x1c) as usize] = v.lo,
+            0x27 => s.xcr0 = v.lo,
+            0x1000..=0x100f => s.zmm[(name.0 - 0x1000) as usize][0] = v.u128(),
+            0x1019 => s.mxcsr = v.hi as u32,
+            0x2001 => s.ctl[5] = v.lo,
+            _ => return false,
+        }
+        true
+    }
+
+    /// CS (for the runner).
+    pub fn cs(&self) -> hvemu::regs::Segment {
+        self.state.seg[CS]
+    }
+}
+
+const fn mask(size: u8) -> u64 {
+    if size >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (size * 8)) - 1
+    }
+}
+
+impl Host for TestHost {
+    fn io_port(&mut self, io: &mut IoAccess) -> Result<(), HostError> {
+        if !matches!(io.size, 1 | 2 | 4) {
+            self.violations
+                .push(format!("io_port: size {} at port {:#x}", io.size, io.port));
+            return Err(HostError { code: -1 });
+        }
+        let m = mask(io.size) as u32;
+        if io.write {
+            self.accesses.push(Access {
+                kind: AccessKind::IoOut,
+                addr: u64::from(io.port),
+                size: io.size,
+                data: u64::from(io.data & m),
+            });
+        } else {
+            let v = self.io_reads.pop_front().unwrap_or_else(|| {
+                self.notes.push(format!(
+                    "io_in port {:#x} size {}: io_reads is empty, read 0",
+                    io.port, io.size
+                ));
+                0
+            });
+            io.data = v as u32 & m;
+            self.accesses.push(Access {
+                kind: AccessKind::IoIn,
+                addr: u64::from(io.port),
+                size: io.size,
+                data: u64::from(io.data),
+            });
+        }
+        Ok(())
+    }
+
+    fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+        let size = u64::from(a.size);
+        if a.size == 0 || a.size > 8 {
+            self.violations.push(format!(
+                "memory: access of {} bytes at {:#x}",
+                a.size, a.gpa
+            ));
+            return Err(HostError { code: -1 });
+        }
+        if (a.gpa & (PAGE - 1)) + size > PAGE {
+            self.violations.push(format!(
+                "memory: access of {} bytes at {:#x} crosses a page",
+                a.size, a.gpa
+            ));
+        }
+        let n = a.size as usize;
+        if self.is_mmio(a.gpa, size) {
+            if a.write {
+                let mut b = [0u8; 8];
+                b[..n].copy_from_slice(&a.data[..n]);
+                self.accesses.push(Access {
+                    kind: AccessKind::MmioWrite,
+                    addr: a.gpa,
+                    size: a.size,
+                    data: u64::from_le_bytes(b),
+                });
+            } else {
+                let v = self.mmio_reads.pop_front().unwrap_or_else(|| {
+                    self.notes.push(format!(
+                        "mmio_read {:#x} size {}: mmio_reads is empty, read 0",
+                        a.gpa, a.size
+                    ));
+                    0
+                }) & mask(a.size);
+                a.data = [0; 8];
+                a.data[..n].copy_from_slice(&v.to_le_bytes()[..n]);
+                self.accesses.push(Access {
+                    kind: AccessKind::MmioRead,
+                    addr: a.gpa,
+                    size: a.size,
+                    data: v,
+                });
+            }
+        } else if a.write {
+            self.ram.write(a.gpa, &a.data[..n]);
+        } else {
+            a.data = [0; 8];
+            self.ram.read(a.gpa, &mut a.data[..n]);
+        }
+        Ok(())
+    }
+
+    fn get_registers(
+        &mut self,
+        names: &[RegName],
+        values: &mut [RegValue],
+    ) -> Result<(), HostError> {
+        if names.len() != values.len() {
+            self.violations.push(format!(
+                "get_registers: {} names for {} values",
+                names.len(),
+                values.len()
+            ));
+        }
+        for (n, v) in names.iter().zip(values.iter_mut()) {
+            match self.reg(*n) {
+                Some(x) => *v = x,
+                None => {
+                    self.violations
+                        .push(format!("get_registers: unknown register {:#x}", n.0));
+                    return Err(HostError { code: -1 });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_registers(&mut self, names: &[RegName], values: &[RegValue]) -> Result<(), HostError> {
+        if names.len() != values.len() {
+            self.violations.push(format!(
+                "set_registers: {} names for {} values",
+                names.len(),
+                values.len()
+            ));
+        }
+        // All or nothing, as a hypervisor's batched set.
+        if let Some(bad) = names.iter().find(|n| self.reg(**n).is_none()) {
+            self.violations
+                .push(format!("set_registers: unknown register {:#x}", bad.0));
+            return Err(HostError { code: -1 });
+        }
+        for (n, v) in names.iter().zip(values) {
+            self.set_reg(*n, *v);
+        }
+        Ok(())
+    }
+
+    fn translate_gva_page(
+        &mut self,
+        gva: u64,
+        flags: TranslateFlags,
+    ) -> Result<(TranslateResult, u64), HostError> {
+        if gva & (PAGE - 1) != 0 {
+            self.violations
+                .push(format!("translate_gva_page: {gva:#x} is not page-aligned"));
+        }
+        Ok(self.translate(gva & !(PAGE - 1), flags.0))
+    }
+}

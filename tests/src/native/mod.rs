@@ -1,0 +1,753 @@
+//! The native side of the differential test: runs ONE instruction on the host CPU from a chosen
+//! machine state and returns the resulting state, or the exception it raised.
+//!
+//! Linux on x86-64 only. Everything happens in-process (no fork per case): a generated
+//! trampoline loads the state, executes the instruction bytes, stores the state back and
+//! returns; exceptions arrive as signals whose handler records them and resumes the
+//! trampoline. A [`Native`] is the handle; one exists at a time per process (the others wait).
+//!
+//! # What a case can set and see
+//! - **Instruction**: 1–15 bytes, executed at the fixed address [`INSN_ADDR`] (below 4 GiB;
+//!   RIP-relative operands are relative to it).
+//! - **Registers** ([`State`]): the 16 GPRs, RFLAGS, XMM0–XMM15 and MXCSR, in and out.
+//!   RFLAGS: only [`INPUT_FLAGS`] (CF PF AF ZF SF DF OF, NT, AC, ID) are taken from the case;
+//!   IF is always 1 and IOPL 0 (user mode cannot change them), TF is reserved to the harness,
+//!   RF/VM/VIF/VIP are 0. The output RFLAGS is what `pushfq` stores after the instruction (IF
+//!   set, TF clear, RF never visible): compare it under [`COMPARE_FLAGS`].
+//! - **Memory** ([`Native::mem`], [`Native::write`], ...): the scratch window
+//!   [`SCRATCH_BASE`]..[`SCRATCH_END`] (below 4 GiB, so compatibility mode reaches it too):
+//!   16 KiB read-write at [`SCRATCH_BASE`], a not-present guard page at [`GUARD_PAGE`], a
+//!   present read-only page at [`RO_PAGE`] (its contents are settable through the harness),
+//!   and not-present pages just below [`SCRATCH_BASE`] and at [`SCRATCH_END`]. The contents
+//!   persist from case to case: the caller sets what a case needs (or [`Native::clear_mem`]).
+//!   The stack is the case's business: point RSP into the read-write pages for PUSH/POP/CALL.
+//! - **Outcome** ([`Output`]): the registers afterwards, the final RIP, and either
+//!   [`Outcome::Completed`], [`Outcome::Exception`] (vector, error code, CR2 for #PF; the
+//!   registers are those at the fault, so a REP string instruction shows its progress) or
+//!   [`Outcome::Hung`].
+//!
+//! # Modes
+//! - [`Mode::Long64`]: CS = 0x33 (64-bit), SS = the host's (0x2b), DS/ES as the host has them
+//!   (null), FS/GS the host's (FS holds the thread pointer: `fs:` operands hit host memory).
+//! - [`Mode::Compat32`]: CS = 0x23 (Linux's 32-bit user code segment), SS = DS = ES = 0x2b
+//!   (flat 4 GiB data), FS/GS the host's null selectors (`fs:`/`gs:` operands raise #GP). Only
+//!   the low 32 bits of RAX..RDI (and of RSP on input) and XMM0–XMM7 are meaningful: the output
+//!   reports the low 32 bits of the eight legacy GPRs and R8–R15 and XMM8–XMM15 as their inputs.
+//!
+//! # How it works
+//! Memory below 4 GiB, at fixed addresses: the scratch window, and the *instruction zone*
+//! ([`ZONE_BASE`], 68 KiB, mapped read+execute): a stub page, then a landing area filled with
+//! `int3` (0xCC) with the instruction in the middle. Both are views of one `memfd`; a second,
+//! read-write view (the alias) is how the harness writes the instruction bytes and the memory
+//! contents, so no page is ever writable and executable at once and no `mprotect` happens per
+//! case (the `iretq` below is serializing, so the new bytes are always fetched).
+//!
+//! Above 4 GiB, wherever the kernel puts them: the generated trampoline (read+execute) and
+//! its control block (read-write), which the trampoline addresses RIP-relatively. A case in
+//! compatibility mode cannot form their addresses, and in 64-bit mode a memory operand reaches
+//! them only if the case's registers point there; everything the harness needs to survive is
+//! there.
+//!
+//! One run (see `asm::trampoline` for the code):
+//! 1. the instruction bytes are copied to [`INSN_ADDR`], followed by a jump to the stub
+//!    (`jmp rel32` in 64-bit mode, `jmp far 0x33:stub` in compatibility mode; see
+//!    [`trailer`]);
+//! 2. the trampoline saves the callee-saved GPRs, RSP, the x87/SSE state (`fxsave64`), the
+//!    segment selectors and FS/GS bases, loads MXCSR, XMM0–15, DS/ES and the GPRs, and enters
+//!    the instruction with `iretq`, which loads RIP, CS (0x33 or 0x23), RFLAGS, RSP and SS at
+//!    once, so neither the case's RSP nor its flags are ever used by the harness;
+//! 3. the instruction falls through to the stub, whose `jmp [rip]` reaches the epilogue in
+//!    64-bit mode; the epilogue saves RSP, switches to a private stack in the control block,
+//!    `pushfq`, stores everything, and restores the host state (flags with DF = AC = 0,
+//!    `fxrstor64`, selectors, FS/GS bases with `wrfsbase`/`wrgsbase` when the kernel enables
+//!    FSGSBASE, callee-saved registers) and returns;
+//! 4. an exception instead raises a signal: see `signals` for the handler (alternate signal
+//!    stack; it records `trapno`/`err`/`cr2` from the ucontext and rewrites the saved RIP/CS
+//!    to the epilogue, so no `siglongjmp` is involved).
+//!
+//! # Exceptions
+//! The vector is the `trapno` the kernel saved in the ucontext (REG_TRAPNO), the error code
+//! its `err` (REG_ERR), CR2 its `cr2` (REG_CR2, reported for #PF only). In practice: #DE (0)
+//! SIGFPE, #DB (1) and #BP (3) SIGTRAP, #UD (6) SIGILL, #NP (11) SIGBUS, #SS (12) SIGBUS,
+//! #GP (13) SIGSEGV, #PF (14) SIGSEGV, #MF (16)/#XM (19) SIGFPE, #AC (17) SIGBUS (Linux runs
+//! with CR0.AM set, so AC in RFLAGS gives alignment checks at CPL 3).
+//! The #PF error code comes from hardware: bit 0 = present (1 on [`RO_PAGE`], 0 on the guard
+//! pages), bit 1 = write, bit 2 = user (always 1), bit 4 = instruction fetch.
+//!
+//! # Control transfers
+//! By default ([`Native::set_single_step`] off) the harness knows the final RIP when the
+//! instruction falls through (RIP = [`INSN_ADDR`] + length) or lands somewhere it can see: on
+//! the `int3` filler of the landing area (±32 KiB around the instruction; RIP = the target),
+//! or on a page it cannot execute, anywhere in the address space (the resulting #PF on the
+//! fetch is reported as a completed branch with RIP = the target, as the architecture defines
+//! the branch itself; the handler takes any fault of the owner thread outside the trampoline
+//! while a case runs, which the trampoline flags in the control block). A branch to a target
+//! inside the instruction's own bytes or its trailing jump executes whatever is there, one
+//! into the host's own code runs it, and a branch to itself spins until the watchdog gives up
+//! ([`Outcome::Hung`], after about 100 ms of the thread's CPU time).
+//!
+//! With single-stepping on, the harness sets TF in the case's RFLAGS: the CPU raises #DB right
+//! after the instruction wherever it went, so every control transfer is exact (a REP string
+//! instruction is single-stepped only once and then left to run to its end). The cost is one
+//! signal per case; PUSHF's image has TF cleared back in memory.
+//!
+//! # Limitations
+//! - Instructions that enter the kernel are refused ([`Error::Refused`]): SYSCALL, SYSENTER,
+//!   `int 0x80`; also WRPKRU. Instructions the kernel emulates for user space (SGDT, SIDT, SLDT,
+//!   SMSW, STR under UMIP) give the kernel's answers; CPUID runs under the hypervisor.
+//! - Segment registers, CR0/CR4/EFER, CPL (always 3), the x87 state, YMM/ZMM upper halves and
+//!   opmasks are not part of the state; an instruction that changes FS/GS, x87 state or the
+//!   upper halves of vector registers is isolated (the harness restores the host), not observed.
+//! - Memory operands must point into the scratch window (or at deliberately absent addresses):
+//!   the harness cannot stop a 64-bit case whose registers point at the host's own memory.
+//! - The bytes after the instruction are its trailing jump and then `int3` ([`trailer`]); an
+//!   instruction that reads them sees those.
+//! - A case that sets TF itself (POPF from memory) is stepped once and reported with TF clear.
+//! - What the host reports is what the test gets: under a hypervisor, INT1 (ICEBP) is
+//!   reported at the instruction rather than after it (seen on KVM/AMD), and a jump to a
+//!   non-canonical address is #GP(0) at the jump.
+//! - The watchdog uses SIGALRM (with its own `sigev_value`; other SIGALRM senders are passed to
+//!   the previous handler).
+//! - The fixed addresses mean one harness per process; [`Native::new`] serializes threads.
+
+mod asm;
+mod ctrl;
+mod signals;
+
+use core::ffi::c_void;
+use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+use core::sync::atomic::{Ordering, compiler_fence};
+use ctrl::Ctrl;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Start of the scratch window (and of its 16 KiB of read-write pages).
+pub const SCRATCH_BASE: u64 = 0x1000_0000;
+/// Size of the read-write part at [`SCRATCH_BASE`].
+pub const SCRATCH_RW_SIZE: u64 = 0x4000;
+/// A not-present page right after the read-write pages (#PF with P = 0).
+pub const GUARD_PAGE: u64 = SCRATCH_BASE + SCRATCH_RW_SIZE;
+/// A present, read-only page (a write raises #PF with P = 1, W = 1).
+pub const RO_PAGE: u64 = GUARD_PAGE + 0x1000;
+/// End of the scratch window; this page and the one below [`SCRATCH_BASE`] are not present.
+pub const SCRATCH_END: u64 = RO_PAGE + 0x1000;
+/// The instruction zone: a stub page, then the `int3`-filled landing area.
+pub const ZONE_BASE: u64 = 0x2000_0000;
+/// Size of the instruction zone.
+pub const ZONE_SIZE: u64 = 0x11000;
+/// Where the instruction runs (RIP / EIP of every case), in the middle of the landing area.
+pub const INSN_ADDR: u64 = ZONE_BASE + 0x9000;
+
+/// The RFLAGS bits a case sets: CF PF AF ZF SF DF OF, NT, AC, ID.
+pub const INPUT_FLAGS: u64 = 0x0024_4cd5;
+/// The RFLAGS bits worth comparing with an emulator: CF PF AF ZF SF DF OF and AC (the
+/// undefined flags of an instruction must be masked further by the caller).
+pub const COMPARE_FLAGS: u64 = 0x0004_0cd5;
+
+/// Linux's 64-bit and 32-bit user code selectors and its user data selector.
+const USER_CS64: u64 = 0x33;
+const USER_CS32: u64 = 0x23;
+const USER_DS: u16 = 0x2b;
+const TF: u64 = 1 << 8;
+const PAGE: u64 = 0x1000;
+/// Watchdog period, in milliseconds of the thread's CPU time.
+const WATCHDOG_MS: u64 = 100;
+
+/// GPR indices in [`State::gpr`] (hardware order).
+pub mod reg {
+    #![allow(missing_docs)]
+    pub const RAX: usize = 0;
+    pub const RCX: usize = 1;
+    pub const RDX: usize = 2;
+    pub const RBX: usize = 3;
+    pub const RSP: usize = 4;
+    pub const RBP: usize = 5;
+    pub const RSI: usize = 6;
+    pub const RDI: usize = 7;
+    pub const R8: usize = 8;
+    pub const R9: usize = 9;
+    pub const R10: usize = 10;
+    pub const R11: usize = 11;
+    pub const R12: usize = 12;
+    pub const R13: usize = 13;
+    pub const R14: usize = 14;
+    pub const R15: usize = 15;
+    /// Names in index order, as the case format spells them.
+    pub const NAMES: [&str; 16] = [
+        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
+        "r13", "r14", "r15",
+    ];
+}
+
+/// The processor mode the instruction runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// 64-bit mode, CS = 0x33.
+    Long64,
+    /// 32-bit compatibility mode, CS = 0x23.
+    Compat32,
+}
+
+/// Register state, input or output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State {
+    /// RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8–R15 (see [`reg`]).
+    pub gpr: [u64; 16],
+    /// RFLAGS (input: only [`INPUT_FLAGS`] are used).
+    pub rflags: u64,
+    /// XMM0–XMM15 (little-endian: bit 0 of the register is bit 0 of the value).
+    pub xmm: [u128; 16],
+    /// MXCSR (input: the low 16 bits are used).
+    pub mxcsr: u32,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            gpr: [0; 16],
+            rflags: 0x2,
+            xmm: [0; 16],
+            mxcsr: 0x1f80,
+        }
+    }
+}
+
+/// An exception the instruction raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exception {
+    /// The vector (0 #DE, 1 #DB, 3 #BP, 6 #UD, 12 #SS, 13 #GP, 14 #PF, 17 #AC, ...).
+    pub vector: u8,
+    /// The error code (0 for vectors without one).
+    pub error_code: u64,
+    /// The faulting linear address, for #PF.
+    pub cr2: Option<u64>,
+    /// The signal that carried it, and its `si_code` (for diagnostics).
+    pub signal: i32,
+    /// See `signal`.
+    pub si_code: i32,
+}
+
+/// How the instruction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It completed; [`Output::rip`] is the next instruction (or a branch target).
+    Completed,
+    /// It raised an exception; [`Output::rip`] is where the CPU reported it (the instruction
+    /// itself for faults, the next instruction for traps such as #BP from `int3`).
+    Exception(Exception),
+    /// Still running after a watchdog period (a branch to itself, say); abandoned.
+    Hung,
+}
+
+/// The result of one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// Registers afterwards (at the fault for an exception).
+    pub state: State,
+    /// RIP afterwards.
+    pub rip: u64,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// Why a case could not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Instruction length not in 1..=15.
+    Length(usize),
+    /// An instruction the harness will not execute (it would enter the kernel, say).
+    Refused(&'static str),
+    /// Setting up the harness failed.
+    Setup(String),
+    /// The trampoline itself faulted (for example the kernel offers no 32-bit code segment).
+    Harness {
+        /// Signal number.
+        signal: i32,
+        /// Exception vector.
+        trapno: u64,
+        /// Where.
+        rip: u64,
+    },
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Length(n) => write!(f, "instruction length {n} not in 1..=15"),
+            Error::Refused(why) => write!(f, "refused: {why}"),
+            Error::Setup(why) => write!(f, "native harness setup failed: {why}"),
+            Error::Harness {
+                signal,
+                trapno,
+                rip,
+            } => write!(
+                f,
+                "the trampoline faulted: signal {signal}, vector {trapno}, rip {rip:#x}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What kind of page an address of the scratch window is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// Readable and writable.
+    ReadWrite,
+    /// Present and read-only.
+    ReadOnly,
+    /// Not present (any access raises #PF with P = 0).
+    NotPresent,
+    /// Outside the window (and not mapped by the harness).
+    Outside,
+}
+
+/// The kind of page at `addr`.
+pub fn page(addr: u64) -> Page {
+    match addr {
+        a if (SCRATCH_BASE..GUARD_PAGE).contains(&a) => Page::ReadWrite,
+        a if (RO_PAGE..SCRATCH_END).contains(&a) => Page::ReadOnly,
+        a if (GUARD_PAGE..RO_PAGE).contains(&a)
+            || (SCRATCH_BASE - PAGE..SCRATCH_BASE).contains(&a)
+            || (SCRATCH_END..SCRATCH_END + PAGE).contains(&a) =>
+        {
+            Page::NotPresent
+        }
+        _ => Page::Outside,
+    }
+}
+
+/// The bytes that follow an instruction of `len` bytes at [`INSN_ADDR`] in `mode`: its
+/// fall-through jump, then `int3` up to the end of the landing area (here 64 bytes of it).
+/// A runner that gives an emulator the same memory can place these after the instruction.
+pub fn trailer(mode: Mode, len: usize) -> Vec<u8> {
+    let end = INSN_ADDR + len as u64;
+    let (jmp, n) = asm::fallthrough(mode == Mode::Compat32, end, ZONE_BASE);
+    let mut v = jmp[..n].to_vec();
+    v.resize(64, 0xcc);
+    v
+}
+
+/// The process-wide part of the harness: mappings, generated code, handlers.
+struct Global {
+    /// The read-write alias of the memfd: the scratch window at 0, the zone at `WINDOW_LEN`.
+    alias: usize,
+    ctrl: usize,
+    entry: u64,
+    host_ds: u16,
+    host_ss: u16,
+}
+
+/// Length of the scratch window in the memfd.
+const WINDOW_LEN: u64 = SCRATCH_END - SCRATCH_BASE;
+/// Bytes of the memfd: window, then zone.
+const MEMFD_LEN: u64 = WINDOW_LEN + ZONE_SIZE;
+
+static GLOBAL: OnceLock<Result<Global, String>> = OnceLock::new();
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// `mmap` with `MAP_FIXED_NOREPLACE` (or anywhere when `at` is 0).
+fn map(at: u64, len: u64, prot: i32, flags: i32, fd: i32, off: u64) -> Result<usize, String> {
+    let fixed = if at != 0 {
+        libc::MAP_FIXED_NOREPLACE
+    } else {
+        0
+    };
+    // SAFETY: a new mapping at an address nothing else uses (MAP_FIXED_NOREPLACE refuses to
+    // replace an existing one); checked below.
+    let p = unsafe {
+        libc::mmap(
+            at as *mut c_void,
+            len as usize,
+            prot,
+            flags | fixed,
+            fd,
+            off as libc::off_t,
+        )
+    };
+    if p == libc::MAP_FAILED || (at != 0 && p as u64 != at) {
+        return Err(format!(
+            "mmap at {at:#x} (+{len:#x}) failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(p as usize)
+}
+
+fn setup() -> Result<Global, String> {
+    // The memfd: scratch window, then the instruction zone.
+    // SAFETY: a valid NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(c"hvemu-native".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: sizing our own memfd.
+    if unsafe { libc::ftruncate(fd, MEMFD_LEN as libc::off_t) } != 0 {
+        return Err("ftruncate of the memfd failed".into());
+    }
+    let shared = libc::MAP_SHARED;
+    let anon = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+    let (rw, ro, rx) = (
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::PROT_READ,
+        libc::PROT_READ | libc::PROT_EXEC,
+    );
+    let none = libc::PROT_NONE;
+    let alias = map(0, MEMFD_LEN, rw, shared, fd, 0)?;
+    map(SCRATCH_BASE - PAGE, PAGE, none, anon, -1, 0)?;
+    map(SCRATCH_BASE, SCRATCH_RW_SIZE, rw, shared, fd, 0)?;
+    map(
+        GUARD_PAGE,
+        PAGE,
+        none,
+        shared,
+        fd,
+        GUARD_PAGE - SCRATCH_BASE,
+    )?;
+    // Populated, so that the page-table entry is present and a write raises #PF with P = 1.
+    map(
+        RO_PAGE,
+        PAGE,
+        ro,
+        shared | libc::MAP_POPULATE,
+        fd,
+        RO_PAGE - SCRATCH_BASE,
+    )?;
+    // SAFETY: locking our own page in memory (keeps its PTE present); failure is harmless.
+    unsafe { libc::mlock(RO_PAGE as *const c_void, PAGE as usize) };
+    map(SCRATCH_END, PAGE, none, anon, -1, 0)?;
+    map(ZONE_BASE, ZONE_SIZE, rx, shared, fd, WINDOW_LEN)?;
+    // SAFETY: the file descriptor is no longer needed; the mappings keep the memory.
+    unsafe { libc::close(fd) };
+
+    // Code page then control page, anywhere (above 4 GiB in practice).
+    let code = map(0, 2 * PAGE, rw, anon, -1, 0)? as u64;
+    let ctrl = code + PAGE;
+    // SAFETY: getauxval has no preconditions.
+    let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    let fsgsbase = hwcap2 & 2 != 0; // HWCAP2_FSGSBASE
+    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase);
+    assert!(bytes.len() as u64 <= PAGE);
+    // SAFETY: the code page is ours and writable; `bytes` fits in it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), code as *mut u8, bytes.len());
+    }
+    // SAFETY: making our own code page read+execute.
+    if unsafe { libc::mprotect(code as *mut c_void, PAGE as usize, rx) } != 0 {
+        return Err("mprotect of the trampoline failed".into());
+    }
+
+    // The zone: stub, then int3 everywhere.
+    let zone = (alias as u64 + WINDOW_LEN) as *mut u8;
+    let stub = asm::stub(labels.epilogue);
+    // SAFETY: the alias maps the whole memfd read-write; the zone is ZONE_SIZE bytes at
+    // WINDOW_LEN.
+    unsafe {
+        core::ptr::write_bytes(zone, 0xcc, ZONE_SIZE as usize);
+        core::ptr::copy_nonoverlapping(stub.as_ptr(), zone, stub.len());
+    }
+
+    let (ds, ss): (u16, u16);
+    // SAFETY: reading segment selectors has no side effects.
+    unsafe {
+        core::arch::asm!("mov {0:x}, ds", "mov {1:x}, ss", out(reg) ds, out(reg) ss,
+            options(nomem, nostack, preserves_flags));
+    }
+
+    signals::install(signals::Where {
+        ctrl: ctrl as usize,
+        zone: (ZONE_BASE, ZONE_BASE + ZONE_SIZE),
+        code: (code, code + PAGE),
+        epilogue: labels.epilogue,
+        restore: labels.restore,
+        insn: INSN_ADDR,
+    })?;
+    Ok(Global {
+        alias,
+        ctrl: ctrl as usize,
+        entry: labels.entry,
+        host_ds: ds,
+        host_ss: ss,
+    })
+}
+
+/// The harness. See the module documentation.
+pub struct Native {
+    // Fields drop in order: the watchdog and the signal stack go before the lock is released.
+    _watchdog: signals::Watchdog,
+    _altstack: signals::AltStack,
+    _lock: MutexGuard<'static, ()>,
+    g: &'static Global,
+    single_step: bool,
+}
+
+impl Native {
+    /// Sets up the harness on first use, then takes it for the calling thread (waiting while
+    /// another thread has it) and gives this thread an alternate signal stack and a watchdog.
+    pub fn new() -> Result<Native, Error> {
+        let g = GLOBAL
+            .get_or_init(setup)
+            .as_ref()
+            .map_err(|e| Error::Setup(e.clone()))?;
+        let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let altstack = signals::AltStack::install().map_err(Error::Setup)?;
+        let watchdog = signals::Watchdog::start(WATCHDOG_MS).map_err(Error::Setup)?;
+        let c = g.ctrl as *mut Ctrl;
+        // SAFETY: the control block is mapped read-write; we hold the harness.
+        unsafe { write_volatile(addr_of_mut!((*c).owner_tid), libc::gettid() as u64) };
+        Ok(Native {
+            _watchdog: watchdog,
+            _altstack: altstack,
+            _lock: lock,
+            g,
+            single_step: false,
+        })
+    }
+
+    /// Turns single-stepping (TF) on or off; see the module documentation.
+    pub fn set_single_step(&mut self, on: bool) {
+        self.single_step = on;
+    }
+
+    /// The scratch window [`SCRATCH_BASE`]..[`SCRATCH_END`] (the bytes of not-present pages are
+    /// there but never visible to a case).
+    pub fn mem(&self) -> &[u8] {
+        // SAFETY: the alias maps WINDOW_LEN bytes read-write for the life of the process, and
+        // only a `&mut self` method (which this borrow excludes) runs a case that changes them.
+        unsafe { core::slice::from_raw_parts(self.g.alias as *const u8, WINDOW_LEN as usize) }
+    }
+
+    /// The scratch window, writable (read-only pages included).
+    pub fn mem_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `mem`; `&mut self` makes this the only borrow.
+        unsafe { core::slice::from_raw_parts_mut(self.g.alias as *mut u8, WINDOW_LEN as usize) }
+    }
+
+    /// `len` bytes at guest address `addr`. Panics outside the window.
+    pub fn read(&self, addr: u64, len: usize) -> &[u8] {
+        let off = window_offset(addr, len);
+        &self.mem()[off..off + len]
+    }
+
+    /// Writes `data` at guest address `addr` (any page kind). Panics outside the window.
+    pub fn write(&mut self, addr: u64, data: &[u8]) {
+        let off = window_offset(addr, data.len());
+        self.mem_mut()[off..off + data.len()].copy_from_slice(data);
+    }
+
+    /// Zeroes the whole window.
+    pub fn clear_mem(&mut self) {
+        self.mem_mut().fill(0);
+    }
+
+    /// Runs `bytes` (one instruction) in `mode` from `input`. Memory is the window as it is now
+    /// and is left as the instruction leaves it.
+    pub fn run(&mut self, mode: Mode, bytes: &[u8], input: &State) -> Result<Output, Error> {
+        let len = bytes.len();
+        if len == 0 || len > 15 {
+            return Err(Error::Length(len));
+        }
+        let info = scan(mode, bytes);
+        if let Some(why) = info.refuse {
+            return Err(Error::Refused(why));
+        }
+        let compat = mode == Mode::Compat32;
+        let end = INSN_ADDR + len as u64;
+        let (jmp, jlen) = asm::fallthrough(compat, end, ZONE_BASE);
+        let zone = self.g.alias + WINDOW_LEN as usize;
+        let at = zone + (INSN_ADDR - ZONE_BASE) as usize;
+        // SAFETY: INSN_ADDR + 15 + 7 lies inside the zone of the read-write alias.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, len);
+            core::ptr::copy_nonoverlapping(jmp.as_ptr(), (at + len) as *mut u8, jlen);
+        }
+
+        let mut rflags = (input.rflags & INPUT_FLAGS) | 0x202;
+        if self.single_step {
+            rflags |= TF;
+        }
+        let rsp = if compat {
+            input.gpr[reg::RSP] & 0xffff_ffff
+        } else {
+            input.gpr[reg::RSP]
+        };
+        let (cs, data_sel) = if compat {
+            (USER_CS32, USER_DS)
+        } else {
+            (USER_CS64, self.g.host_ds)
+        };
+        let c = self.g.ctrl as *mut Ctrl;
+        // SAFETY: the control block is mapped read-write for the life of the process, and no
+        // case is running (we hold the harness).
+        unsafe {
+            write_volatile(addr_of_mut!((*c).in_gpr), input.gpr);
+            write_volatile(addr_of_mut!((*c).in_xmm), input.xmm);
+            write_volatile(addr_of_mut!((*c).in_mxcsr), input.mxcsr & 0xffff);
+            write_volatile(addr_of_mut!((*c).in_ds), data_sel);
+            write_volatile(addr_of_mut!((*c).in_es), data_sel);
+            write_volatile(
+                addr_of_mut!((*c).frame),
+                [INSN_ADDR, cs, rflags, rsp, u64::from(self.g.host_ss)],
+            );
+            write_volatile(addr_of_mut!((*c).rep_string), u64::from(info.rep_string));
+            let seq = read_volatile(addr_of!((*c).seq));
+            write_volatile(addr_of_mut!((*c).seq), seq.wrapping_add(1));
+            write_volatile(addr_of_mut!((*c).sig), 0);
+            write_volatile(addr_of_mut!((*c).harness_error), 0);
+        }
+
+        // SAFETY: `entry` is the generated trampoline, a function of no arguments that follows
+        // the SysV ABI: it preserves RBX, RBP, R12–R15, RSP, MXCSR and the x87 control word,
+        // and returns with DF = 0. The compiler fences keep the control-block accesses on
+        // their side of the call (the signal handler writes it too).
+        unsafe {
+            let entry: extern "sysv64" fn() = core::mem::transmute(self.g.entry as usize);
+            compiler_fence(Ordering::SeqCst);
+            entry();
+            compiler_fence(Ordering::SeqCst);
+        }
+
+        // SAFETY: as above; the zone bytes written before the run go back to int3.
+        let (sig, code, trapno, err, cr2, sig_rip, harness, mut state) = unsafe {
+            core::ptr::write_bytes(at as *mut u8, 0xcc, len + jlen);
+            (
+                read_volatile(addr_of!((*c).sig)) as i32,
+                read_volatile(addr_of!((*c).sig_code)) as i32,
+                read_volatile(addr_of!((*c).sig_trapno)),
+                read_volatile(addr_of!((*c).sig_err)),
+                read_volatile(addr_of!((*c).sig_cr2)),
+                read_volatile(addr_of!((*c).sig_rip)),
+                read_volatile(addr_of!((*c).harness_error)),
+                State {
+                    gpr: read_volatile(addr_of!((*c).out_gpr)),
+                    rflags: read_volatile(addr_of!((*c).out_rflags)),
+                    xmm: read_volatile(addr_of!((*c).out_xmm)),
+                    mxcsr: read_volatile(addr_of!((*c).out_mxcsr)),
+                },
+            )
+        };
+        if harness != 0 {
+            return Err(Error::Harness {
+                signal: sig,
+                trapno,
+                rip: sig_rip,
+            });
+        }
+        state.rflags &= !TF;
+        if compat {
+            for r in &mut state.gpr[..8] {
+                *r &= 0xffff_ffff;
+            }
+            state.gpr[8..].copy_from_slice(&input.gpr[8..]);
+            state.xmm[8..].copy_from_slice(&input.xmm[8..]);
+        }
+
+        let insn = INSN_ADDR..end;
+        let (rip, outcome) = match (sig, trapno) {
+            (0, _) => (end, Outcome::Completed),
+            (signals::WATCHDOG_SIGNAL, _) => (sig_rip, Outcome::Hung),
+            // Single-step trap after the instruction: wherever it went. At the stub: the trap
+            // was held back one instruction (MOV SS) and the instruction fell through.
+            (libc::SIGTRAP, 1) if code == libc::TRAP_TRACE => {
+                let rip = if sig_rip == ZONE_BASE { end } else { sig_rip };
+                (rip, Outcome::Completed)
+            }
+            // Landed on the int3 filler: a branch to sig_rip - 1.
+            (libc::SIGTRAP, 3) if !insn.contains(&sig_rip.wrapping_sub(1)) => {
+                (sig_rip - 1, Outcome::Completed)
+            }
+            // Fetch fault at the RIP of the fault, outside the instruction: a branch to a page
+            // that cannot be executed.
+            (libc::SIGSEGV, 14) if err & 0x10 != 0 && cr2 == sig_rip && !insn.contains(&cr2) => {
+                (sig_rip, Outcome::Completed)
+            }
+            _ => (
+                sig_rip,
+                Outcome::Exception(Exception {
+                    vector: trapno as u8,
+                    error_code: err,
+                    cr2: (trapno == 14).then_some(cr2),
+                    signal: sig,
+                    si_code: code,
+                }),
+            ),
+        };
+        if self.single_step && info.pushf && outcome == Outcome::Completed {
+            // PUSHF stored the image with the harness's TF: clear it back (bit 8 = byte 1).
+            let tf_byte = state.gpr[reg::RSP].wrapping_add(1);
+            if page(tf_byte) == Page::ReadWrite {
+                let off = window_offset(tf_byte, 1);
+                self.mem_mut()[off] &= !1;
+            }
+        }
+        Ok(Output {
+            state,
+            rip,
+            outcome,
+        })
+    }
+}
+
+fn window_offset(addr: u64, len: usize) -> usize {
+    assert!(
+        addr >= SCRATCH_BASE && addr + len as u64 <= SCRATCH_END,
+        "{addr:#x}+{len} is outside the scratch window"
+    );
+    (addr - SCRATCH_BASE) as usize
+}
+
+/// What the harness needs to know about an instruction before running it.
+struct Scan {
+    refuse: Option<&'static str>,
+    rep_string: bool,
+    pushf: bool,
+}
+
+/// A light look at the prefixes and opcode (not a decoder: enough to refuse instructions that
+/// would enter the kernel and to spot REP string instructions and PUSHF).
+fn scan(mode: Mode, bytes: &[u8]) -> Scan {
+    let mut i = 0;
+    let mut rep = false;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 => {}
+            0xf2 | 0xf3 => rep = true,
+            0x40..=0x4f if mode == Mode::Long64 => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let op = &bytes[i.min(bytes.len())..];
+    let refuse = match op {
+        [0x0f, 0x05, ..] => Some("SYSCALL"),
+        [0x0f, 0x34, ..] => Some("SYSENTER"),
+        [0xcd, 0x80, ..] => Some("INT 0x80"),
+        [0x0f, 0x01, 0xef, ..] => Some("WRPKRU"),
+        _ => None,
+    };
+    let first = op.first().copied().unwrap_or(0);
+    Scan {
+        refuse,
+        rep_string: rep && matches!(first, 0x6c..=0x6f | 0xa4..=0xa7 | 0xaa..=0xaf),
+        pushf: first == 0x9c,
+    }
+}
+
+/// The bytes that differ between `before` and `after` (both views of the scratch window), as
+/// `(guest address, bytes)` runs in address order.
+pub fn diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut last_end = u64::MAX;
+    for (i, (a, b)) in before.iter().zip(after).enumerate() {
+        if a == b {
+            continue;
+        }
+        let addr = SCRATCH_BASE + i as u64;
+        match runs.last_mut() {
+            Some((_, v)) if addr == last_end => v.push(*b),
+            _ => runs.push((addr, vec![*b])),
+        }
+        last_end = addr + 1;
+    }
+    runs
+}
