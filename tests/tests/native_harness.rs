@@ -492,6 +492,10 @@ fn refusals_and_errors() {
     long.push(0x90);
     completed(&run(&mut n, Mode::Long64, &long, &State::default()), 15);
     assert!(n.read(SCRATCH_BASE, 1).len() == 1 && SCRATCH_END > RO_PAGE);
+    // a second harness in the same thread is an error, not a deadlock
+    assert!(Native::new().is_err());
+    drop(n);
+    drop(native());
 }
 
 #[test]
@@ -593,4 +597,145 @@ fn far_branches_and_special_traps() {
         assert_eq!((exception(&out).vector, out.rip), (4, INSN_ADDR + 1));
         completed(&run(&mut n, Mode::Compat32, &[0xce], &State::default()), 1);
     }
+}
+
+#[test]
+fn host_state_is_restored() {
+    thread_local! {
+        static TLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0x1234) };
+    }
+    let mut n = native();
+    let third = |x: f64| std::hint::black_box(x) / 3.0;
+    let want = third(1.0).to_bits();
+    // FS changed by a selector load (FS now 0x2b, base 0) and by wrfsbase; x87 pushed and its
+    // control word loaded; MXCSR set to round toward zero; DF and AC left set.
+    n.write(SCRATCH_BASE, &0x0c7fu16.to_le_bytes()); // x87 CW: round toward zero
+    let s = state(&[(RAX, 0x2b), (RBX, SCRATCH_BASE)], 0x2 | DF | AC);
+    let cases: &[&[u8]] = &[
+        &[0x8e, 0xe0],                   // mov fs, eax
+        &[0x8e, 0xe8],                   // mov gs, eax
+        &[0xf3, 0x48, 0x0f, 0xae, 0xd0], // wrfsbase rax
+        &[0xd9, 0xe8],                   // fld1
+        &[0xd9, 0x2b],                   // fldcw [rbx]
+        &[0x90],
+    ];
+    for bytes in cases {
+        let mut s = s;
+        s.mxcsr = 0x7f80;
+        let out = run(&mut n, Mode::Long64, bytes, &s);
+        assert!(
+            matches!(out.outcome, Outcome::Completed | Outcome::Exception(_)),
+            "{bytes:02x?}"
+        );
+        assert_eq!(out.state.mxcsr, 0x7f80);
+        // The thread pointer, rounding, DF (for copies) and AC (for misaligned loads) are the
+        // host's again.
+        TLS.with(|t| assert_eq!(t.get(), 0x1234));
+        assert_eq!(third(1.0).to_bits(), want);
+        let mut buf = *b"0123456789abcdef";
+        buf.copy_within(0..8, std::hint::black_box(3));
+        assert_eq!(&buf, b"01201234567bcdef");
+        let bytes = std::hint::black_box([1u8; 16]);
+        // SAFETY: an unaligned read of a u32 inside a 16-byte array.
+        let v = unsafe { bytes.as_ptr().add(1).cast::<u32>().read_unaligned() };
+        assert_eq!(v, 0x0101_0101);
+    }
+    // the same in compat mode (where FS/GS loads and wrfsbase do not exist)
+    for bytes in [&[0xd9, 0xe8][..], &[0xd9, 0x2b]] {
+        run(&mut n, Mode::Compat32, bytes, &s);
+        TLS.with(|t| assert_eq!(t.get(), 0x1234));
+        assert_eq!(third(1.0).to_bits(), want);
+    }
+}
+
+/// Random valid instructions (iced gives the length) with registers pointing into the scratch
+/// window: the harness must survive every one, and where an instruction falls through in both
+/// modes of running (fall-through jump and single-step), the two must agree exactly.
+#[test]
+fn random_instructions_survive_and_agree() {
+    use hvemu_tests::randgen::{Rng, random_insn};
+    use iced_x86::{Decoder, DecoderOptions, Mnemonic};
+    let count: usize = std::env::var("HVEMU_NATIVE_FUZZ_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let mut n = native();
+    let mut rng = Rng::new(0x6e61_7469_7665);
+    let mut tally = std::collections::BTreeMap::<String, usize>::new();
+    let mut mismatches = Vec::new();
+    for i in 0..count {
+        let mode = MODES[i % 2];
+        let mut buf = [0u8; 15];
+        random_insn(&mut rng, mode == Mode::Long64, &mut buf);
+        let bits = if mode == Mode::Long64 { 64 } else { 32 };
+        let insn = Decoder::with_ip(bits, &buf, INSN_ADDR, DecoderOptions::NONE).decode();
+        if insn.is_invalid() {
+            continue;
+        }
+        let bytes = &buf[..insn.len()];
+        let mut s = State::default();
+        for r in 0..16 {
+            s.gpr[r] = match rng.below(4) {
+                0 => rng.below(0x100),
+                1 => rng.next_u64(),
+                _ => SCRATCH_BASE + rng.below(0x4000),
+            };
+            s.xmm[r] = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+        }
+        s.gpr[RSP] = SCRATCH_BASE + 0x2000 + rng.below(0x100) * 8;
+        s.gpr[RCX] &= 0xffff; // bound REP counts
+        s.rflags = rng.next_u64() & 0xcd5 | if rng.chance(20) { DF } else { 0 };
+        let mut outs = Vec::new();
+        for step in [false, true] {
+            n.set_single_step(step);
+            for (j, b) in n.mem_mut().iter_mut().enumerate() {
+                *b = (j as u8).wrapping_mul(0x9d) ^ 0x5a;
+            }
+            if std::env::var_os("HVEMU_NATIVE_TRACE").is_some() {
+                eprintln!(
+                    "{i} {mode:?} step={step} {bytes:02x?} {:?}",
+                    insn.mnemonic()
+                );
+            }
+            match n.run(mode, bytes, &s) {
+                Ok(out) => outs.push((out, n.mem().to_vec())),
+                Err(e) => {
+                    *tally.entry(format!("{e}")).or_default() += 1;
+                    break;
+                }
+            }
+        }
+        let [(a, ma), (b, mb)] = &outs[..] else {
+            continue;
+        };
+        let kind = match a.outcome {
+            Outcome::Completed => "completed".to_string(),
+            Outcome::Exception(e) if e.vector == 1 => format!("vector 1 {:?}", insn.mnemonic()),
+            Outcome::Exception(e) => format!("vector {}", e.vector),
+            Outcome::Hung => "hung".to_string(),
+        };
+        *tally.entry(kind).or_default() += 1;
+        let end = INSN_ADDR + bytes.len() as u64;
+        let nondeterministic = matches!(
+            insn.mnemonic(),
+            Mnemonic::Rdtsc
+                | Mnemonic::Rdtscp
+                | Mnemonic::Rdrand
+                | Mnemonic::Rdseed
+                | Mnemonic::Rdpid
+                | Mnemonic::Rdpru
+                | Mnemonic::Cpuid
+        );
+        if a.outcome == Outcome::Completed
+            && b.outcome == Outcome::Completed
+            && a.rip == end
+            && b.rip == end
+            && !nondeterministic
+            && (a != b || ma != mb)
+        {
+            mismatches.push(format!("{mode:?} {bytes:02x?} {:?}", insn.mnemonic()));
+        }
+    }
+    println!("{tally:#?}");
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }

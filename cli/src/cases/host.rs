@@ -58,6 +58,11 @@ impl Ram {
         u64::from_le_bytes(b)
     }
 
+    /// The page at page-aligned `addr`, if it was ever written.
+    pub fn page(&self, addr: u64) -> Option<&[u8; PAGE as usize]> {
+        self.pages.get(&addr).map(|p| &**p)
+    }
+
     /// The addresses of the pages that were ever written.
     pub fn page_addrs(&self) -> impl Iterator<Item = u64> + '_ {
         self.pages.keys().copied()
@@ -111,9 +116,18 @@ impl TestHost {
         for (addr, bytes) in &case.ram {
             ram.write(*addr, bytes);
         }
+        // The privilege of data accesses: 0 in real mode, 3 in virtual-8086 mode.
+        let s = &case.initial;
+        let cpl = if s.cr0() & 1 == 0 {
+            0
+        } else if s.efer() & (1 << 10) == 0 && s.reg[super::model::RFLAGS] & (1 << 17) != 0 {
+            3
+        } else {
+            case.cpl
+        };
         TestHost {
             state: case.initial.clone(),
-            cpl: case.cpl,
+            cpl,
             paging: case.paging,
             ram,
             mmio: case.mmio.clone(),
@@ -493,5 +507,229 @@ impl Host for TestHost {
                 .push(format!("translate_gva_page: {gva:#x} is not page-aligned"));
         }
         Ok(self.translate(gva & !(PAGE - 1), flags.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::json::parse;
+
+    const R: u32 = TranslateFlags::VALIDATE_READ;
+    const W: u32 = TranslateFlags::VALIDATE_WRITE;
+    const X: u32 = TranslateFlags::VALIDATE_EXECUTE;
+
+    /// A long-mode machine with 4-level tables at 0x10000 mapping pages of va 0..2 MiB through
+    /// the PT at 0x13000, `pte` giving each mapped page's entry.
+    fn machine(cpl: u8, sregs: &str, ptes: &[(u64, u64)]) -> TestHost {
+        let q = |a: u64, v: u64| format!("[\"{a:#x}\", \"{}\"]", hex8(v));
+        let mut ram = vec![
+            q(0x10000, 0x11007),
+            q(0x11000, 0x12007),
+            q(0x12000, 0x13007),
+        ];
+        ram.extend(ptes.iter().map(|(va, e)| q(0x13000 + (va >> 12) * 8, *e)));
+        let line = format!(
+            r#"{{"mode": "long64", "cpl": {cpl}, "bytes": "90", "initial": {{"sregs": {sregs}, "paging": "tables", "ram": [{}]}}}}"#,
+            ram.join(", ")
+        );
+        TestHost::new(&Case::from_json(&parse(&line).unwrap()).unwrap())
+    }
+
+    fn hex8(v: u64) -> String {
+        v.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn rights_nx_smep_smap() {
+        let ptes = [
+            (0x1000, 0x5000 | 7),
+            (0x2000, 0x6000 | 3),
+            (0x3000, (1 << 63) | 0x7000 | 7),
+        ];
+        // NX needs EFER.NXE; without it bit 63 is reserved.
+        let mut h = machine(0, r#"{"cr3": "0x10000", "efer": "0xd00"}"#, &ptes);
+        assert_eq!(
+            h.translate(0x1000, R | W),
+            (TranslateResult::Success, 0x5000)
+        );
+        assert_eq!(h.translate(0x3000, R), (TranslateResult::Success, 0x7000));
+        assert_eq!(
+            h.translate(0x3000, X).0,
+            TranslateResult::PrivilegeViolation
+        );
+        let mut h = machine(0, r#"{"cr3": "0x10000"}"#, &ptes);
+        assert_eq!(
+            h.translate(0x3000, R).0,
+            TranslateResult::InvalidPageTableFlags
+        );
+        assert_eq!(h.translate(0x4000, R).0, TranslateResult::PageNotPresent);
+        // User accesses to a supervisor page; exempt when asked.
+        let mut h = machine(3, r#"{"cr3": "0x10000"}"#, &ptes);
+        assert_eq!(
+            h.translate(0x2000, R).0,
+            TranslateResult::PrivilegeViolation
+        );
+        let exempt = R | TranslateFlags::PRIVILEGE_EXEMPT;
+        assert_eq!(
+            h.translate(0x2000, exempt),
+            (TranslateResult::Success, 0x6000)
+        );
+        // SMEP: supervisor fetch from a user page; SMAP: supervisor data access unless AC.
+        let mut h = machine(0, r#"{"cr3": "0x10000", "cr4": "0x300020"}"#, &ptes);
+        assert_eq!(
+            h.translate(0x1000, X).0,
+            TranslateResult::PrivilegeViolation
+        );
+        assert_eq!(
+            h.translate(0x1000, R).0,
+            TranslateResult::PrivilegeViolation
+        );
+        assert_eq!(h.translate(0x2000, R | X).0, TranslateResult::Success);
+        h.state.reg[crate::cases::model::RFLAGS] |= 1 << 18;
+        assert_eq!(h.translate(0x1000, R).0, TranslateResult::Success);
+        let enforce = R | TranslateFlags::ENFORCE_SMAP;
+        assert_eq!(
+            h.translate(0x1000, enforce).0,
+            TranslateResult::PrivilegeViolation
+        );
+    }
+
+    #[test]
+    fn accessed_and_dirty_bits_when_asked() {
+        let mut h = machine(0, r#"{"cr3": "0x10000"}"#, &[(0x1000, 0x5000 | 3)]);
+        let set = TranslateFlags::SET_PAGE_TABLE_BITS;
+        assert_eq!(h.translate(0x1000, R).0, TranslateResult::Success);
+        assert_eq!(
+            h.ram.read_le(0x13008, 8),
+            0x5003,
+            "no bits without the flag"
+        );
+        assert_eq!(h.translate(0x1000, R | set).0, TranslateResult::Success);
+        assert_eq!(h.ram.read_le(0x13008, 8), 0x5023);
+        assert_eq!(h.ram.read_le(0x10000, 8), 0x11027);
+        assert_eq!(h.translate(0x1000, W | set).0, TranslateResult::Success);
+        assert_eq!(h.ram.read_le(0x13008, 8), 0x5063);
+    }
+
+    #[test]
+    fn devices_and_ports_are_recorded() {
+        let line = r#"{"mode": "long64", "bytes": "90", "initial": {"mmio": [{"base": "0x1000", "size": "0x10"}],
+            "mmio_reads": ["0x1122334455667788"], "io_reads": ["0xabcdef"]}}"#;
+        let mut h = TestHost::new(&Case::from_json(&parse(line).unwrap()).unwrap());
+        let mut a = MemAccess {
+            gpa: 0x100e,
+            size: 2,
+            write: false,
+            data: [0xff; 8],
+        };
+        h.memory(&mut a).unwrap();
+        assert_eq!(a.data, [0x88, 0x77, 0, 0, 0, 0, 0, 0]);
+        let mut a = MemAccess {
+            gpa: 0x100f,
+            size: 2,
+            write: true,
+            data: [1, 2, 3, 4, 5, 6, 7, 8],
+        };
+        h.memory(&mut a).unwrap();
+        let mut a = MemAccess {
+            gpa: 0x2000,
+            size: 4,
+            write: true,
+            data: [1, 2, 3, 4, 5, 6, 7, 8],
+        };
+        h.memory(&mut a).unwrap();
+        assert_eq!(h.ram.read_le(0x2000, 8), 0x0403_0201);
+        let mut io = IoAccess {
+            port: 0x60,
+            size: 2,
+            write: false,
+            data: 0,
+        };
+        h.io_port(&mut io).unwrap();
+        assert_eq!(io.data, 0xcdef);
+        let mut io = IoAccess {
+            port: 0x61,
+            size: 1,
+            write: true,
+            data: 0x1234,
+        };
+        h.io_port(&mut io).unwrap();
+        assert_eq!(
+            h.accesses,
+            [
+                Access {
+                    kind: AccessKind::MmioRead,
+                    addr: 0x100e,
+                    size: 2,
+                    data: 0x7788
+                },
+                Access {
+                    kind: AccessKind::MmioWrite,
+                    addr: 0x100f,
+                    size: 2,
+                    data: 0x0201
+                },
+                Access {
+                    kind: AccessKind::IoIn,
+                    addr: 0x60,
+                    size: 2,
+                    data: 0xcdef
+                },
+                Access {
+                    kind: AccessKind::IoOut,
+                    addr: 0x61,
+                    size: 1,
+                    data: 0x34
+                },
+            ]
+        );
+        // The queue is empty now: zeros and a note.
+        let mut a = MemAccess {
+            gpa: 0x1000,
+            size: 1,
+            write: false,
+            data: [0xff; 8],
+        };
+        h.memory(&mut a).unwrap();
+        assert_eq!(a.data[0], 0);
+        assert_eq!(h.notes.len(), 1);
+        // Broken contract: recorded as a violation.
+        let mut a = MemAccess {
+            gpa: 0x2ffc,
+            size: 8,
+            write: false,
+            data: [0; 8],
+        };
+        h.memory(&mut a).unwrap();
+        assert_eq!(h.violations.len(), 1);
+    }
+
+    #[test]
+    fn registers_by_winhv_name() {
+        let line = r#"{"mode": "prot32", "bytes": "90", "initial": {"regs": {"rbx": "0x5"}, "sregs": {"ds": {"selector": "0x10", "base": "0x1000"}, "gdtr": {"base": "0x500", "limit": "0x27"}}, "xmm": {"xmm3": "0x1"}, "mxcsr": "0x1fa0"}}"#;
+        let mut h = TestHost::new(&Case::from_json(&parse(line).unwrap()).unwrap());
+        assert_eq!(h.reg(RegName::RBX), Some(RegValue::from_u64(5)));
+        let ds = h.reg(RegName::DS).unwrap().segment();
+        assert_eq!(
+            (ds.selector, ds.base, ds.limit, ds.attributes),
+            (0x10, 0x1000, 0xffff_ffff, 0xc093)
+        );
+        assert_eq!(h.reg(RegName::GDTR).unwrap().table().limit, 0x27);
+        assert_eq!(h.reg(RegName(0x1003)), Some(RegValue::from_u128(1)));
+        assert_eq!(h.reg(RegName(0x1019)).unwrap().hi as u32, 0x1fa0);
+        assert_eq!(h.reg(RegName::CR0), Some(RegValue::from_u64(0x11)));
+        assert_eq!(h.reg(RegName(0x9999)), None);
+        let mut v = [RegValue::default(); 2];
+        assert!(
+            h.get_registers(&[RegName::RAX, RegName(0x9999)], &mut v)
+                .is_err()
+        );
+        assert!(
+            h.set_registers(&[RegName::RAX, RegName(0x9999)], &v)
+                .is_err()
+        );
+        assert_eq!(h.state.reg[0], 0, "a failed set changes nothing");
+        assert_eq!(h.violations.len(), 2);
     }
 }

@@ -8,10 +8,14 @@
 //! - [`report`]: the comparison with `final` and the result line.
 //!
 //! ```
-//! let input = r#"{"name": "nop", "mode": "long64", "bytes": "90",
-//!   "initial": {"regs": {"rip": "0x1000"}}, "final": {"regs": {"rip": "0x1001"}}}"#;
+//! let case = concat!(
+//!     r#"{"name": "mov eax, [rdi]", "mode": "long64", "bytes": "8b07", "#,
+//!     r#""initial": {"regs": {"rdi": "0x3000", "rip": "0x1000"}, "ram": [["0x3000", "2a"]]}, "#,
+//!     r#""final": {"regs": {"rax": "0x2a", "rip": "0x1002"}}}"#,
+//! );
 //! let mut out = Vec::new();
-//! let summary = hvemu_cli::cases::run_reader(input.as_bytes(), &mut out).unwrap();
+//! let summary = hvemu_cli::cases::run_reader(case.as_bytes(), &mut out).unwrap();
+//! assert!(summary.all_passed());
 //! assert_eq!(summary.cases, 1);
 //! ```
 

@@ -15,6 +15,41 @@ const fn inv(r: Invalid) -> DecodeError {
     DecodeError::Invalid(r)
 }
 
+/// `BYTE_CLASS` values: an ordinary one-byte opcode, an opcode needing dispatch (escapes, VEX,
+/// EVEX, XOP, x87), a legacy prefix, REX (in 64-bit mode).
+const C_SPECIAL: u8 = 1;
+const C_PREFIX: u8 = 2;
+const C_REX: u8 = 3;
+
+/// The class of each first byte (see `C_*`).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0x40;
+    while b < 0x50 {
+        t[b] = C_REX;
+        b += 1;
+    }
+    let prefixes = [
+        0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3,
+    ];
+    let mut i = 0;
+    while i < prefixes.len() {
+        t[prefixes[i]] = C_PREFIX;
+        i += 1;
+    }
+    let special = [
+        0x0f, 0xc4, 0xc5, 0x62, 0x8f, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+    ];
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i]] = C_SPECIAL;
+        i += 1;
+    }
+    t
+};
+
 /// Decoder state for one instruction.
 pub(crate) struct Decoder<'a> {
     /// The input, cut at the 15-byte limit.
@@ -165,11 +200,24 @@ impl<'a> Decoder<'a> {
         self.mode.is_64()
     }
 
-    pub(crate) fn run(mut self) -> R<Instruction> {
+    pub(crate) fn run(mut self, insn: &mut Instruction) -> R<()> {
         // Legacy prefixes and REX.
         let mut opcode;
+        let mut class;
         loop {
             opcode = self.byte()?;
+            class = BYTE_CLASS.get(opcode as usize).copied().unwrap_or(0);
+            if class < C_PREFIX {
+                break;
+            }
+            if class == C_REX {
+                if !self.is64() {
+                    class = 0;
+                    break;
+                }
+                self.rex = opcode;
+                continue;
+            }
             match opcode {
                 0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 => {
                     let s = match opcode {
@@ -196,11 +244,7 @@ impl<'a> Decoder<'a> {
                     self.last_rep = 0xf3;
                     self.has_f3 = true;
                 }
-                0x40..=0x4f if self.is64() => {
-                    self.rex = opcode;
-                    continue;
-                }
-                _ => break,
+                _ => {}
             }
             // A legacy prefix after REX cancels it.
             self.rex = 0;
@@ -212,6 +256,9 @@ impl<'a> Decoder<'a> {
             self.b = self.rex & 1;
         }
 
+        if class == 0 {
+            return self.finish(Map::Primary, opcode, &tables::primary::MAP, insn);
+        }
         let (map, tbl, opcode) = match opcode {
             0x0f => match self.byte()? {
                 0x38 => {
@@ -222,16 +269,16 @@ impl<'a> Decoder<'a> {
                     let o = self.byte()?;
                     (Map::M0F3A, &tables::legacy_0f3a::MAP, o)
                 }
-                0x0f => return self.now3d(),
+                0x0f => return self.now3d(insn),
                 o => (Map::M0F, &tables::legacy_0f::MAP, o),
             },
-            0xc4 | 0xc5 if self.vex_follows() => return self.vex(opcode),
-            0x62 if self.evex_follows() => return self.evex(),
-            0x8f if self.xop_follows() => return self.xop(),
+            0xc4 | 0xc5 if self.vex_follows() => return self.vex(opcode, insn),
+            0x62 if self.evex_follows() => return self.evex(insn),
+            0x8f if self.xop_follows() => return self.xop(insn),
             0xd8..=0xdf => (Map::Primary, &tables::x87::MAP, opcode),
             _ => (Map::Primary, &tables::primary::MAP, opcode),
         };
-        self.finish(map, opcode, tbl)
+        self.finish(map, opcode, tbl, insn)
     }
 
     /// C4/C5 start a VEX prefix in 64-bit mode, and elsewhere (except real mode) when the next
@@ -272,7 +319,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn vex(mut self, first: u8) -> R<Instruction> {
+    fn vex(mut self, first: u8, insn: &mut Instruction) -> R<()> {
         let b1 = self.byte()?;
         let (map_sel, b2) = if first == 0xc5 {
             self.r = (!b1 >> 7) & 1;
@@ -304,10 +351,10 @@ impl<'a> Decoder<'a> {
             3 => (Map::M0F3A, &tables::vex::MAP_0F3A),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, tbl)
+        self.finish(map, opcode, tbl, insn)
     }
 
-    fn xop(mut self) -> R<Instruction> {
+    fn xop(mut self, insn: &mut Instruction) -> R<()> {
         let b1 = self.byte()?;
         let b2 = self.byte()?;
         self.check_no_legacy_before_vex()?;
@@ -336,10 +383,10 @@ impl<'a> Decoder<'a> {
             10 => (Map::XopA, &tables::xop::MAP_A),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, tbl)
+        self.finish(map, opcode, tbl, insn)
     }
 
-    fn evex(mut self) -> R<Instruction> {
+    fn evex(mut self, insn: &mut Instruction) -> R<()> {
         let p0 = self.byte()?;
         let p1 = self.byte()?;
         let p2 = self.byte()?;
@@ -377,18 +424,18 @@ impl<'a> Decoder<'a> {
             6 => (Map::M6, &tables::evex::MAP_6),
             _ => return Err(inv(Invalid::Opcode)),
         };
-        self.finish(map, opcode, tbl)
+        self.finish(map, opcode, tbl, insn)
     }
 
     /// 0F 0F /r ib: the ModRM operands come first, the operation is the trailing byte.
-    fn now3d(mut self) -> R<Instruction> {
+    fn now3d(mut self, insn: &mut Instruction) -> R<()> {
         const CAND: Cand = Cand::new(Op::Invalid, [K::Pq, K::Qq, K::None, K::None]);
         self.enc = Encoding::Now3d;
         let modrm = self.byte()?;
         self.modrm = Some(modrm);
-        let mut insn = self.blank(Map::M0F, 0x0f, self.addr_size());
+        self.start_insn(insn, Map::M0F, 0x0f, self.addr_size());
         insn.modrm = modrm;
-        self.operands(&CAND, &mut insn)?;
+        self.operands(&CAND, insn)?;
         let suffix = self.byte()?;
         insn.op = tables::now3d::lookup(suffix).ok_or(inv(Invalid::Opcode))?;
         if matches!(self.vendor, Vendor::Intel) {
@@ -398,7 +445,7 @@ impl<'a> Decoder<'a> {
             return Err(inv(Invalid::Lock));
         }
         insn.len = self.pos as u8;
-        Ok(insn)
+        Ok(())
     }
 
     /// The mandatory prefix in effect for legacy encodings: the last F2/F3, else 66.
@@ -471,32 +518,19 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn blank(&self, map: Map, opcode: u8, addr_size: u8) -> Instruction {
-        Instruction {
-            len: 0,
-            op: Op::Invalid,
-            op_size: 0,
-            addr_size,
-            encoding: self.enc,
-            map,
-            opcode,
-            modrm: 0,
-            prefixes: Prefixes(0),
-            seg_override: None,
-            operands: [Operand::None; 4],
-            mem: MemOperand::EMPTY,
-            imm: 0,
-            imm2: 0,
-            vl: 0,
-            mask: 0,
-            zeroing: false,
-            broadcast: false,
-            rounding: 0,
-        }
+    /// Fills the fields known before the operands (`insn` starts as [`Instruction::BLANK`]).
+    #[inline]
+    fn start_insn(&self, insn: &mut Instruction, map: Map, opcode: u8, addr_size: u8) {
+        insn.addr_size = addr_size;
+        insn.encoding = self.enc;
+        insn.map = map;
+        insn.opcode = opcode;
     }
 
     /// The bits of the matching key that do not come from ModRM.
-    fn ctx_key(&self, pfx: Pfx, asz: u8) -> u64 {
+    /// Also returns the operand sizes of the normal and d64 rules.
+    #[inline]
+    fn ctx_key(&self, pfx: Pfx, asz: u8) -> (u64, u8, u8) {
         let is64 = self.is64();
         let mut k = match pfx {
             Pfx::Np => 1,
@@ -518,8 +552,10 @@ impl<'a> Decoder<'a> {
             Vendor::Intel => KB_INTEL,
             Vendor::Amd => KB_AMD,
         };
-        k |= size_bit(self.op_size(0)) << KB_OSZ0_SHIFT;
-        k |= size_bit(self.op_size(1 << A_OSZ_SHIFT)) << KB_OSZ1_SHIFT;
+        let osz0 = self.op_size(0);
+        let osz1 = self.op_size(1 << A_OSZ_SHIFT);
+        k |= size_bit(osz0) << KB_OSZ0_SHIFT;
+        k |= size_bit(osz1) << KB_OSZ1_SHIFT;
         k |= size_bit(asz) << KB_ASZ_SHIFT;
         if self.b == 0 {
             k |= KB_NOREXB;
@@ -536,18 +572,24 @@ impl<'a> Decoder<'a> {
                 k |= 1 << (KB_L_SHIFT + (self.l & 3) as u32);
             }
         }
-        k
+        (k, osz0, osz1)
     }
 
-    fn finish(mut self, map: Map, opcode: u8, tbl: &'static OpMap) -> R<Instruction> {
+    fn finish(
+        mut self,
+        map: Map,
+        opcode: u8,
+        tbl: &'static OpMap,
+        insn: &mut Instruction,
+    ) -> R<()> {
         let (cands, info) = tbl.lookup(opcode);
-        if info & 4 == 0 {
+        if info & INFO_ANY == 0 {
             // The processor raises #UD as soon as the opcode is known to be undefined.
             return Err(inv(Invalid::Opcode));
         }
         let vendor_bit = match self.vendor {
-            Vendor::Intel => 1,
-            Vendor::Amd => 2,
+            Vendor::Intel => INFO_MODRM_INTEL,
+            Vendor::Amd => INFO_MODRM_AMD,
         };
         let mut key = 0;
         if info & vendor_bit != 0 {
@@ -560,18 +602,28 @@ impl<'a> Decoder<'a> {
         let vex_like = self.enc != Encoding::Legacy;
         let pfx = if vex_like { self.pp } else { self.legacy_pfx() };
         let asz = self.addr_size();
-        key |= self.ctx_key(pfx, asz);
-        let Some((_, cand)) = cands.iter().find(|(_, c)| key & c.forbid == 0) else {
+        let (ctx, osz0, osz1) = self.ctx_key(pfx, asz);
+        key |= ctx;
+        let Some((_, cand)) = cands.iter().find(|(_, c)| c.matches(key)) else {
             return Err(inv(self.why_no_match(cands)));
         };
-        let mut insn = self.blank(map, opcode, asz);
+        self.start_insn(insn, map, opcode, asz);
         insn.op = cand.op;
         insn.modrm = self.modrm.unwrap_or(0);
         // A mandatory 66 is not an operand-size prefix.
-        if !vex_like && cand.pfx_sel() == Pfx::P66 as u32 {
+        let attr = cand.attr;
+        insn.op_size = if !vex_like && cand.pfx_sel() == Pfx::P66 as u32 {
             self.p66 = false;
-        }
-        insn.op_size = self.op_size(cand.attr);
+            self.op_size(attr)
+        } else if attr & A_BYTE != 0 {
+            1
+        } else {
+            match (attr >> A_OSZ_SHIFT) & 3 {
+                0 => osz0,
+                1 => osz1,
+                _ => self.op_size(attr),
+            }
+        };
         if vex_like {
             let lig = cand.attr & A_LIG != 0;
             // EVEX register-form b=1: L'L is the rounding mode and the length is 512.
@@ -586,16 +638,18 @@ impl<'a> Decoder<'a> {
                 16 << self.l.min(2)
             };
         }
-        self.cur_tuple = Some((cand.tuple_type(), (cand.attr >> A_ES_SHIFT) & 7));
-        self.operands(cand, &mut insn)?;
+        if self.enc == Encoding::Evex {
+            self.cur_tuple = Some((cand.tuple_type(), (attr >> A_ES_SHIFT) & 7));
+        }
+        self.operands(cand, insn)?;
         // Port and port-string operations move at most 4 bytes, whatever REX.W says.
         if cand.attr & A_PORT != 0 {
             insn.op_size = insn.op_size.min(4);
         }
-        self.validate(cand, &mut insn)?;
-        self.prefix_flags(cand, &mut insn);
+        self.validate(cand, insn)?;
+        self.prefix_flags(cand, insn);
         insn.len = self.pos as u8;
-        Ok(insn)
+        Ok(())
     }
 
     /// Picks the most helpful reason when no candidate matched.
@@ -619,7 +673,17 @@ impl<'a> Decoder<'a> {
         if self.lock && (cand.attr & A_LOCK == 0 || !mem) {
             return Err(inv(Invalid::Lock));
         }
-        if self.enc != Encoding::Legacy {
+        if self.enc == Encoding::Legacy {
+            return Ok(());
+        }
+        self.validate_vex(cand, insn)
+    }
+
+    /// The VEX/EVEX/XOP part of [`Self::validate`].
+    #[inline(never)]
+    fn validate_vex(&self, cand: &Cand, insn: &mut Instruction) -> R<()> {
+        let mem = self.has_mem;
+        {
             let vsib = cand.attr & A_VSIB != 0;
             let uses_v = cand.attr & A_USES_V != 0;
             let uses_vvvv = uses_v || vsib;
@@ -754,7 +818,147 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// The operands of a legacy-encoded candidate whose kinds are all `K::is_simple`.
+    #[inline(always)]
+    fn operands_simple(&mut self, cand: &Cand, insn: &mut Instruction) -> R<()> {
+        let modrm = self.modrm.unwrap_or(0);
+        let is_reg_form = modrm >= 0xc0 || cand.attr & A_MODREG != 0;
+        if cand.attr & A_KMODRM != 0 && !is_reg_form {
+            self.mem_operand(modrm, None, insn)?;
+        }
+        for (slot, &k) in cand.k.iter().enumerate() {
+            if k == K::None {
+                break;
+            }
+            let operand = self.simple_operand(k, modrm, is_reg_form, insn)?;
+            if let Some(s) = insn.operands.get_mut(slot) {
+                *s = operand;
+            }
+        }
+        Ok(())
+    }
+
+    /// One operand of [`Self::operands_simple`] (a separate function: inlined in the loop, the
+    /// compiler would precompute every kind's values before it).
+    #[inline(never)]
+    fn simple_operand(
+        &mut self,
+        k: K,
+        modrm: u8,
+        is_reg_form: bool,
+        insn: &mut Instruction,
+    ) -> R<Operand> {
+        let osz = insn.op_size;
+        let reg_n = ((modrm >> 3) & 7) | (self.r << 3);
+        let rm_n = (modrm & 7) | (self.b << 3);
+        let ysize = if self.w { 8 } else { 4 };
+        Ok(match k {
+            K::Eb | K::Ew | K::Ed | K::Eq | K::Ev | K::Ey => {
+                let size = match k {
+                    K::Eb => 1,
+                    K::Ew => 2,
+                    K::Ed => 4,
+                    K::Eq => 8,
+                    K::Ev => osz,
+                    _ => ysize,
+                };
+                if !is_reg_form {
+                    insn.mem.size = size as u16;
+                    self.has_mem = true;
+                    Operand::Mem
+                } else if size == 1 {
+                    Operand::Reg(self.gpr8(rm_n))
+                } else {
+                    Operand::Reg(Reg::gpr(size, rm_n))
+                }
+            }
+            K::Gb => Operand::Reg(self.gpr8(reg_n)),
+            K::Gd => Operand::Reg(Reg::gpr(4, reg_n)),
+            K::Gq => Operand::Reg(Reg::gpr(8, reg_n)),
+            K::Gv => Operand::Reg(Reg::gpr(osz, reg_n)),
+            K::Gy => Operand::Reg(Reg::gpr(ysize, reg_n)),
+            K::M | K::Mb | K::Mw | K::Md | K::Mq | K::Mo | K::Mv => {
+                if is_reg_form {
+                    return Err(inv(Invalid::ModRm));
+                }
+                insn.mem.size = match k {
+                    K::M => 0,
+                    K::Mb => 1,
+                    K::Mw => 2,
+                    K::Md => 4,
+                    K::Mq => 8,
+                    K::Mo => 16,
+                    _ => osz as u16,
+                };
+                self.has_mem = true;
+                Operand::Mem
+            }
+            K::Ib | K::Ibs => {
+                let raw = self.byte()? as u64;
+                insn.imm = if k == K::Ibs {
+                    sext(raw, 1) & mask(osz)
+                } else {
+                    raw
+                };
+                Operand::Imm { size: 1 }
+            }
+            K::Iw => {
+                insn.imm = self.le(2)?;
+                Operand::Imm { size: 2 }
+            }
+            K::Iz => {
+                let size = if osz == 2 { 2 } else { 4 };
+                insn.imm = sext(self.le(size)?, size) & mask(osz);
+                Operand::Imm { size }
+            }
+            K::Iv => {
+                insn.imm = self.le(osz)?;
+                Operand::Imm { size: osz }
+            }
+            K::Jb => {
+                insn.imm = self.byte()? as i8 as i64 as u64;
+                Operand::Rel { size: 1 }
+            }
+            K::Jz => {
+                let size = if osz == 2 { 2 } else { 4 };
+                insn.imm = sext(self.le(size)?, size);
+                Operand::Rel { size }
+            }
+            K::Al => Operand::Reg(Reg::gpr(1, 0)),
+            K::Cl => Operand::Reg(Reg::gpr(1, 1)),
+            K::RAx => Operand::Reg(Reg::gpr(osz, 0)),
+            K::Zb => Operand::Reg(self.gpr8((insn.opcode & 7) | (self.b << 3))),
+            K::Zv => Operand::Reg(Reg::gpr(osz, (insn.opcode & 7) | (self.b << 3))),
+            K::One => Operand::One,
+            K::Vx => Operand::Reg(Reg::new(RegClass::Xmm, reg_n)),
+            K::Wx | K::W8 | K::W4 => {
+                if is_reg_form {
+                    Operand::Reg(Reg::new(RegClass::Xmm, rm_n))
+                } else {
+                    insn.mem.size = match k {
+                        K::Wx => 16,
+                        K::W8 => 8,
+                        _ => 4,
+                    };
+                    self.has_mem = true;
+                    Operand::Mem
+                }
+            }
+            // Not `K::is_simple`: never reached.
+            _ => return Err(inv(Invalid::Opcode)),
+        })
+    }
+
+    #[inline(always)]
     fn operands(&mut self, cand: &Cand, insn: &mut Instruction) -> R<()> {
+        if cand.attr & A_SIMPLE != 0 && self.enc == Encoding::Legacy {
+            return self.operands_simple(cand, insn);
+        }
+        self.operands_general(cand, insn)
+    }
+
+    #[inline(never)]
+    fn operands_general(&mut self, cand: &Cand, insn: &mut Instruction) -> R<()> {
         let modrm = self.modrm.unwrap_or(0);
         let md = modrm >> 6;
         let reg3 = (modrm >> 3) & 7;

@@ -293,6 +293,29 @@ pub struct Instruction {
 }
 
 impl Instruction {
+    /// The record the decoder starts from.
+    pub(crate) const BLANK: Instruction = Instruction {
+        len: 0,
+        op: Op::Invalid,
+        op_size: 0,
+        addr_size: 0,
+        encoding: Encoding::Legacy,
+        map: Map::Primary,
+        opcode: 0,
+        modrm: 0,
+        prefixes: Prefixes(0),
+        seg_override: None,
+        operands: [Operand::None; 4],
+        mem: MemOperand::EMPTY,
+        imm: 0,
+        imm2: 0,
+        vl: 0,
+        mask: 0,
+        zeroing: false,
+        broadcast: false,
+        rounding: 0,
+    };
+
     /// The number of operands.
     pub fn operand_count(&self) -> usize {
         self.operands

@@ -31,5 +31,7 @@ pub const MAX_LEN: usize = 15;
 /// ([`DecodeError::Invalid`]).
 #[inline]
 pub fn decode(bytes: &[u8], mode: Mode, vendor: Vendor) -> Result<Instruction, DecodeError> {
-    engine::Decoder::new(bytes, mode, vendor).run()
+    let mut insn = Instruction::BLANK;
+    engine::Decoder::new(bytes, mode, vendor).run(&mut insn)?;
+    Ok(insn)
 }

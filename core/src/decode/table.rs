@@ -193,6 +193,49 @@ pub(crate) enum K {
 }
 
 impl K {
+    /// True for the common kinds that the engine's fast operand path handles (legacy encodings).
+    pub(crate) const fn is_simple(self) -> bool {
+        matches!(
+            self,
+            K::None
+                | K::Eb
+                | K::Ew
+                | K::Ed
+                | K::Eq
+                | K::Ev
+                | K::Ey
+                | K::Gb
+                | K::Gd
+                | K::Gq
+                | K::Gv
+                | K::Gy
+                | K::M
+                | K::Mb
+                | K::Mw
+                | K::Md
+                | K::Mq
+                | K::Mo
+                | K::Mv
+                | K::Ib
+                | K::Ibs
+                | K::Iw
+                | K::Iz
+                | K::Iv
+                | K::Jb
+                | K::Jz
+                | K::Al
+                | K::Cl
+                | K::RAx
+                | K::Zb
+                | K::Zv
+                | K::One
+                | K::Vx
+                | K::Wx
+                | K::W8
+                | K::W4
+        )
+    }
+
     /// True when the operand is taken from the ModRM byte.
     pub(crate) const fn uses_modrm(self) -> bool {
         !matches!(
@@ -293,8 +336,10 @@ pub(crate) struct Cand {
     pub k: [K; 4],
     pub sel: u32,
     pub attr: u32,
-    /// Key bits (`KB_*`) that rule this candidate out: it matches when `key & forbid == 0`.
-    pub forbid: u64,
+    /// Key bits (`KB_*`) that rule this candidate out, low 32 and high 16 bits (two fields
+    /// rather than a `u64` to keep the table entries small): see [`Cand::matches`].
+    pub forbid_lo: u32,
+    pub forbid_hi: u16,
 }
 
 // Selector bits.
@@ -337,6 +382,7 @@ pub(crate) const A_VEX_OVL: u32 = 1 << 24; // VEX: #UD when registers coincide (
 pub(crate) const A_EVEX_OVL: u32 = 1 << 25; // EVEX: #UD when the destination is a source
 pub(crate) const A_STR_SRC: u32 = 1 << 26; // k[0] is Xb/Xv (CMPS: the Y operand keeps DS)
 pub(crate) const A_CHECKREG: u32 = 1 << 27; // an operand kind with VEX/EVEX register checks
+pub(crate) const A_SIMPLE: u32 = 1 << 28; // every operand kind is one the fast path handles
 
 // Bits of the matching key: one-hot fields describing the instruction (see `Cand::forbid`).
 pub(crate) const KB_PFX_SHIFT: u32 = 0; // 4 bits: Np, 66, F3, F2 (the mandatory prefix / pp)
@@ -362,6 +408,10 @@ pub(crate) const KB_66: u64 = 1 << 45; // a 66 prefix is present
 
 /// The key bits that rule out a candidate with selector `sel` and attributes `attr`.
 const fn forbid_of(sel: u32, attr: u32) -> u64 {
+    assert!(
+        attr & A_MODREG == 0 || (sel >> S_MOD_SHIFT) & 3 == 0,
+        "modreg() takes no ModRM.mod selector"
+    );
     let mut f = 0u64;
     f |= match (sel >> S_PFX_SHIFT) & 7 {
         1 => 0b1110,
@@ -494,6 +544,15 @@ impl Cand {
         if matches!(k[0], K::Xb | K::Xv) {
             attr |= A_STR_SRC;
         }
+        let mut simple = true;
+        let mut i = 0;
+        while i < 4 {
+            simple &= k[i].is_simple();
+            i += 1;
+        }
+        if simple {
+            attr |= A_SIMPLE;
+        }
         let sel = (Pfx::Any as u32) << S_PFX_SHIFT
             | (15 << S_REG_SHIFT)
             | (15 << S_RM_SHIFT)
@@ -503,14 +562,23 @@ impl Cand {
             k,
             sel,
             attr,
-            forbid: forbid_of(sel, attr),
+            forbid_lo: forbid_of(sel, attr) as u32,
+            forbid_hi: (forbid_of(sel, attr) >> 32) as u16,
         }
     }
 
     /// Recomputes the derived match mask after a selector or attribute change.
     const fn fin(mut self) -> Cand {
-        self.forbid = forbid_of(self.sel, self.attr);
+        let f = forbid_of(self.sel, self.attr);
+        self.forbid_lo = f as u32;
+        self.forbid_hi = (f >> 32) as u16;
         self
+    }
+
+    /// True when the candidate accepts an instruction with matching key `key` (`KB_*` bits).
+    #[inline]
+    pub(crate) const fn matches(&self, key: u64) -> bool {
+        (key as u32 & self.forbid_lo) | ((key >> 32) as u16 & self.forbid_hi) as u32 == 0
     }
 
     const fn with_sel(mut self, mask: u32, shift: u32, value: u32) -> Cand {
@@ -744,10 +812,18 @@ pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
 /// An opcode map: candidates sorted by opcode and the index of each opcode's first candidate.
 pub(crate) struct OpMap {
     pub cands: &'static [(u8, Cand)],
+    /// Per opcode: the index of its first candidate (low 13 bits) and its info bits (top 3: see
+    /// `INFO_*`).
     pub start: [u16; 257],
-    /// Per opcode: bit 0 = has a ModRM byte for Intel, bit 1 = for AMD, bit 2 = has candidates.
-    pub info: [u8; 256],
 }
+
+/// The opcode has a ModRM byte for Intel processors.
+pub(crate) const INFO_MODRM_INTEL: u16 = 1 << 13;
+/// The opcode has a ModRM byte for AMD processors.
+pub(crate) const INFO_MODRM_AMD: u16 = 1 << 14;
+/// The opcode has candidates.
+pub(crate) const INFO_ANY: u16 = 1 << 15;
+const START_MASK: u16 = (1 << 13) - 1;
 
 impl OpMap {
     /// Builds the index; fails to compile when the candidates are not sorted by opcode or when
@@ -783,13 +859,14 @@ impl OpMap {
         }
         // ModRM presence is per opcode, except where vendors differ (UD0): then the first
         // candidate for the vendor decides.
-        let mut info = [0u8; 256];
+        assert!(n <= START_MASK as usize, "opcode map too large");
+        let mut info = [0u16; 256];
         let mut op = 0usize;
         while op < 256 {
             let lo = start[op] as usize;
             let hi = start[op + 1] as usize;
             if lo < hi {
-                info[op] |= 4;
+                info[op] |= INFO_ANY;
                 let mut v = 1;
                 while v <= 2 {
                     let mut pick = lo;
@@ -803,22 +880,32 @@ impl OpMap {
                         i += 1;
                     }
                     if cands[pick].1.attr & A_MODRM != 0 {
-                        info[op] |= v as u8;
+                        info[op] |= if v == 1 {
+                            INFO_MODRM_INTEL
+                        } else {
+                            INFO_MODRM_AMD
+                        };
                     }
                     v += 1;
                 }
             }
             op += 1;
         }
-        OpMap { cands, start, info }
+        let mut op = 0usize;
+        while op < 256 {
+            start[op] |= info[op];
+            op += 1;
+        }
+        OpMap { cands, start }
     }
 
-    /// The candidates of one opcode and its info bits.
+    /// The candidates of one opcode and its info bits (`INFO_*`).
     #[inline]
-    pub(crate) fn lookup(&self, opcode: u8) -> (&'static [(u8, Cand)], u8) {
-        let lo = self.start.get(opcode as usize).copied().unwrap_or(0) as usize;
-        let hi = self.start.get(opcode as usize + 1).copied().unwrap_or(0) as usize;
-        let info = self.info.get(opcode as usize).copied().unwrap_or(0);
-        (self.cands.get(lo..hi).unwrap_or(&[]), info)
+    pub(crate) fn lookup(&self, opcode: u8) -> (&'static [(u8, Cand)], u16) {
+        let a = self.start.get(opcode as usize).copied().unwrap_or(0);
+        let b = self.start.get(opcode as usize + 1).copied().unwrap_or(0);
+        let lo = (a & START_MASK) as usize;
+        let hi = (b & START_MASK) as usize;
+        (self.cands.get(lo..hi).unwrap_or(&[]), a)
     }
 }

@@ -90,6 +90,12 @@ impl<C: ?Sized> Machine<'_, C> {
             Intent::ReadWrite => TranslateFlags::VALIDATE_READ | TranslateFlags::VALIDATE_WRITE,
             Intent::Fetch => TranslateFlags::VALIDATE_EXECUTE,
         };
+        // Supervisor data accesses with RFLAGS.AC set are exempt from SMAP.
+        let f = if self.cpl < 3 && intent != Intent::Fetch && self.regs.rflags & flags::AC != 0 {
+            f | TranslateFlags::OVERRIDE_SMAP
+        } else {
+            f
+        };
         let (result, gpa) = self.host_translate(page, f)?;
         let user = if self.cpl == 3 { 4 } else { 0 };
         let write = if intent.writes() { 2 } else { 0 };

@@ -120,21 +120,24 @@ impl Asm {
 ///           fxsave64 [fxarea]               ; host x87/SSE state, MXCSR
 ///           mov [host_ds/es/fs/gs], sreg
 ///           rdfsbase/rdgsbase -> [host_fsbase/gsbase]        (when FSGSBASE is enabled)
+///           xrstor64 [xinit] with EDX:EAX = 0xe7  ; vector state to init (when XSAVE is on)
 ///           ldmxcsr [in_mxcsr]; movdqu xmm0-15, [in_xmm]
 ///           mov ds, [in_ds]; mov es, [in_es]
+///           mov fs, [in_fs]; mov gs, [in_gs]; wrfsbase/wrgsbase [in_fsbase/gsbase] (FSGSBASE)
 ///           lea rsp, [frame]; mov GPRs except RSP, [in_gpr]
 ///           mov byte [active], 1
 ///           iretq                           ; RIP, CS, RFLAGS, RSP, SS at once
 /// epilogue: mov [out_gpr+4*8], rsp
 ///           lea rsp, [out_rflags+8]; pushfq
 ///           mov [out_gpr], GPRs except RSP; movdqu [out_xmm], xmm0-15; stmxcsr [out_mxcsr]
+///           rdfsbase/rdgsbase -> [out_fsbase/gsbase]                (when FSGSBASE is enabled)
 /// restore:  mov byte [active], 0
 ///           mov rsp, [host_rsp]; push 2; popfq   ; DF = AC = TF = 0
 ///           fxrstor64 [fxarea]; mov ds/es, [host_ds/es]; FS, GS if changed
 ///           wrfsbase/wrgsbase from [host_fsbase/gsbase]       (when FSGSBASE is enabled)
 ///           pop r15-r12, rbp, rbx; ret
 /// ```
-pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labels) {
+pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (Vec<u8>, Labels) {
     let f = |off: usize| ctrl + off as u64;
     let in_gpr = |i: u8| f(offset_of!(Ctrl, in_gpr) + 8 * i as usize);
     let out_gpr = |i: u8| f(offset_of!(Ctrl, out_gpr) + 8 * i as usize);
@@ -170,12 +173,26 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
         a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xc8]); // rdgsbase rax
         a.store(RAX, host_gsbase);
     }
+    if xsave {
+        // mov eax, 0xe7; xor edx, edx; xrstor64 [xinit]: x87, SSE, AVX, AVX-512 to their
+        // initial state (zero registers, empty x87 stack, no opmask bits)
+        a.b(&[0xb8, 0xe7, 0, 0, 0, 0x31, 0xd2]);
+        a.riprel(&[0x48, 0x0f, 0xae], 5, f(offset_of!(Ctrl, xinit)));
+    }
     a.riprel(&[0x0f, 0xae], 2, f(offset_of!(Ctrl, in_mxcsr))); // ldmxcsr
     for x in 0..16 {
         a.movdqu(x, in_xmm(x), true);
     }
     a.load_sreg(DS, f(offset_of!(Ctrl, in_ds)));
     a.load_sreg(ES, f(offset_of!(Ctrl, in_es)));
+    if fsgsbase {
+        a.load_sreg(FS, f(offset_of!(Ctrl, in_fs)));
+        a.load_sreg(GS, f(offset_of!(Ctrl, in_gs)));
+        a.load(RAX, f(offset_of!(Ctrl, in_fsbase)));
+        a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xd0]); // wrfsbase rax
+        a.load(RAX, f(offset_of!(Ctrl, in_gsbase)));
+        a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xd8]); // wrgsbase rax
+    }
     a.riprel(&[0x48, 0x8d], RSP, f(offset_of!(Ctrl, frame))); // lea rsp, [frame]
     for r in (0..16).filter(|&r| r != RSP) {
         a.load(r, in_gpr(r));
@@ -195,6 +212,12 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool) -> (Vec<u8>, Labe
         a.movdqu(x, out_xmm(x), false);
     }
     a.riprel(&[0x0f, 0xae], 3, f(offset_of!(Ctrl, out_mxcsr))); // stmxcsr
+    if fsgsbase {
+        a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xc0]); // rdfsbase rax
+        a.store(RAX, f(offset_of!(Ctrl, out_fsbase)));
+        a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xc8]); // rdgsbase rax
+        a.store(RAX, f(offset_of!(Ctrl, out_gsbase)));
+    }
 
     // ---- restore ----
     let restore = a.here();

@@ -23,6 +23,12 @@ pub(super) struct Ctrl {
     /// DS and ES loaded before the `iretq` (0x2b in compatibility mode).
     pub in_ds: u16,
     pub in_es: u16,
+    /// FS and GS selectors and bases for the case (with FSGSBASE only).
+    pub in_fs: u16,
+    pub in_gs: u16,
+    pub _pad2: u32,
+    pub in_fsbase: u64,
+    pub in_gsbase: u64,
     /// The `iretq` frame: RIP, CS, RFLAGS, RSP, SS.
     pub frame: [u64; 5],
     /// Nonzero when the instruction is a REP string instruction (single-step mode lets it run
@@ -45,6 +51,8 @@ pub(super) struct Ctrl {
     pub out_xmm: [u128; 16],
     pub out_mxcsr: u32,
     pub _pad0: u32,
+    pub out_fsbase: u64,
+    pub out_gsbase: u64,
     /// The epilogue's private stack: `pushfq` with RSP = &out_rflags + 8 lands in `out_rflags`.
     pub _stack: [u64; 7],
     pub out_rflags: u64,
@@ -69,6 +77,13 @@ pub(super) struct Ctrl {
     pub host_fs: u16,
     pub host_gs: u16,
     pub fxarea: FxArea,
+    /// An XSAVE area in its initial configuration (XSTATE_BV = 0, MXCSR 0x1f80): `xrstor` from
+    /// it resets the x87, SSE, AVX and AVX-512 state before each case.
+    pub xinit: XInit,
 }
+
+/// See [`Ctrl::xinit`]: the legacy region and the XSAVE header.
+#[repr(C, align(64))]
+pub(super) struct XInit(pub [u8; 576]);
 
 const _: () = assert!(core::mem::size_of::<Ctrl>() <= 4096);

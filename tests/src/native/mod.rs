@@ -9,7 +9,8 @@
 //! # What a case can set and see
 //! - **Instruction**: 1–15 bytes, executed at the fixed address [`INSN_ADDR`] (below 4 GiB;
 //!   RIP-relative operands are relative to it).
-//! - **Registers** ([`State`]): the 16 GPRs, RFLAGS, XMM0–XMM15 and MXCSR, in and out.
+//! - **Registers** ([`State`]): the 16 GPRs, RFLAGS, XMM0–XMM15, MXCSR and the FS and GS
+//!   bases, in and out.
 //!   RFLAGS: only [`INPUT_FLAGS`] (CF PF AF ZF SF DF OF, NT, AC, ID) are taken from the case;
 //!   IF is always 1 and IOPL 0 (user mode cannot change them), TF is reserved to the harness,
 //!   RF/VM/VIF/VIP are 0. The output RFLAGS is what `pushfq` stores after the instruction (IF
@@ -27,12 +28,19 @@
 //!   [`Outcome::Hung`].
 //!
 //! # Modes
-//! - [`Mode::Long64`]: CS = 0x33 (64-bit), SS = the host's (0x2b), DS/ES as the host has them
-//!   (null), FS/GS the host's (FS holds the thread pointer: `fs:` operands hit host memory).
-//! - [`Mode::Compat32`]: CS = 0x23 (Linux's 32-bit user code segment), SS = DS = ES = 0x2b
-//!   (flat 4 GiB data), FS/GS the host's null selectors (`fs:`/`gs:` operands raise #GP). Only
-//!   the low 32 bits of RAX..RDI (and of RSP on input) and XMM0–XMM7 are meaningful: the output
-//!   reports the low 32 bits of the eight legacy GPRs and R8–R15 and XMM8–XMM15 as their inputs.
+//! - [`Mode::Long64`]: CS = 0x33 (64-bit), SS = the host's (0x2b), DS/ES/FS/GS the host's
+//!   null selectors, the FS and GS bases from the [`State`] (default 0, so `fs:` operands are
+//!   flat like the others).
+//! - [`Mode::Compat32`]: CS = 0x23 (Linux's 32-bit user code segment), SS = DS = ES = FS = GS
+//!   = 0x2b (flat 4 GiB data), the FS and GS bases from the [`State`]. Only the low 32 bits of
+//!   RAX..RDI (and of RSP on input) and XMM0–XMM7 are meaningful: the output reports the low 32
+//!   bits of the eight legacy GPRs and R8–R15 and XMM8–XMM15 as their inputs.
+//!
+//! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
+//! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
+//! case with `wrfsbase`/`wrgsbase`. Without it the case runs with the host's FS and GS, the
+//! base fields are ignored (reported 0), and instructions that use an FS/GS override in 64-bit
+//! mode or load FS/GS are refused, since they would read or break the host's thread data.
 //!
 //! # How it works
 //! Memory below 4 GiB, at fixed addresses: the scratch window, and the *instruction zone*
@@ -53,14 +61,17 @@
 //!    (`jmp rel32` in 64-bit mode, `jmp far 0x33:stub` in compatibility mode; see
 //!    [`trailer`]);
 //! 2. the trampoline saves the callee-saved GPRs, RSP, the x87/SSE state (`fxsave64`), the
-//!    segment selectors and FS/GS bases, loads MXCSR, XMM0–15, DS/ES and the GPRs, and enters
-//!    the instruction with `iretq`, which loads RIP, CS (0x33 or 0x23), RFLAGS, RSP and SS at
-//!    once, so neither the case's RSP nor its flags are ever used by the harness;
+//!    segment selectors and FS/GS bases, resets the vector state (`xrstor` of the initial
+//!    configuration: YMM/ZMM upper halves, ZMM16–31 and opmasks are zero, the x87 stack is
+//!    empty), loads MXCSR, XMM0–15, DS/ES/FS/GS, the FS/GS bases and the GPRs, and enters the
+//!    instruction with `iretq`, which loads RIP, CS (0x33 or 0x23), RFLAGS, RSP and SS at once,
+//!    so neither the case's RSP nor its flags are ever used by the harness;
 //! 3. the instruction falls through to the stub, whose `jmp [rip]` reaches the epilogue in
 //!    64-bit mode; the epilogue saves RSP, switches to a private stack in the control block,
 //!    `pushfq`, stores everything, and restores the host state (flags with DF = AC = 0,
 //!    `fxrstor64`, selectors, FS/GS bases with `wrfsbase`/`wrgsbase` when the kernel enables
-//!    FSGSBASE, callee-saved registers) and returns;
+//!    FSGSBASE, callee-saved registers) and returns. YMM/ZMM upper halves and opmasks stay as
+//!    the case left them: the SysV ABI makes them caller-saved;
 //! 4. an exception instead raises a signal: see `signals` for the handler (alternate signal
 //!    stack; it records `trapno`/`err`/`cr2` from the ucontext and rewrites the saved RIP/CS
 //!    to the epilogue, so no `siglongjmp` is involved).
@@ -95,9 +106,11 @@
 //! - Instructions that enter the kernel are refused ([`Error::Refused`]): SYSCALL, SYSENTER,
 //!   `int 0x80`; also WRPKRU. Instructions the kernel emulates for user space (SGDT, SIDT, SLDT,
 //!   SMSW, STR under UMIP) give the kernel's answers; CPUID runs under the hypervisor.
-//! - Segment registers, CR0/CR4/EFER, CPL (always 3), the x87 state, YMM/ZMM upper halves and
-//!   opmasks are not part of the state; an instruction that changes FS/GS, x87 state or the
-//!   upper halves of vector registers is isolated (the harness restores the host), not observed.
+//! - Segment selectors, CR0/CR4/EFER, CPL (always 3), the x87 state, YMM/ZMM upper halves and
+//!   opmasks are not part of the state (the vector ones start at zero, the x87 state in its
+//!   initial configuration); an instruction that loads a segment register, changes
+//!   the x87 state or the upper halves of vector registers is isolated (the harness restores
+//!   the host), not observed.
 //! - Memory operands must point into the scratch window (or at deliberately absent addresses):
 //!   the harness cannot stop a 64-bit case whose registers point at the host's own memory.
 //! - The bytes after the instruction are its trailing jump and then `int3` ([`trailer`]); an
@@ -116,7 +129,7 @@ mod signals;
 
 use core::ffi::c_void;
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
-use core::sync::atomic::{Ordering, compiler_fence};
+use core::sync::atomic::{AtomicI32, Ordering, compiler_fence};
 use ctrl::Ctrl;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -198,6 +211,10 @@ pub struct State {
     pub xmm: [u128; 16],
     /// MXCSR (input: the low 16 bits are used).
     pub mxcsr: u32,
+    /// FS base (see the module documentation: needs FSGSBASE; 0 without it).
+    pub fs_base: u64,
+    /// GS base (as `fs_base`).
+    pub gs_base: u64,
 }
 
 impl Default for State {
@@ -207,6 +224,8 @@ impl Default for State {
             rflags: 0x2,
             xmm: [0; 16],
             mxcsr: 0x1f80,
+            fs_base: 0,
+            gs_base: 0,
         }
     }
 }
@@ -335,7 +354,11 @@ struct Global {
     ctrl: usize,
     entry: u64,
     host_ds: u16,
+    host_fs: u16,
+    host_gs: u16,
     host_ss: u16,
+    /// The kernel lets user space use RDFSBASE/WRFSBASE (HWCAP2_FSGSBASE).
+    fsgsbase: bool,
 }
 
 /// Length of the scratch window in the memfd.
@@ -345,6 +368,8 @@ const MEMFD_LEN: u64 = WINDOW_LEN + ZONE_SIZE;
 
 static GLOBAL: OnceLock<Result<Global, String>> = OnceLock::new();
 static LOCK: Mutex<()> = Mutex::new(());
+/// The thread (`gettid`) that holds [`LOCK`], 0 when none.
+static HOLDER: AtomicI32 = AtomicI32::new(0);
 
 /// `mmap` with `MAP_FIXED_NOREPLACE` (or anywhere when `at` is 0).
 fn map(at: u64, len: u64, prot: i32, flags: i32, fd: i32, off: u64) -> Result<usize, String> {
@@ -426,7 +451,14 @@ fn setup() -> Result<Global, String> {
     // SAFETY: getauxval has no preconditions.
     let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
     let fsgsbase = hwcap2 & 2 != 0; // HWCAP2_FSGSBASE
-    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase);
+    let xsave = std::arch::is_x86_feature_detected!("xsave");
+    if xsave {
+        // The initial XSAVE image: all zero (XSTATE_BV = XCOMP_BV = 0) but MXCSR (offset 24).
+        let x = (ctrl as usize + core::mem::offset_of!(Ctrl, xinit)) as *mut u8;
+        // SAFETY: the control page is ours and writable; offset 24..28 is inside `xinit`.
+        unsafe { core::ptr::write_unaligned(x.add(24).cast::<u32>(), 0x1f80) };
+    }
+    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase, xsave);
     assert!(bytes.len() as u64 <= PAGE);
     // SAFETY: the code page is ours and writable; `bytes` fits in it.
     unsafe {
@@ -447,11 +479,14 @@ fn setup() -> Result<Global, String> {
         core::ptr::copy_nonoverlapping(stub.as_ptr(), zone, stub.len());
     }
 
-    let (ds, ss): (u16, u16);
+    let (ds, fs, gs, ss): (u16, u16, u16, u16);
     // SAFETY: reading segment selectors has no side effects.
     unsafe {
-        core::arch::asm!("mov {0:x}, ds", "mov {1:x}, ss", out(reg) ds, out(reg) ss,
-            options(nomem, nostack, preserves_flags));
+        core::arch::asm!(
+            "mov {0:x}, ds", "mov {1:x}, fs", "mov {2:x}, gs", "mov {3:x}, ss",
+            out(reg) ds, out(reg) fs, out(reg) gs, out(reg) ss,
+            options(nomem, nostack, preserves_flags)
+        );
     }
 
     signals::install(signals::Where {
@@ -467,7 +502,10 @@ fn setup() -> Result<Global, String> {
         ctrl: ctrl as usize,
         entry: labels.entry,
         host_ds: ds,
+        host_fs: fs,
+        host_gs: gs,
         host_ss: ss,
+        fsgsbase,
     })
 }
 
@@ -484,17 +522,28 @@ pub struct Native {
 impl Native {
     /// Sets up the harness on first use, then takes it for the calling thread (waiting while
     /// another thread has it) and gives this thread an alternate signal stack and a watchdog.
+    /// A thread that already has a `Native` gets an error instead of a deadlock.
     pub fn new() -> Result<Native, Error> {
         let g = GLOBAL
             .get_or_init(setup)
             .as_ref()
             .map_err(|e| Error::Setup(e.clone()))?;
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        if HOLDER.load(Ordering::Acquire) == tid {
+            return Err(Error::Setup("this thread already has a Native".into()));
+        }
         let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let altstack = signals::AltStack::install().map_err(Error::Setup)?;
-        let watchdog = signals::Watchdog::start(WATCHDOG_MS).map_err(Error::Setup)?;
+        HOLDER.store(tid, Ordering::Release);
+        let per_thread = signals::AltStack::install()
+            .and_then(|a| Ok((a, signals::Watchdog::start(WATCHDOG_MS)?)));
+        let (altstack, watchdog) = per_thread.map_err(|e| {
+            HOLDER.store(0, Ordering::Release);
+            Error::Setup(e)
+        })?;
         let c = g.ctrl as *mut Ctrl;
         // SAFETY: the control block is mapped read-write; we hold the harness.
-        unsafe { write_volatile(addr_of_mut!((*c).owner_tid), libc::gettid() as u64) };
+        unsafe { write_volatile(addr_of_mut!((*c).owner_tid), tid as u64) };
         Ok(Native {
             _watchdog: watchdog,
             _altstack: altstack,
@@ -547,7 +596,7 @@ impl Native {
         if len == 0 || len > 15 {
             return Err(Error::Length(len));
         }
-        let info = scan(mode, bytes);
+        let info = scan(mode, bytes, self.g.fsgsbase);
         if let Some(why) = info.refuse {
             return Err(Error::Refused(why));
         }
@@ -571,10 +620,10 @@ impl Native {
         } else {
             input.gpr[reg::RSP]
         };
-        let (cs, data_sel) = if compat {
-            (USER_CS32, USER_DS)
+        let (cs, data_sel, fs, gs) = if compat {
+            (USER_CS32, USER_DS, USER_DS, USER_DS)
         } else {
-            (USER_CS64, self.g.host_ds)
+            (USER_CS64, self.g.host_ds, self.g.host_fs, self.g.host_gs)
         };
         let c = self.g.ctrl as *mut Ctrl;
         // SAFETY: the control block is mapped read-write for the life of the process, and no
@@ -585,6 +634,10 @@ impl Native {
             write_volatile(addr_of_mut!((*c).in_mxcsr), input.mxcsr & 0xffff);
             write_volatile(addr_of_mut!((*c).in_ds), data_sel);
             write_volatile(addr_of_mut!((*c).in_es), data_sel);
+            write_volatile(addr_of_mut!((*c).in_fs), fs);
+            write_volatile(addr_of_mut!((*c).in_gs), gs);
+            write_volatile(addr_of_mut!((*c).in_fsbase), input.fs_base);
+            write_volatile(addr_of_mut!((*c).in_gsbase), input.gs_base);
             write_volatile(
                 addr_of_mut!((*c).frame),
                 [INSN_ADDR, cs, rflags, rsp, u64::from(self.g.host_ss)],
@@ -623,6 +676,8 @@ impl Native {
                     rflags: read_volatile(addr_of!((*c).out_rflags)),
                     xmm: read_volatile(addr_of!((*c).out_xmm)),
                     mxcsr: read_volatile(addr_of!((*c).out_mxcsr)),
+                    fs_base: read_volatile(addr_of!((*c).out_fsbase)),
+                    gs_base: read_volatile(addr_of!((*c).out_gsbase)),
                 },
             )
         };
@@ -688,6 +743,13 @@ impl Native {
     }
 }
 
+impl Drop for Native {
+    fn drop(&mut self) {
+        // Runs before the fields (and so the lock) are dropped.
+        HOLDER.store(0, Ordering::Release);
+    }
+}
+
 fn window_offset(addr: u64, len: usize) -> usize {
     assert!(
         addr >= SCRATCH_BASE && addr + len as u64 <= SCRATCH_END,
@@ -704,13 +766,16 @@ struct Scan {
 }
 
 /// A light look at the prefixes and opcode (not a decoder: enough to refuse instructions that
-/// would enter the kernel and to spot REP string instructions and PUSHF).
-fn scan(mode: Mode, bytes: &[u8]) -> Scan {
+/// would enter the kernel or, without FSGSBASE, touch the host's FS/GS, and to spot REP string
+/// instructions and PUSHF).
+fn scan(mode: Mode, bytes: &[u8], fsgsbase: bool) -> Scan {
     let mut i = 0;
     let mut rep = false;
+    let mut fs_gs = false;
     while let Some(&b) = bytes.get(i) {
         match b {
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 => {}
+            0x64 | 0x65 => fs_gs = true,
+            0x26 | 0x2e | 0x36 | 0x3e | 0x66 | 0x67 | 0xf0 => {}
             0xf2 | 0xf3 => rep = true,
             0x40..=0x4f if mode == Mode::Long64 => {}
             _ => break,
@@ -723,6 +788,10 @@ fn scan(mode: Mode, bytes: &[u8]) -> Scan {
         [0x0f, 0x34, ..] => Some("SYSENTER"),
         [0xcd, 0x80, ..] => Some("INT 0x80"),
         [0x0f, 0x01, 0xef, ..] => Some("WRPKRU"),
+        _ if fsgsbase => None,
+        [0x8e, m, ..] if matches!((m >> 3) & 7, 4 | 5) => Some("FS/GS load without FSGSBASE"),
+        [0x0f, 0xa1 | 0xa9 | 0xb4 | 0xb5, ..] => Some("FS/GS load without FSGSBASE"),
+        _ if fs_gs && mode == Mode::Long64 => Some("FS/GS override without FSGSBASE"),
         _ => None,
     };
     let first = op.first().copied().unwrap_or(0);
