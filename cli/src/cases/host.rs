@@ -3,8 +3,9 @@
 //!
 //! Guest-physical memory is sparse RAM (every byte reads 0 until written) except the `mmio`
 //! ranges, which are devices: reads consume `mmio_reads`, writes are recorded, nothing is stored.
-//! Translation is the identity with `not_present` holes, or a real walk of the page tables in RAM
-//! (`"paging": "tables"`) with the permission checks of `WHvTranslateGva`.
+//! Translation is the identity with `not_present` holes and `read_only` pages (the latter set only
+//! by programs that build cases), or a real walk of the page tables in RAM (`"paging": "tables"`)
+//! with the permission checks of `WHvTranslateGva`.
 
 use super::model::{Access, AccessKind, CS, Case, Paging, Range, State};
 use hvemu::host::{Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
@@ -98,6 +99,8 @@ pub struct TestHost {
     pub io_reads: VecDeque<u64>,
     /// Guest-virtual ranges that are not present (identity paging).
     pub not_present: Vec<Range>,
+    /// Guest-virtual ranges that are present but read-only (identity paging).
+    pub read_only: Vec<Range>,
     /// Every device and port access, in order.
     pub accesses: Vec<Access>,
     /// Things worth telling (an empty read queue...).
@@ -134,6 +137,7 @@ impl TestHost {
             mmio_reads: case.mmio_reads.iter().copied().collect(),
             io_reads: case.io_reads.iter().copied().collect(),
             not_present: case.not_present.clone(),
+            read_only: case.read_only.clone(),
             accesses: Vec::new(),
             notes: Vec::new(),
             violations: Vec::new(),
@@ -217,11 +221,13 @@ impl TestHost {
             {
                 return Err(TranslateResult::PageNotPresent);
             }
+            let read_only = self.paging == Paging::Identity
+                && self.read_only.iter().any(|r| r.overlaps(page, PAGE));
             return Ok((
                 Walked {
                     gpa: page,
                     user: true,
-                    writable: true,
+                    writable: !read_only,
                     no_execute: false,
                 },
                 path,

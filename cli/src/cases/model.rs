@@ -413,6 +413,10 @@ pub struct Case {
     pub io_reads: Vec<u64>,
     /// Guest-virtual ranges whose pages are not present (identity paging only).
     pub not_present: Vec<Range>,
+    /// Guest-virtual ranges whose pages are present but read-only (identity paging only): a
+    /// write translation there is a privilege violation. Not part of the case format (always
+    /// empty from JSON); for programs that build cases, such as the native differential test.
+    pub read_only: Vec<Range>,
     /// The expected outcome, if any.
     pub expected: Option<Expected>,
     /// RFLAGS bits that must match.
@@ -1053,6 +1057,7 @@ impl Case {
             mmio_reads,
             io_reads,
             not_present,
+            read_only: Vec::new(),
             expected,
             flags_mask,
             compare_accesses,

@@ -50,7 +50,18 @@ pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) ->
     let gpr = |n: u8| 1u64 << (n & 15);
     let seg = |s: Seg| 1u64 << (Slot::Seg0 as u8 + s as u8);
     let mut uses_mem = false;
-    for op in insn.operands.iter() {
+    // A 32- or 64-bit register destination that is only written need not be read first.
+    let write_only_dest = matches!(
+        insn.op,
+        Mov | Movzx | Movsx | Movsxd | Lea | Movbe | Popcnt | Lzcnt | Tzcnt
+    );
+    for (i, op) in insn.operands.iter().enumerate() {
+        if i == 0
+            && write_only_dest
+            && matches!(op, Operand::Reg(r) if matches!(r.class, RegClass::Gpr32 | RegClass::Gpr64))
+        {
+            continue;
+        }
         match op {
             Operand::Reg(r) => match r.class {
                 RegClass::Gpr8High => need |= gpr(r.num),
