@@ -105,6 +105,44 @@ impl TranslateResult {
     }
 }
 
+/// One end of a bulk string transfer ([`BulkTransfer`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BulkEnd {
+    /// Guest-physical memory: the first element is at this GPA, the next ones follow upward, or
+    /// downward when [`BulkTransfer::descending`]. The whole run lies within one 4 KiB page.
+    Memory(u64),
+    /// A port: every element is one access of [`BulkTransfer::size`] bytes to it (the INS
+    /// source, the OUTS destination).
+    Port(u16),
+    /// The same value for every element, its low [`BulkTransfer::size`] bytes (the STOS source:
+    /// AL, AX, EAX or RAX).
+    Value(u64),
+}
+
+/// A run of elements of a REP MOVS, STOS, INS or OUTS, offered to the host in one call
+/// ([`BulkFn`]).
+///
+/// The run has already been translated and checked: each [`BulkEnd::Memory`] end is the
+/// guest-physical address of the first element and the run never leaves its page, a port end has
+/// passed the I/O permission check. The host must give the result of the elements done one at
+/// a time in order, element `i` reading the source then writing the destination (so a device
+/// sees the same accesses in the same order as through [`MemoryFn`] and [`IoPortFn`], and
+/// overlapping memory runs behave as the processor's element-by-element copy).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BulkTransfer {
+    /// Where the elements come from: memory (MOVS, OUTS), a port (INS) or a value (STOS).
+    pub src: BulkEnd,
+    /// Where they go: memory (MOVS, STOS, INS) or a port (OUTS).
+    pub dst: BulkEnd,
+    /// Bytes per element: 1, 2, 4 or 8 (at most 4 with a port).
+    pub size: u8,
+    /// Elements in the run (at least 1; at most 4096 / `size`).
+    pub count: u32,
+    /// RFLAGS.DF was set: memory addresses go down by `size` per element (element `i` is at
+    /// `gpa - i * size`).
+    pub descending: bool,
+}
+
 /// Port I/O callback.
 pub type IoPortFn<C> = fn(&mut C, &mut IoAccess) -> Result<(), HostError>;
 /// Guest-physical memory callback.
@@ -120,6 +158,11 @@ pub type TranslateFn<C> =
 /// if memory equals `expected`, store `new`; returns the old contents either way.
 pub type CompareExchangeFn<C> =
     fn(&mut C, gpa: u64, size: u8, expected: u128, new: u128) -> Result<u128, HostError>;
+/// Optional bulk string transfer: performs the first elements of `transfer` and returns how many
+/// it did (`0..=count`, in order from the first). The emulator performs the rest element by
+/// element through the memory and port callbacks, so a host may take only the runs it handles
+/// well (RAM to RAM, say) and return 0 for the others.
+pub type BulkFn<C> = fn(&mut C, transfer: &BulkTransfer) -> Result<u32, HostError>;
 /// Does the I/O permission bitmap allow `size` bytes at `port`? (Consulted when CPL > IOPL.)
 pub type IoPermissionFn<C> = fn(&mut C, port: u16, size: u8) -> Result<bool, HostError>;
 
@@ -141,6 +184,11 @@ pub struct Callbacks<C: ?Sized> {
     /// Optional: the I/O permission bitmap check. Without it, a port access at CPL > IOPL
     /// raises #GP(0) as a processor whose TSS has no bitmap would.
     pub io_permission: Option<IoPermissionFn<C>>,
+    /// Optional: bulk string transfers. With it, REP MOVS, STOS, INS and OUTS hand the host
+    /// each run of elements within a page in one call; without it, one memory or port callback
+    /// per element and side (the translation is still done once per page). The ffi leaves it
+    /// empty: the WinHv ABI has no such callback.
+    pub bulk: Option<BulkFn<C>>,
 }
 
 impl<C: ?Sized> Clone for Callbacks<C> {
@@ -184,6 +232,7 @@ impl<H: Host> Callbacks<H> {
             translate_gva_page: |h, gva, f| h.translate_gva_page(gva, f),
             compare_exchange: None,
             io_permission: None,
+            bulk: None,
         }
     }
 }

@@ -100,6 +100,7 @@ mod emulate {
         translate_gva_page: translate,
         compare_exchange: None,
         io_permission: None,
+        bulk: None,
     };
 
     fn outcome_code(o: Outcome) -> u8 {

@@ -64,6 +64,7 @@ pub fn refusal_text(r: &Refusal) -> String {
                 CallbackKind::TranslateGvaPage => "translate_gva_page",
                 CallbackKind::CompareExchange => "compare_exchange",
                 CallbackKind::IoPermission => "io_permission",
+                CallbackKind::Bulk => "bulk",
             };
             format!("host callback {which} failed")
         }

@@ -15,6 +15,9 @@ pub(crate) enum Stop {
     Fault(Fault),
     /// The emulator declines.
     Refuse(Refusal),
+    /// A REP string instruction ran its per-call budget: the registers hold its progress and
+    /// are committed, RIP stays on the instruction ([`Outcome::Partial`]).
+    Partial,
 }
 
 impl From<Fault> for Stop {
@@ -149,6 +152,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
                 Outcome::Exception(f)
             }
             Err(Stop::Refuse(r)) => Outcome::Refused(r),
+            Err(Stop::Partial) => match self.commit() {
+                Ok(()) => Outcome::Partial,
+                Err(r) => Outcome::Refused(r),
+            },
         }
     }
 

@@ -93,6 +93,8 @@ pub enum CallbackKind {
     CompareExchange,
     /// I/O permission check.
     IoPermission,
+    /// Bulk string transfer.
+    Bulk,
 }
 
 /// Why the emulator declined.
