@@ -1,74 +1,53 @@
-//! A minimal JSON object writer (one line, `{"key": value, ...}`).
+//! Builds the one-line JSON objects of `hvemu decode --json` on top of the JSON value of
+//! `hvemu_cli::cases::json`, which also serves the conformance runner.
 
-use std::fmt::Write;
+use hvemu_cli::cases::json::Value;
 
-/// A JSON object being written.
-pub(crate) struct Object(String);
-
-/// JSON string literal of `s`.
-pub(crate) fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// JSON array of strings.
-pub(crate) fn str_array(items: &[&str]) -> String {
-    let items: Vec<String> = items.iter().map(|s| string(s)).collect();
-    format!("[{}]", items.join(", "))
-}
+/// A JSON object being built, keys in insertion order.
+pub(crate) struct Object(Vec<(String, Value)>);
 
 impl Object {
     pub(crate) fn new() -> Object {
-        Object(String::from("{"))
+        Object(Vec::new())
     }
 
-    /// Adds `"key": value` with `value` already JSON.
-    pub(crate) fn raw(&mut self, key: &str, value: &str) {
-        if self.0.len() > 1 {
-            self.0.push_str(", ");
-        }
-        let _ = write!(self.0, "{}: {value}", string(key));
+    fn put(&mut self, key: &str, value: Value) {
+        self.0.push((key.to_string(), value));
     }
 
     pub(crate) fn str(&mut self, key: &str, value: &str) {
-        self.raw(key, &string(value));
+        self.put(key, Value::str(value));
     }
 
     /// A string, or `null`.
     pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) {
-        match value {
-            Some(v) => self.str(key, v),
-            None => self.raw(key, "null"),
-        }
+        self.put(key, value.map_or(Value::Null, Value::str));
     }
 
     pub(crate) fn num(&mut self, key: &str, value: i64) {
-        self.raw(key, &value.to_string());
+        self.put(key, Value::int(value));
     }
 
     pub(crate) fn bool(&mut self, key: &str, value: bool) {
-        self.raw(key, if value { "true" } else { "false" });
+        self.put(key, Value::Bool(value));
+    }
+
+    /// An array of strings.
+    pub(crate) fn str_array(&mut self, key: &str, items: &[&str]) {
+        self.put(
+            key,
+            Value::Array(items.iter().map(|s| Value::str(*s)).collect()),
+        );
+    }
+
+    /// A nested object, or `null`.
+    pub(crate) fn object(&mut self, key: &str, value: Option<Object>) {
+        self.put(key, value.map_or(Value::Null, |o| Value::Object(o.0)));
     }
 
     /// The object text, without a newline.
-    pub(crate) fn finish(mut self) -> String {
-        self.0.push('}');
-        self.0
+    pub(crate) fn finish(self) -> String {
+        Value::Object(self.0).to_json()
     }
 }
 
@@ -83,7 +62,7 @@ mod tests {
         o.num("n", -3);
         o.bool("t", true);
         o.opt_str("z", None);
-        o.raw("l", &str_array(&["x", "y"]));
+        o.str_array("l", &["x", "y"]);
         assert_eq!(
             o.finish(),
             r#"{"a": "q\"b\\\n\u0001", "n": -3, "t": true, "z": null, "l": ["x", "y"]}"#

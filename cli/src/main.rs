@@ -347,7 +347,7 @@ fn insn_json(bytes: &[u8], insn: &Instruction) -> String {
     j.str("map", map_name(insn.map));
     j.str("opcode", &format!("{:02x}", insn.opcode));
     j.str("modrm", &format!("{:02x}", insn.modrm));
-    j.raw("prefixes", &json::str_array(&prefix_names(insn.prefixes)));
+    j.str_array("prefixes", &prefix_names(insn.prefixes));
     j.opt_str("segment", insn.seg_override.map(|s| s.name()));
     let operands: Vec<String> = insn
         .operands
@@ -356,7 +356,7 @@ fn insn_json(bytes: &[u8], insn: &Instruction) -> String {
         .map(|o| operand_kind(o).to_string())
         .collect();
     let operands: Vec<&str> = operands.iter().map(String::as_str).collect();
-    j.raw("operands", &json::str_array(&operands));
+    j.str_array("operands", &operands);
     let has_mem = insn.operands.contains(&Operand::Mem);
     if has_mem {
         let m = &insn.mem;
@@ -368,9 +368,9 @@ fn insn_json(bytes: &[u8], insn: &Instruction) -> String {
         mj.num("disp", m.disp);
         mj.num("disp_size", i64::from(m.disp_size));
         mj.num("size", i64::from(m.size));
-        j.raw("mem", &mj.finish());
+        j.object("mem", Some(mj));
     } else {
-        j.raw("mem", "null");
+        j.object("mem", None);
     }
     if insn
         .operands
