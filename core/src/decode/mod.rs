@@ -6,6 +6,7 @@
 //! reads beyond the 15-byte limit.
 
 mod engine;
+mod fast;
 mod insn;
 mod op;
 mod reg;
@@ -31,6 +32,13 @@ pub const MAX_LEN: usize = 15;
 /// ([`DecodeError::Invalid`]).
 #[inline]
 pub fn decode(bytes: &[u8], mode: Mode, vendor: Vendor) -> Result<Instruction, DecodeError> {
+    // Common 64-bit instructions take the table-derived fast path; the engine does the rest.
+    if mode == Mode::Long64 {
+        let mut insn = Instruction::BLANK;
+        if fast::decode64(bytes, vendor, &mut insn).is_some() {
+            return Ok(insn);
+        }
+    }
     let mut insn = Instruction::BLANK;
     engine::Decoder::new(bytes, mode, vendor).run(&mut insn)?;
     Ok(insn)

@@ -823,7 +823,7 @@ pub(crate) const INFO_MODRM_INTEL: u16 = 1 << 13;
 pub(crate) const INFO_MODRM_AMD: u16 = 1 << 14;
 /// The opcode has candidates.
 pub(crate) const INFO_ANY: u16 = 1 << 15;
-const START_MASK: u16 = (1 << 13) - 1;
+pub(crate) const START_MASK: u16 = (1 << 13) - 1;
 
 impl OpMap {
     /// Builds the index; fails to compile when the candidates are not sorted by opcode or when

@@ -48,7 +48,7 @@ const fn rnop() -> Cand {
     c(Op::ReservedNop, &[K::Ev, K::Gv])
 }
 
-const LIST: &[(u8, Cand)] = &[
+pub(crate) const LIST: &[(u8, Cand)] = &[
     // 0F 00: group 6. Not recognised in real mode. The register forms name a register of the
     // operand size (only its low 16 bits are used by the loads), memory operands are 16-bit.
     (0x00, c(Op::Sldt, &[K::Rv]).r(0).reg_form().not_real()),

@@ -7,7 +7,7 @@
 use crate::decode::op::Op;
 use crate::decode::table::{Cand, K, OpMap, c};
 
-const LIST: &[(u8, Cand)] = &[
+pub(crate) const LIST: &[(u8, Cand)] = &[
     // 00-05 ADD
     (0x00, c(Op::Add, &[K::Eb, K::Gb]).lock()),
     (0x01, c(Op::Add, &[K::Ev, K::Gv]).lock()),
