@@ -3,6 +3,8 @@
 use hvemu::decode::{Instruction, Reg, Seg};
 use std::path::PathBuf;
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod casegen;
 pub mod corpus;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod native;

@@ -233,7 +233,19 @@ fn accesses(
     }
     if has_mem {
         let delta = if op == Op::Pop { size } else { 0 };
-        let ea = effective_address(s, insn, delta)?;
+        let mut ea = effective_address(s, insn, delta)?;
+        // BT BTS BTR BTC with a register bit offset access the operand-sized unit the signed
+        // offset selects, which can lie far from the effective address.
+        if matches!(op, Op::Bt | Op::Bts | Op::Btr | Op::Btc)
+            && let Operand::Reg(r) = insn.operands[1]
+            && let Some(v) = gpr(s, r)
+        {
+            let bits = 8 * u32::from(insn.op_size);
+            let offset = ((v << (64 - bits)) as i64) >> (64 - bits);
+            let units = offset >> bits.trailing_zeros();
+            let bytes = units.wrapping_mul(i64::from(insn.op_size)) as u64;
+            ea = wrap(ea.wrapping_add(bytes), insn.addr_size);
+        }
         let write = mem_dst && pure_store(op);
         out.push(LinAccess {
             linear: linear(s, mode, insn.mem.seg, ea),

@@ -7,7 +7,7 @@
 
 use super::alu::{AluOut, arith, logic};
 use super::operand::Dest;
-use crate::decode::{Instruction, Op, Operand};
+use crate::decode::{Instruction, Mode, Op, Operand, Seg};
 use crate::emulator::{CallbackKind, Fault, Machine, Refusal, Stop};
 use crate::flags;
 use crate::mem::Intent;
@@ -141,8 +141,13 @@ fn cmpxchg<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), 
         seen as u64 & super::alu::mask(size)
     } else {
         let cur = m.read_dest(&d)?;
-        // The destination is written either way (with its own value when the compare fails).
-        m.write_dest(&d, if cur == acc { src } else { cur })?;
+        match d {
+            // Memory is written either way (with its own value when the compare fails).
+            Dest::Mem(_) => m.write_dest(&d, if cur == acc { src } else { cur })?,
+            // A register is left untouched (not even zero-extended) when the compare fails.
+            Dest::Reg(_) if cur == acc => m.write_dest(&d, src)?,
+            Dest::Reg(_) => {}
+        }
         cur
     };
     let (equal, f) = arith::cmpxchg(size, acc, current, rf);
@@ -156,8 +161,18 @@ fn cmpxchg<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), 
 fn cmpxchg_wide<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
     let half: u8 = if insn.op == Op::Cmpxchg16b { 8 } else { 4 };
     let bytes = 2 * half as u16;
-    if half == 8 && m.effective_address(insn) & 15 != 0 {
-        return Err(Fault::GP0.into());
+    if half == 8 {
+        // CMPXCHG16B: #GP(0) unless the linear address is 16-byte aligned, checked before the
+        // canonical, limit and paging checks.
+        let seg = m.operand_segment(insn);
+        let base = match (m.mode, seg) {
+            (Mode::Long64, Seg::Fs | Seg::Gs)
+            | (Mode::Real | Mode::Prot16 | Mode::Prot32 | Mode::Compat32, _) => m.segment(seg).base,
+            _ => 0,
+        };
+        if base.wrapping_add(m.effective_address(insn)) & 15 != 0 {
+            return Err(Fault::GP0.into());
+        }
     }
     let p = m.prepare_operand(insn, bytes, Intent::ReadWrite)?;
     let mask = super::alu::mask(half);

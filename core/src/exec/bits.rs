@@ -82,7 +82,12 @@ fn bit_test<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(),
                 4 => ea & 0xffff_ffff,
                 _ => ea,
             };
-            super::operand::Dest::Mem(m.prepare(insn.mem.seg, ea, size as u16, intent)?)
+            super::operand::Dest::Mem(m.prepare(
+                m.operand_segment(insn),
+                ea,
+                size as u16,
+                intent,
+            )?)
         }
         _ => m.dest(insn, 0, size, intent)?,
     };

@@ -33,7 +33,14 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     match insn.op {
         Op::Mov => mov(m, insn),
         Op::Movzx | Op::Movsx | Op::Movsxd => {
-            let src_size = operand_size(insn, 1);
+            let mut src_size = operand_size(insn, 1);
+            // AMD's MOVSXD r16 reads a doubleword (of which it keeps the low word).
+            if insn.op == Op::Movsxd
+                && m.config.vendor == crate::decode::Vendor::Amd
+                && matches!(insn.operands[1], Operand::Mem)
+            {
+                src_size = 4;
+            }
             let v = m.read_src(insn, 1, src_size)?;
             let v = if insn.op == Op::Movzx {
                 v

@@ -1,0 +1,804 @@
+//! The emulator against the host processor, end to end: random instructions of the families of
+//! issue 3 run natively (`hvemu_tests::native`) and, from the same state, through the
+//! conformance runner (`hvemu_cli::cases::run_case`, which drives the emulator through the
+//! host interface with a `TestHost`). Every difference is a mismatch.
+//!
+//! - **Cases**: `hvemu_tests::casegen` makes them: every family at every operand size, register
+//!   and memory forms with all the addressing forms, memory operands in the scratch window and
+//!   across its guard page (#PF), on the read-only page (#PF on writes), misaligned with AC = 1
+//!   (#AC), non-canonical in 64-bit mode (#GP, #SS), FS/GS bases, LOCK on the lockable memory
+//!   forms (and rarely elsewhere: #UD), edge-biased values and counts, random status flags, DF
+//!   and AC; in 64-bit mode and in compatibility mode. `HVEMU_NATIVE_DIFF_N` cases in all
+//!   (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed), split across
+//!   families by weight and across the two modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
+//!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
+//!   case).
+//! - **The case** given to the runner: mode `long64` or `compat32`, vendor AMD (the undefined
+//!   flags are exact for the vendor of this project's host, an AMD Zen 4), CPL 3 (CS and SS
+//!   DPL 3), CR0.AM set (as Linux runs), RIP = `INSN_ADDR`, the GPRs, RFLAGS and the FS and
+//!   GS bases, `exit_bytes` from the generator (usually all of them), RAM = the
+//!   window's initial contents (every other byte 0 on both sides) and the instruction bytes,
+//!   the not-present pages of the window (and, in 64-bit mode, the pages on both sides of the
+//!   non-canonical hole, which only accesses that straddle the hole reach: they must be #GP or
+//!   #SS before any translation) and the read-only page (`Case::read_only`).
+//!   Expected: the native final registers, RIP, RFLAGS under `COMPARE_FLAGS`, the window's
+//!   changed bytes, no device accesses, and the exception (vector, error code, CR2).
+//! - **Verdicts**: a case passes when the runner finds no difference. A failing case is run
+//!   again with the architecturally undefined flags of its instruction masked, which gives the
+//!   second pass rate of the report (on an AMD host with the AMD vendor both must be 100%). An
+//!   instruction the emulator refuses (`unsupported`) is a failure too, counted apart.
+//!
+//! The report (printed; `--nocapture` shows it on success) has a table per family and mode, the
+//! processor's outcomes, and the mismatches grouped by the processor's and the emulator's
+//! outcome (and, when these agree, the fields that differ), each group with its instruction
+//! forms and reproducers of different forms (the shortest instruction of each): bytes, disassembly, the state, what the processor did and what the emulator
+//! did, and the case as a JSON line for `hvemu cases` (which cannot express the read-only
+//! page). `HVEMU_NATIVE_DIFF_CASES=FILE` writes those JSON lines to a file.
+//!
+//! Two threads: this one generates and runs the cases natively (the harness is one per
+//! process), a second one runs the emulator.
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+use hvemu::decode::{self, Vendor};
+use hvemu_cli::cases::json::Value;
+use hvemu_cli::cases::model::{
+    Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, State,
+};
+use hvemu_cli::cases::{Verdict, run_case};
+use hvemu_tests::casegen::{self, Family, Generated};
+use hvemu_tests::native::{
+    COMPARE_FLAGS, GUARD_PAGE, INPUT_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE,
+    SCRATCH_BASE, SCRATCH_END, reg,
+};
+use hvemu_tests::randgen::Rng;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::mpsc;
+use std::time::Instant;
+
+const MODES: [Mode; 2] = [Mode::Long64, Mode::Compat32];
+/// Cases per run by default: a million in release builds (CI), a tenth of that in debug builds
+/// (about ten times slower).
+const DEFAULT_N: u64 = if cfg!(debug_assertions) {
+    100_000
+} else {
+    1_000_000
+};
+const DEFAULT_SEED: u64 = 0x6876_656d_755f_6e64; // "hvemu_nd"
+const CR0_AM: u64 = 1 << 18;
+/// FS and GS in `State::seg`.
+const FS: usize = 4;
+const GS: usize = 5;
+const PAGE: u64 = 0x1000;
+/// Bytes of the scratch window.
+const WINDOW: usize = (SCRATCH_END - SCRATCH_BASE) as usize;
+/// Reproducers kept per mismatch group (each of a different instruction form).
+const SAMPLES: usize = 4;
+/// Mismatch groups printed with their reproducers (the others as one line each).
+const GROUPS_SHOWN: usize = 150;
+
+fn env_u64(name: &str) -> Option<u64> {
+    let s = std::env::var(name).ok()?.replace('_', "");
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+fn family_key(f: Family) -> String {
+    format!("{f:?}").to_lowercase()
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Long64 => "long64",
+        Mode::Compat32 => "compat32",
+    }
+}
+
+fn decode_mode(m: Mode) -> decode::Mode {
+    match m {
+        Mode::Long64 => decode::Mode::Long64,
+        Mode::Compat32 => decode::Mode::Compat32,
+    }
+}
+
+/// What runs: family, mode, number of cases, seed.
+fn plan() -> Vec<(Family, Mode, u64, u64)> {
+    let n = env_u64("HVEMU_NATIVE_DIFF_N").unwrap_or(DEFAULT_N);
+    let seed = env_u64("HVEMU_NATIVE_DIFF_SEED").unwrap_or(DEFAULT_SEED);
+    let only: Option<Vec<String>> = std::env::var("HVEMU_NATIVE_DIFF_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|x| x.trim().to_lowercase()).collect());
+    let families: Vec<Family> = Family::ALL
+        .iter()
+        .copied()
+        .filter(|f| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
+        .collect();
+    assert!(
+        !families.is_empty(),
+        "HVEMU_NATIVE_DIFF_ONLY selects nothing"
+    );
+    let total: u64 = families.iter().map(|f| f.weight()).sum::<u64>() * MODES.len() as u64;
+    let mut out = Vec::new();
+    for f in &families {
+        for (mi, m) in MODES.iter().enumerate() {
+            let count = (n * f.weight()).div_ceil(total);
+            let s = seed ^ ((*f as u64) << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            out.push((*f, *m, count, s));
+        }
+    }
+    out
+}
+
+/// One case for the emulator thread.
+struct Job {
+    g: Generated,
+    native: Result<Output, String>,
+    /// The window's changed bytes.
+    ram: Vec<(u64, Vec<u8>)>,
+}
+
+/// The bytes of `after` that differ from `before` (views of the window), as runs.
+fn window_diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut last_end = u64::MAX;
+    for (ci, (a, b)) in before.chunks(64).zip(after.chunks(64)).enumerate() {
+        if a == b {
+            continue;
+        }
+        for (j, (x, y)) in a.iter().zip(b).enumerate() {
+            if x == y {
+                continue;
+            }
+            let addr = SCRATCH_BASE + (ci * 64 + j) as u64;
+            match runs.last_mut() {
+                Some((_, v)) if addr == last_end => v.push(*y),
+                _ => runs.push((addr, vec![*y])),
+            }
+            last_end = addr + 1;
+        }
+    }
+    runs
+}
+
+fn has_error_code(vector: u8) -> bool {
+    matches!(vector, 8 | 10..=14 | 17 | 21)
+}
+
+fn not_present(mode: Mode) -> Vec<Range> {
+    let mut v = vec![
+        Range {
+            base: SCRATCH_BASE - PAGE,
+            size: PAGE,
+        },
+        Range {
+            base: GUARD_PAGE,
+            size: PAGE,
+        },
+        Range {
+            base: SCRATCH_END,
+            size: PAGE,
+        },
+    ];
+    if mode == Mode::Long64 {
+        // The pages on both sides of the non-canonical hole (natively the kernel's): only an
+        // access straddling the hole reaches them, and it must fault before translating.
+        v.push(Range {
+            base: 0x0000_7fff_ffff_f000,
+            size: PAGE,
+        });
+        v.push(Range {
+            base: 0xffff_8000_0000_0000,
+            size: PAGE,
+        });
+    }
+    v
+}
+
+/// The case the runner checks: `g`'s state, the processor's outcome as `final`.
+fn build_case(g: &Generated, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
+    let mode = decode_mode(g.mode);
+    let mut initial = State::defaults(mode, 3);
+    initial.ctl[0] |= CR0_AM;
+    initial.reg[..16].copy_from_slice(&g.state.gpr);
+    initial.reg[RIP] = INSN_ADDR;
+    initial.reg[RFLAGS] = (g.state.rflags & INPUT_FLAGS) | 0x202;
+    initial.seg[FS].base = g.state.fs_base;
+    initial.seg[GS].base = g.state.gs_base;
+    let mut regs: Vec<(usize, u64)> = (0..16)
+        .filter(|&i| out.state.gpr[i] != g.state.gpr[i])
+        .map(|i| (i, out.state.gpr[i]))
+        .collect();
+    regs.push((RIP, out.rip));
+    regs.push((RFLAGS, out.state.rflags));
+    let exception = match out.outcome {
+        Outcome::Exception(e) => Some(Exception {
+            vector: e.vector,
+            error_code: Some(has_error_code(e.vector).then_some(e.error_code as u32)),
+            cr2: Some(e.cr2),
+        }),
+        _ => None,
+    };
+    Case {
+        name: String::new(),
+        mode,
+        vendor: Some(Vendor::Amd),
+        cpl: 3,
+        bytes: g.bytes.clone(),
+        exit_bytes: g.exit_bytes,
+        initial,
+        paging: Paging::Identity,
+        ram: g.mem.clone(),
+        mmio: Vec::new(),
+        mmio_reads: Vec::new(),
+        io_reads: Vec::new(),
+        not_present: not_present(g.mode),
+        read_only: vec![Range {
+            base: RO_PAGE,
+            size: PAGE,
+        }],
+        expected: Some(Expected {
+            regs,
+            ram: ram.to_vec(),
+            accesses: Some(Vec::new()),
+            exception: Some(exception),
+            ..Expected::default()
+        }),
+        flags_mask: COMPARE_FLAGS,
+        compare_accesses: CompareAccesses::Ordered,
+        status: None,
+        notes: Vec::new(),
+    }
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn hx(v: u64) -> Value {
+    Value::str(format!("{v:#x}"))
+}
+
+/// The case as a JSON line in the `hvemu cases` format (the read-only page aside).
+fn case_json(g: &Generated, case: &Case, name: &str) -> String {
+    let mut regs: Vec<(String, Value)> = (0..16)
+        .filter(|&i| g.state.gpr[i] != 0)
+        .map(|i| (reg::NAMES[i].to_string(), hx(g.state.gpr[i])))
+        .collect();
+    regs.push(("rip".into(), hx(INSN_ADDR)));
+    regs.push(("rflags".into(), hx(case.initial.reg[RFLAGS])));
+    let runs = |r: &[(u64, Vec<u8>)]| {
+        Value::Array(
+            r.iter()
+                .map(|(a, b)| Value::Array(vec![hx(*a), Value::str(hex_bytes(b))]))
+                .collect(),
+        )
+    };
+    let ranges = Value::Array(
+        case.not_present
+            .iter()
+            .map(|r| {
+                Value::Object(vec![
+                    ("base".into(), hx(r.base)),
+                    ("size".into(), hx(r.size)),
+                ])
+            })
+            .collect(),
+    );
+    let mut sregs = vec![("cr0".to_string(), hx(case.initial.ctl[0]))];
+    for (i, name) in [(FS, "fs"), (GS, "gs")] {
+        let seg = case.initial.seg[i];
+        if seg.base != 0 {
+            sregs.push((
+                name.into(),
+                Value::Object(vec![
+                    ("selector".into(), hx(u64::from(seg.selector))),
+                    ("base".into(), hx(seg.base)),
+                    ("limit".into(), hx(u64::from(seg.limit))),
+                    ("attributes".into(), hx(u64::from(seg.attributes))),
+                ]),
+            ));
+        }
+    }
+    let exp = case.expected.as_ref().expect("final");
+    let fregs = exp
+        .regs
+        .iter()
+        .map(|(i, v)| {
+            let n = match *i {
+                RIP => "rip",
+                RFLAGS => "rflags",
+                i => reg::NAMES[i],
+            };
+            (n.to_string(), hx(*v))
+        })
+        .collect();
+    let exception = match exp.exception.flatten() {
+        None => Value::Null,
+        Some(e) => {
+            let mut o = vec![("vector".to_string(), Value::int(e.vector))];
+            if let Some(Some(c)) = e.error_code {
+                o.push(("error_code".into(), hx(u64::from(c))));
+            }
+            if let Some(Some(c)) = e.cr2 {
+                o.push(("cr2".into(), hx(c)));
+            }
+            Value::Object(o)
+        }
+    };
+    Value::Object(vec![
+        ("name".into(), Value::str(name)),
+        ("mode".into(), Value::str(mode_name(g.mode))),
+        ("vendor".into(), Value::str("amd")),
+        ("cpl".into(), Value::int(3)),
+        ("bytes".into(), Value::str(hex_bytes(&g.bytes))),
+        ("exit_bytes".into(), Value::int(g.exit_bytes as u64)),
+        (
+            "initial".into(),
+            Value::Object(vec![
+                ("regs".into(), Value::Object(regs)),
+                ("sregs".into(), Value::Object(sregs)),
+                ("ram".into(), runs(&g.mem)),
+                ("not_present".into(), ranges),
+            ]),
+        ),
+        (
+            "final".into(),
+            Value::Object(vec![
+                ("regs".into(), Value::Object(fregs)),
+                ("ram".into(), runs(&exp.ram)),
+                ("exception".into(), exception),
+            ]),
+        ),
+        ("flags_mask".into(), hx(case.flags_mask)),
+        (
+            "read_only_page".into(),
+            Value::str(format!("{RO_PAGE:#x} (not expressible in the case format)")),
+        ),
+    ])
+    .to_json()
+}
+
+fn vector_name(v: u8) -> String {
+    match v {
+        0 => "#DE".into(),
+        6 => "#UD".into(),
+        12 => "#SS".into(),
+        13 => "#GP".into(),
+        14 => "#PF".into(),
+        17 => "#AC".into(),
+        v => format!("#{v}"),
+    }
+}
+
+fn outcome_name(out: &Output) -> String {
+    match out.outcome {
+        Outcome::Completed => "ok".into(),
+        Outcome::Exception(e) if e.vector == 14 => format!("#PF({:#x})", e.error_code),
+        Outcome::Exception(e) => vector_name(e.vector),
+        Outcome::Hung => "hung".into(),
+    }
+}
+
+/// The field a diff line is about (`rflags`, `rax`, `ram`, `exception.cr2`, `status`...).
+fn diff_field(d: &str) -> &str {
+    let end = d.find([':', ' ']).unwrap_or(d.len());
+    &d[..end]
+}
+
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    cases: u64,
+    passed: u64,
+    failed: u64,
+    unsupported: u64,
+    /// Failures that pass with the undefined flags masked.
+    flags_only: u64,
+    /// Cases the processor faulted on.
+    faulted: u64,
+    locked: u64,
+    memory: u64,
+    harness: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.cases += o.cases;
+        self.passed += o.passed;
+        self.failed += o.failed;
+        self.unsupported += o.unsupported;
+        self.flags_only += o.flags_only;
+        self.faulted += o.faulted;
+        self.locked += o.locked;
+        self.memory += o.memory;
+        self.harness += o.harness;
+    }
+}
+
+/// Mismatches with the same processor outcome, emulator outcome and differing fields: most
+/// often one root cause.
+struct Group {
+    count: u64,
+    modes: [u64; 2],
+    /// Cases per family and instruction form.
+    forms: BTreeMap<String, u64>,
+    /// Reproducers: (form, instruction length, text, JSON case line); one per form at most,
+    /// the shortest instruction seen.
+    samples: Vec<(String, usize, String, Option<String>)>,
+}
+
+#[derive(Default)]
+struct Report {
+    tally: BTreeMap<(Family, usize), Tally>,
+    /// Cases per processor outcome (`ok`, `#PF`...) and mode.
+    outcomes: BTreeMap<String, [u64; 2]>,
+    groups: BTreeMap<String, Group>,
+}
+
+impl Report {
+    fn check(&mut self, job: Job) {
+        let g = &job.g;
+        let mi = usize::from(g.mode == Mode::Compat32);
+        let t = self.tally.entry((g.family, mi)).or_default();
+        t.cases += 1;
+        t.locked += u64::from(g.locked);
+        t.memory += u64::from(g.memory);
+        let insn = decode::decode(&g.bytes, decode_mode(g.mode), Vendor::Amd);
+        let text = insn
+            .as_ref()
+            .map_or_else(|e| format!("(no decode: {e:?})"), |i| i.to_string());
+        let op = insn
+            .as_ref()
+            .map_or_else(|_| "?".to_string(), |i| i.op.to_string());
+        let out = match &job.native {
+            Ok(o) if o.outcome != Outcome::Hung => o,
+            other => {
+                t.harness += 1;
+                let why = match other {
+                    Ok(o) => format!("hung at {:#x}", o.rip),
+                    Err(e) => e.clone(),
+                };
+                self.group(
+                    format!("harness: {why}"),
+                    g.family.name().to_string(),
+                    g,
+                    format!(
+                        "  {} {} `{text}`: native harness: {why}",
+                        mode_name(g.mode),
+                        hex_bytes(&g.bytes)
+                    ),
+                    None,
+                );
+                return;
+            }
+        };
+        t.faulted += u64::from(matches!(out.outcome, Outcome::Exception(_)));
+        self.outcomes.entry(outcome_name(out)).or_default()[mi] += 1;
+        let mut case = build_case(g, out, &job.ram);
+        let r = run_case(&case, "", 0);
+        match r.verdict {
+            Verdict::Passed => {
+                t.passed += 1;
+                return;
+            }
+            Verdict::Unsupported { .. } => t.unsupported += 1,
+            _ => t.failed += 1,
+        }
+        let unsupported = matches!(r.verdict, Verdict::Unsupported { .. });
+        let diffs: Vec<String> = match r.line.get("diffs") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !unsupported && g.undefined & COMPARE_FLAGS != 0 {
+            case.flags_mask &= !g.undefined;
+            if run_case(&case, "", 0).verdict == Verdict::Passed {
+                t.flags_only += 1;
+            }
+            case.flags_mask = COMPARE_FLAGS;
+        }
+        // General-purpose registers as one field: which one differs is the operands' choice.
+        let mut fields: Vec<&str> = diffs
+            .iter()
+            .map(|d| diff_field(d))
+            .map(|f| if reg::NAMES.contains(&f) { "gpr" } else { f })
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let status = r.line.get("status").and_then(Value::as_str).unwrap_or("?");
+        let reason = r.line.get("reason").and_then(Value::as_str).unwrap_or("");
+        let form = format!(
+            "{}: {op} {}{}",
+            g.family.name(),
+            if g.memory { "mem" } else { "reg" },
+            if g.locked { " lock" } else { "" }
+        );
+        let emu = match r
+            .line
+            .get("final")
+            .and_then(|f| f.get("exception"))
+            .and_then(|e| e.get("vector"))
+            .and_then(Value::as_u64)
+        {
+            Some(14) => {
+                let ec = r
+                    .line
+                    .get("final")
+                    .and_then(|f| f.get("exception"))
+                    .and_then(|e| e.get("error_code"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                format!("#PF({ec})")
+            }
+            Some(v) => vector_name(v as u8),
+            None => status.to_string(),
+        };
+        // The fields that differ only tell causes apart when both sides agree on the outcome.
+        let cpu = outcome_name(out);
+        let key = if unsupported {
+            format!("UNSUPPORTED {reason}")
+        } else if cpu != emu {
+            format!("cpu {cpu} emu {emu}")
+        } else {
+            format!("cpu {cpu} emu {emu} | {}", fields.join(","))
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "  {} bytes {} `{text}` (exit_bytes {})",
+            mode_name(g.mode),
+            hex_bytes(&g.bytes),
+            g.exit_bytes
+        );
+        let regs: Vec<String> = (0..16)
+            .map(|i| format!("{}={:#x}", reg::NAMES[i], g.state.gpr[i]))
+            .collect();
+        let _ = writeln!(
+            s,
+            "    in:  {} rflags={:#x} fs.base={:#x} gs.base={:#x}",
+            regs.join(" "),
+            case.initial.reg[RFLAGS],
+            g.state.fs_base,
+            g.state.gs_base
+        );
+        for (a, b) in &g.mem {
+            let _ = writeln!(s, "    mem: {a:#x}: {}", hex_bytes(b));
+        }
+        let changed: Vec<String> = (0..16)
+            .filter(|&i| out.state.gpr[i] != g.state.gpr[i])
+            .map(|i| format!("{}={:#x}", reg::NAMES[i], out.state.gpr[i]))
+            .collect();
+        let exc = match out.outcome {
+            Outcome::Exception(e) => format!(
+                " exception vector {} error_code {:#x} cr2 {:x?}",
+                e.vector, e.error_code, e.cr2
+            ),
+            _ => String::new(),
+        };
+        let ram: Vec<String> = job
+            .ram
+            .iter()
+            .map(|(a, b)| format!("{a:#x}={}", hex_bytes(b)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "    cpu: rip={:#x} rflags={:#x} {} ram [{}]{exc}",
+            out.rip,
+            out.state.rflags,
+            changed.join(" "),
+            ram.join(" ")
+        );
+        let _ = writeln!(s, "    emu: status {status} {reason}");
+        for d in &diffs {
+            let _ = writeln!(s, "      {d}");
+        }
+        let name = format!("native_diff {} {}", g.family.name(), mode_name(g.mode));
+        let json = case_json(g, &case, &name);
+        self.group(key, form, g, s, Some(json));
+    }
+
+    fn group(
+        &mut self,
+        key: String,
+        form: String,
+        g: &Generated,
+        sample: String,
+        json: Option<String>,
+    ) {
+        let e = self.groups.entry(key).or_insert_with(|| Group {
+            count: 0,
+            modes: [0; 2],
+            forms: BTreeMap::new(),
+            samples: Vec::new(),
+        });
+        e.count += 1;
+        e.modes[usize::from(g.mode == Mode::Compat32)] += 1;
+        *e.forms.entry(form.clone()).or_default() += 1;
+        let len = g.bytes.len();
+        let room = e.samples.len() < SAMPLES;
+        match e.samples.iter_mut().find(|x| x.0 == form) {
+            Some(x) if len < x.1 => *x = (form, len, sample, json),
+            Some(_) => {}
+            None if room => e.samples.push((form, len, sample, json)),
+            None => {}
+        }
+    }
+
+    fn text(&self, elapsed: f64) -> (String, Tally) {
+        let mut s = String::new();
+        let mut all = Tally::default();
+        let _ = writeln!(
+            s,
+            "{:<28} {:>26} | {:>26} | {:>6} {:>6} {:>6} {:>6}",
+            "family",
+            "long64 cases/fail/unsup",
+            "compat32 cases/fail/unsup",
+            "fault%",
+            "mem%",
+            "lock%",
+            "flagsonly"
+        );
+        for f in Family::ALL {
+            let mut row = Tally::default();
+            let mut cols = Vec::new();
+            for mi in 0..2 {
+                let t = self.tally.get(&(f, mi)).copied().unwrap_or_default();
+                row.add(&t);
+                cols.push(format!(
+                    "{:>10} {:>7} {:>7}",
+                    t.cases,
+                    t.failed + t.harness,
+                    t.unsupported
+                ));
+            }
+            if row.cases == 0 {
+                continue;
+            }
+            all.add(&row);
+            let pct = |n: u64| 100.0 * n as f64 / row.cases as f64;
+            let _ = writeln!(
+                s,
+                "{:<28} {} | {} | {:>6.1} {:>6.1} {:>6.1} {:>6}",
+                f.name(),
+                cols[0],
+                cols[1],
+                pct(row.faulted),
+                pct(row.memory),
+                pct(row.locked),
+                row.flags_only
+            );
+        }
+        let rate = |n: u64| 100.0 * n as f64 / all.cases.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "total: {} cases in {elapsed:.1} s ({:.0}/s): {} passed, {} failed, {} unsupported, \
+             {} harness errors; {} faulted natively, {} with memory operands, {} locked",
+            all.cases,
+            all.cases as f64 / elapsed,
+            all.passed,
+            all.failed,
+            all.unsupported,
+            all.harness,
+            all.faulted,
+            all.memory,
+            all.locked
+        );
+        let outcomes: Vec<String> = self
+            .outcomes
+            .iter()
+            .map(|(k, [a, b])| format!("{k} {a}/{b}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "processor outcomes (long64/compat32): {}",
+            outcomes.join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "pass rate: {:.4}% comparing all status flags, {:.4}% with the undefined flags masked",
+            rate(all.passed),
+            rate(all.passed + all.flags_only)
+        );
+        if !self.groups.is_empty() {
+            let _ = writeln!(s, "\nmismatch groups ({}):", self.groups.len());
+            let mut groups: Vec<(&String, &Group)> = self.groups.iter().collect();
+            groups.sort_by_key(|(k, g)| (std::cmp::Reverse(g.count), (*k).clone()));
+            for (i, (k, g)) in groups.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "\n[{}] {k}  ({} cases: {} long64, {} compat32)",
+                    i + 1,
+                    g.count,
+                    g.modes[0],
+                    g.modes[1]
+                );
+                let forms: Vec<String> =
+                    g.forms.iter().map(|(f, n)| format!("{f} ({n})")).collect();
+                let _ = writeln!(s, "  forms: {}", forms.join("; "));
+                if i < GROUPS_SHOWN {
+                    for (_, _, text, json) in &g.samples {
+                        s.push_str(text);
+                        if let Some(j) = json {
+                            let _ = writeln!(s, "    case: {j}");
+                        }
+                    }
+                }
+            }
+        }
+        (s, all)
+    }
+}
+
+#[test]
+fn emulator_matches_the_processor() {
+    let plan = plan();
+    let mut native = Native::new().expect("native harness");
+    native.clear_mem();
+    let start = Instant::now();
+    let (tx, rx) = mpsc::sync_channel::<Job>(4096);
+    let worker = std::thread::spawn(move || {
+        let mut report = Report::default();
+        for job in rx {
+            report.check(job);
+        }
+        report
+    });
+    let zeros = [0u8; 64];
+    let mut before = vec![0u8; WINDOW];
+    for (family, mode, count, seed) in plan {
+        let mut rng = Rng::new(seed);
+        for _ in 0..count {
+            let g = casegen::generate(&mut rng, family, mode);
+            for (a, b) in &g.mem {
+                native.write(*a, b);
+                let off = (a - SCRATCH_BASE) as usize;
+                before[off..off + b.len()].copy_from_slice(b);
+            }
+            let result = native
+                .run(mode, &g.bytes, &g.state)
+                .map_err(|e| e.to_string());
+            let ram = window_diff(&before, native.mem());
+            // Back to all zeros.
+            for (a, b) in g.mem.iter().chain(&ram) {
+                for (i, chunk) in b.chunks(64).enumerate() {
+                    let at = a + 64 * i as u64;
+                    native.write(at, &zeros[..chunk.len()]);
+                    let off = (at - SCRATCH_BASE) as usize;
+                    before[off..off + chunk.len()].fill(0);
+                }
+            }
+            debug_assert!(native.mem().iter().all(|&b| b == 0));
+            tx.send(Job {
+                g,
+                native: result,
+                ram,
+            })
+            .expect("the emulator thread is running");
+        }
+    }
+    drop(tx);
+    drop(native);
+    let report = worker.join().expect("the emulator thread");
+    let (text, all) = report.text(start.elapsed().as_secs_f64());
+    println!("{text}");
+    if let Some(path) = std::env::var_os("HVEMU_NATIVE_DIFF_CASES") {
+        let lines: Vec<&str> = report
+            .groups
+            .values()
+            .flat_map(|g| g.samples.iter().filter_map(|x| x.3.as_deref()))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("writing the cases file");
+    }
+    assert!(
+        all.failed == 0 && all.unsupported == 0 && all.harness == 0,
+        "{} mismatches, {} unsupported, {} harness errors in {} cases (see the report above)",
+        all.failed,
+        all.unsupported,
+        all.harness,
+        all.cases
+    );
+}
