@@ -41,7 +41,7 @@ extern crate std;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(feature = "alloc")]
 use core::sync::atomic::AtomicPtr;
@@ -182,8 +182,7 @@ impl<T> Slot<T> {
         // do for this generation; no other thread touches the value until the Release store
         // below publishes LIVE.
         unsafe { (*self.value.get()).write(value) };
-        self.state
-            .store(state(generation, LIVE), Ordering::Release);
+        self.state.store(state(generation, LIVE), Ordering::Release);
         Ok(generation)
     }
 
@@ -250,6 +249,9 @@ impl<T> Slot<T> {
 /// [`MAX_SLOTS`]; this is checked at compile time.
 pub struct Pool<T, const N: usize> {
     slots: [Slot<T>; N],
+    /// Where the next `insert` starts looking (the slot after the last one claimed), so a
+    /// filling pool claims in O(1); only a hint.
+    hint: AtomicUsize,
     #[cfg(feature = "alloc")]
     blocks: [AtomicPtr<[Slot<T>; N]>; MAX_BLOCKS],
 }
@@ -275,6 +277,7 @@ impl<T, const N: usize> Pool<T, N> {
         let () = Self::CHECK;
         Pool {
             slots: [const { Slot::new() }; N],
+            hint: AtomicUsize::new(0),
             #[cfg(feature = "alloc")]
             blocks: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_BLOCKS],
         }
@@ -328,23 +331,38 @@ impl<T, const N: usize> Pool<T, N> {
     /// [`Error::Full`].
     pub fn insert(&self, value: T) -> Result<Handle, (Error, T)> {
         let mut value = value;
-        for index in 0..self.max_capacity() {
+        let max = self.max_capacity();
+        let start = self.hint.load(Ordering::Relaxed) % max;
+        // First the slots that exist, from the hint on, wrapping around.
+        for k in 0..max {
+            let index = (start + k) % max;
             let Some(slot) = self.slot(index) else {
-                #[cfg(feature = "alloc")]
-                if self.grow(index / N) {
-                    if let Some(slot) = self.slot(index) {
-                        match slot.try_insert(value) {
-                            Ok(generation) => return Ok(Handle::new(index, generation)),
-                            Err(v) => value = v,
-                        }
-                    }
-                    continue;
-                }
-                break;
+                continue;
             };
             match slot.try_insert(value) {
-                Ok(generation) => return Ok(Handle::new(index, generation)),
+                Ok(generation) => {
+                    self.hint.store(index + 1, Ordering::Relaxed);
+                    return Ok(Handle::new(index, generation));
+                }
                 Err(v) => value = v,
+            }
+        }
+        // Then new blocks, where an allocator exists.
+        for block in 1..=Self::max_blocks() {
+            if !self.grow(block) {
+                break;
+            }
+            for index in block * N..(block + 1) * N {
+                let Some(slot) = self.slot(index) else {
+                    break;
+                };
+                match slot.try_insert(value) {
+                    Ok(generation) => {
+                        self.hint.store(index + 1, Ordering::Relaxed);
+                        return Ok(Handle::new(index, generation));
+                    }
+                    Err(v) => value = v,
+                }
             }
         }
         Err((Error::Full, value))
@@ -384,6 +402,11 @@ impl<T, const N: usize> Pool<T, N> {
             drop(unsafe { Box::from_raw(p) });
         }
         true
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    fn grow(&self, _number: usize) -> bool {
+        false
     }
 
     fn find(&self, handle: Handle) -> Result<&Slot<T>, Error> {

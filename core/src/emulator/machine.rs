@@ -161,6 +161,14 @@ impl<'a, C: ?Sized> Machine<'a, C> {
 
     fn step(&mut self, bytes: InstructionBytes) -> Result<(), Stop> {
         let insn = self.fetch_decode(bytes)?;
+        // A port exit reports the instruction's length: bytes that decode to another length are
+        // not the instruction that exited.
+        if matches!(self.exit, ExitAccess::Io { .. })
+            && self.vp.instruction_length != 0
+            && insn.len != self.vp.instruction_length
+        {
+            return Err(Refusal::BadExitContext.into());
+        }
         self.plan(&insn)?;
         let next = self.next_rip(&insn);
         crate::exec::execute(self, &insn)?;

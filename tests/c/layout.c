@@ -1,0 +1,290 @@
+/*
+ * Our WinHvEmulation.h against mingw-w64's <winhvemulation.h>, compiled with
+ * x86_64-w64-mingw32-gcc: every size, alignment and field offset, every
+ * enumerator value (static assertions), and every bit-field position
+ * (checked when run, since C cannot read a bit field's position at compile
+ * time).
+ *
+ * Both headers define the same names, so ffi/ci.sh includes a copy of ours
+ * with every WHV_/WHv name prefixed OURS_ (see ours.h there); the generated
+ * enumerators.h asserts each of our enumerators equals mingw's.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <windows.h>
+#include <winhvemulation.h>
+
+#define HVEMU_OWN_PLATFORM_DEFS 1
+#include "ours.h"
+
+#define SAME_TYPE(T)                                                              \
+    _Static_assert(sizeof(OURS_##T) == sizeof(T), "sizeof " #T);                \
+    _Static_assert(_Alignof(OURS_##T) == _Alignof(T), "alignof " #T)
+
+#define SAME_FIELD(T, f)                                                          \
+    _Static_assert(offsetof(OURS_##T, f) == offsetof(T, f), #T "." #f);         \
+    _Static_assert(sizeof(((OURS_##T *)0)->f) == sizeof(((T *)0)->f), "sizeof " #T "." #f)
+
+/* Callback fields have WHv names, which ours.h prefixes. */
+#define SAME_CB_FIELD(f)                                                          \
+    _Static_assert(offsetof(OURS_WHV_EMULATOR_CALLBACKS, OURS_##f) ==           \
+                       offsetof(WHV_EMULATOR_CALLBACKS, f), "callbacks." #f)
+
+/* The emulator API. */
+SAME_TYPE(WHV_EMULATOR_STATUS);
+SAME_FIELD(WHV_EMULATOR_STATUS, AsUINT32);
+SAME_TYPE(WHV_EMULATOR_MEMORY_ACCESS_INFO);
+SAME_FIELD(WHV_EMULATOR_MEMORY_ACCESS_INFO, GpaAddress);
+SAME_FIELD(WHV_EMULATOR_MEMORY_ACCESS_INFO, Direction);
+SAME_FIELD(WHV_EMULATOR_MEMORY_ACCESS_INFO, AccessSize);
+SAME_FIELD(WHV_EMULATOR_MEMORY_ACCESS_INFO, Data);
+SAME_TYPE(WHV_EMULATOR_IO_ACCESS_INFO);
+SAME_FIELD(WHV_EMULATOR_IO_ACCESS_INFO, Direction);
+SAME_FIELD(WHV_EMULATOR_IO_ACCESS_INFO, Port);
+SAME_FIELD(WHV_EMULATOR_IO_ACCESS_INFO, AccessSize);
+SAME_FIELD(WHV_EMULATOR_IO_ACCESS_INFO, Data);
+SAME_TYPE(WHV_EMULATOR_CALLBACKS);
+SAME_FIELD(WHV_EMULATOR_CALLBACKS, Size);
+SAME_FIELD(WHV_EMULATOR_CALLBACKS, Reserved);
+SAME_CB_FIELD(WHvEmulatorIoPortCallback);
+SAME_CB_FIELD(WHvEmulatorMemoryCallback);
+SAME_CB_FIELD(WHvEmulatorGetVirtualProcessorRegisters);
+SAME_CB_FIELD(WHvEmulatorSetVirtualProcessorRegisters);
+SAME_CB_FIELD(WHvEmulatorTranslateGvaPage);
+SAME_TYPE(WHV_EMULATOR_HANDLE);
+SAME_TYPE(WHV_EMULATOR_IO_PORT_CALLBACK);
+SAME_TYPE(WHV_EMULATOR_MEMORY_CALLBACK);
+SAME_TYPE(WHV_EMULATOR_GET_VIRTUAL_PROCESSOR_REGISTERS_CALLBACK);
+SAME_TYPE(WHV_EMULATOR_SET_VIRTUAL_PROCESSOR_REGISTERS_CALLBACK);
+SAME_TYPE(WHV_EMULATOR_TRANSLATE_GVA_PAGE_CALLBACK);
+
+/* The platform types the API uses. */
+SAME_TYPE(WHV_GUEST_PHYSICAL_ADDRESS);
+SAME_TYPE(WHV_GUEST_VIRTUAL_ADDRESS);
+SAME_TYPE(WHV_REGISTER_NAME);
+SAME_TYPE(WHV_TRANSLATE_GVA_FLAGS);
+SAME_TYPE(WHV_TRANSLATE_GVA_RESULT_CODE);
+SAME_TYPE(WHV_TRANSLATE_GVA_RESULT);
+SAME_FIELD(WHV_TRANSLATE_GVA_RESULT, ResultCode);
+SAME_FIELD(WHV_TRANSLATE_GVA_RESULT, Reserved);
+SAME_TYPE(WHV_MEMORY_ACCESS_TYPE);
+SAME_TYPE(WHV_UINT128);
+SAME_FIELD(WHV_UINT128, Low64);
+SAME_FIELD(WHV_UINT128, High64);
+SAME_FIELD(WHV_UINT128, Dword);
+SAME_TYPE(WHV_X64_FP_REGISTER);
+SAME_FIELD(WHV_X64_FP_REGISTER, Mantissa);
+SAME_FIELD(WHV_X64_FP_REGISTER, AsUINT128);
+SAME_TYPE(WHV_X64_FP_CONTROL_STATUS_REGISTER);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, FpControl);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, FpStatus);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, FpTag);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, Reserved);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, LastFpOp);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, LastFpRip);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, LastFpEip);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, LastFpCs);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, Reserved2);
+SAME_FIELD(WHV_X64_FP_CONTROL_STATUS_REGISTER, AsUINT128);
+SAME_TYPE(WHV_X64_XMM_CONTROL_STATUS_REGISTER);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, LastFpRdp);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, LastFpDp);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, LastFpDs);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, Reserved);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, XmmStatusControl);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, XmmStatusControlMask);
+SAME_FIELD(WHV_X64_XMM_CONTROL_STATUS_REGISTER, AsUINT128);
+SAME_TYPE(WHV_X64_SEGMENT_REGISTER);
+SAME_FIELD(WHV_X64_SEGMENT_REGISTER, Base);
+SAME_FIELD(WHV_X64_SEGMENT_REGISTER, Limit);
+SAME_FIELD(WHV_X64_SEGMENT_REGISTER, Selector);
+SAME_FIELD(WHV_X64_SEGMENT_REGISTER, Attributes);
+SAME_TYPE(WHV_X64_TABLE_REGISTER);
+SAME_FIELD(WHV_X64_TABLE_REGISTER, Pad);
+SAME_FIELD(WHV_X64_TABLE_REGISTER, Limit);
+SAME_FIELD(WHV_X64_TABLE_REGISTER, Base);
+SAME_TYPE(WHV_X64_INTERRUPT_STATE_REGISTER);
+SAME_FIELD(WHV_X64_INTERRUPT_STATE_REGISTER, AsUINT64);
+SAME_TYPE(WHV_X64_PENDING_INTERRUPTION_REGISTER);
+SAME_FIELD(WHV_X64_PENDING_INTERRUPTION_REGISTER, ErrorCode);
+SAME_FIELD(WHV_X64_PENDING_INTERRUPTION_REGISTER, AsUINT64);
+SAME_TYPE(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER);
+SAME_FIELD(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER, AsUINT64);
+SAME_TYPE(WHV_X64_PENDING_EVENT_TYPE);
+SAME_TYPE(WHV_X64_PENDING_EXCEPTION_EVENT);
+SAME_FIELD(WHV_X64_PENDING_EXCEPTION_EVENT, ErrorCode);
+SAME_FIELD(WHV_X64_PENDING_EXCEPTION_EVENT, ExceptionParameter);
+SAME_FIELD(WHV_X64_PENDING_EXCEPTION_EVENT, AsUINT128);
+SAME_TYPE(WHV_X64_PENDING_EXT_INT_EVENT);
+SAME_FIELD(WHV_X64_PENDING_EXT_INT_EVENT, Reserved2);
+SAME_FIELD(WHV_X64_PENDING_EXT_INT_EVENT, AsUINT128);
+SAME_TYPE(WHV_INTERNAL_ACTIVITY_REGISTER);
+SAME_FIELD(WHV_INTERNAL_ACTIVITY_REGISTER, AsUINT64);
+SAME_TYPE(WHV_X64_PENDING_DEBUG_EXCEPTION);
+SAME_FIELD(WHV_X64_PENDING_DEBUG_EXCEPTION, AsUINT64);
+SAME_TYPE(WHV_REGISTER_VALUE);
+SAME_FIELD(WHV_REGISTER_VALUE, Reg128);
+SAME_FIELD(WHV_REGISTER_VALUE, Reg64);
+SAME_FIELD(WHV_REGISTER_VALUE, Reg32);
+SAME_FIELD(WHV_REGISTER_VALUE, Reg16);
+SAME_FIELD(WHV_REGISTER_VALUE, Reg8);
+SAME_FIELD(WHV_REGISTER_VALUE, Fp);
+SAME_FIELD(WHV_REGISTER_VALUE, FpControlStatus);
+SAME_FIELD(WHV_REGISTER_VALUE, XmmControlStatus);
+SAME_FIELD(WHV_REGISTER_VALUE, Segment);
+SAME_FIELD(WHV_REGISTER_VALUE, Table);
+SAME_FIELD(WHV_REGISTER_VALUE, InterruptState);
+SAME_FIELD(WHV_REGISTER_VALUE, PendingInterruption);
+SAME_FIELD(WHV_REGISTER_VALUE, DeliverabilityNotifications);
+SAME_FIELD(WHV_REGISTER_VALUE, ExceptionEvent);
+SAME_FIELD(WHV_REGISTER_VALUE, ExtIntEvent);
+SAME_FIELD(WHV_REGISTER_VALUE, InternalActivity);
+SAME_FIELD(WHV_REGISTER_VALUE, PendingDebugException);
+SAME_TYPE(WHV_X64_VP_EXECUTION_STATE);
+SAME_FIELD(WHV_X64_VP_EXECUTION_STATE, AsUINT16);
+SAME_TYPE(WHV_VP_EXIT_CONTEXT);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, ExecutionState);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, Reserved);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, Reserved2);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, Cs);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, Rip);
+SAME_FIELD(WHV_VP_EXIT_CONTEXT, Rflags);
+SAME_TYPE(WHV_MEMORY_ACCESS_INFO);
+SAME_FIELD(WHV_MEMORY_ACCESS_INFO, AsUINT32);
+SAME_TYPE(WHV_MEMORY_ACCESS_CONTEXT);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, InstructionByteCount);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, Reserved);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, InstructionBytes);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, AccessInfo);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, Gpa);
+SAME_FIELD(WHV_MEMORY_ACCESS_CONTEXT, Gva);
+SAME_TYPE(WHV_X64_IO_PORT_ACCESS_INFO);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_INFO, AsUINT32);
+SAME_TYPE(WHV_X64_IO_PORT_ACCESS_CONTEXT);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, InstructionByteCount);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Reserved);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, InstructionBytes);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, AccessInfo);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, PortNumber);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Reserved2);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Rax);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Rcx);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Rsi);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Rdi);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Ds);
+SAME_FIELD(WHV_X64_IO_PORT_ACCESS_CONTEXT, Es);
+
+/* The spec's numbers, in case both headers were wrong the same way. */
+_Static_assert(sizeof(OURS_WHV_EMULATOR_CALLBACKS) == 48, "48");
+_Static_assert(sizeof(OURS_WHV_VP_EXIT_CONTEXT) == 40, "40");
+_Static_assert(sizeof(OURS_WHV_MEMORY_ACCESS_CONTEXT) == 40, "40");
+_Static_assert(sizeof(OURS_WHV_X64_IO_PORT_ACCESS_CONTEXT) == 96, "96");
+_Static_assert(sizeof(OURS_WHV_EMULATOR_IO_ACCESS_INFO) == 12, "12");
+_Static_assert(sizeof(OURS_WHV_EMULATOR_MEMORY_ACCESS_INFO) == 24, "24");
+_Static_assert(_Alignof(OURS_WHV_REGISTER_VALUE) == 16, "16");
+
+/* Every enumerator of ours equals mingw's (generated by ffi/ci.sh). */
+#include "enumerators.h"
+
+/* ---- bit fields: same position and width, checked at run time ----------------------- */
+
+static int failures;
+
+/* Sets one bit field to all ones in both types and compares the bytes. */
+#define SAME_BITS(T, f)                                                           \
+    do {                                                                          \
+        T theirs;                                                                 \
+        OURS_##T ours;                                                            \
+        _Static_assert(sizeof theirs == sizeof ours, #T);                         \
+        memset(&theirs, 0, sizeof theirs);                                        \
+        memset(&ours, 0, sizeof ours);                                            \
+        theirs.f = ~0ull;                                                         \
+        ours.f = ~0ull;                                                           \
+        if (memcmp(&theirs, &ours, sizeof ours) != 0) {                           \
+            printf("not ok - bit field %s.%s\n", #T, #f);                         \
+            failures++;                                                           \
+        }                                                                         \
+        checked++;                                                                \
+    } while (0)
+
+int main(void)
+{
+    int checked = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverflow"
+    SAME_BITS(WHV_EMULATOR_STATUS, EmulationSuccessful);
+    SAME_BITS(WHV_EMULATOR_STATUS, InternalEmulationFailure);
+    SAME_BITS(WHV_EMULATOR_STATUS, IoPortCallbackFailed);
+    SAME_BITS(WHV_EMULATOR_STATUS, MemoryCallbackFailed);
+    SAME_BITS(WHV_EMULATOR_STATUS, TranslateGvaPageCallbackFailed);
+    SAME_BITS(WHV_EMULATOR_STATUS, TranslateGvaPageCallbackGpaIsNotAligned);
+    SAME_BITS(WHV_EMULATOR_STATUS, GetVirtualProcessorRegistersCallbackFailed);
+    SAME_BITS(WHV_EMULATOR_STATUS, SetVirtualProcessorRegistersCallbackFailed);
+    SAME_BITS(WHV_EMULATOR_STATUS, InterruptCausedIntercept);
+    SAME_BITS(WHV_EMULATOR_STATUS, GuestCannotBeFaulted);
+    SAME_BITS(WHV_EMULATOR_STATUS, Reserved);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, Cpl);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, Cr0Pe);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, Cr0Am);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, EferLma);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, DebugActive);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, InterruptionPending);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, Reserved0);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, InterruptShadow);
+    SAME_BITS(WHV_X64_VP_EXECUTION_STATE, Reserved1);
+    SAME_BITS(WHV_VP_EXIT_CONTEXT, InstructionLength);
+    SAME_BITS(WHV_VP_EXIT_CONTEXT, Cr8);
+    SAME_BITS(WHV_MEMORY_ACCESS_INFO, AccessType);
+    SAME_BITS(WHV_MEMORY_ACCESS_INFO, GpaUnmapped);
+    SAME_BITS(WHV_MEMORY_ACCESS_INFO, GvaValid);
+    SAME_BITS(WHV_MEMORY_ACCESS_INFO, Reserved);
+    SAME_BITS(WHV_X64_IO_PORT_ACCESS_INFO, IsWrite);
+    SAME_BITS(WHV_X64_IO_PORT_ACCESS_INFO, AccessSize);
+    SAME_BITS(WHV_X64_IO_PORT_ACCESS_INFO, StringOp);
+    SAME_BITS(WHV_X64_IO_PORT_ACCESS_INFO, RepPrefix);
+    SAME_BITS(WHV_X64_IO_PORT_ACCESS_INFO, Reserved);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, SegmentType);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, NonSystemSegment);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, DescriptorPrivilegeLevel);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Present);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Reserved);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Available);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Long);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Default);
+    SAME_BITS(WHV_X64_SEGMENT_REGISTER, Granularity);
+    SAME_BITS(WHV_X64_FP_REGISTER, BiasedExponent);
+    SAME_BITS(WHV_X64_FP_REGISTER, Sign);
+    SAME_BITS(WHV_X64_FP_REGISTER, Reserved);
+    SAME_BITS(WHV_X64_INTERRUPT_STATE_REGISTER, InterruptShadow);
+    SAME_BITS(WHV_X64_INTERRUPT_STATE_REGISTER, NmiMasked);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, InterruptionPending);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, InterruptionType);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, DeliverErrorCode);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, InstructionLength);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, NestedEvent);
+    SAME_BITS(WHV_X64_PENDING_INTERRUPTION_REGISTER, InterruptionVector);
+    SAME_BITS(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER, NmiNotification);
+    SAME_BITS(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER, InterruptNotification);
+    SAME_BITS(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER, InterruptPriority);
+    SAME_BITS(WHV_X64_PENDING_EXCEPTION_EVENT, EventPending);
+    SAME_BITS(WHV_X64_PENDING_EXCEPTION_EVENT, EventType);
+    SAME_BITS(WHV_X64_PENDING_EXCEPTION_EVENT, DeliverErrorCode);
+    SAME_BITS(WHV_X64_PENDING_EXCEPTION_EVENT, Vector);
+    SAME_BITS(WHV_X64_PENDING_EXT_INT_EVENT, EventPending);
+    SAME_BITS(WHV_X64_PENDING_EXT_INT_EVENT, EventType);
+    SAME_BITS(WHV_X64_PENDING_EXT_INT_EVENT, Vector);
+    SAME_BITS(WHV_INTERNAL_ACTIVITY_REGISTER, StartupSuspend);
+    SAME_BITS(WHV_INTERNAL_ACTIVITY_REGISTER, HaltSuspend);
+    SAME_BITS(WHV_INTERNAL_ACTIVITY_REGISTER, IdleSuspend);
+    SAME_BITS(WHV_X64_PENDING_DEBUG_EXCEPTION, Breakpoint0);
+    SAME_BITS(WHV_X64_PENDING_DEBUG_EXCEPTION, Breakpoint3);
+    SAME_BITS(WHV_X64_PENDING_DEBUG_EXCEPTION, SingleStep);
+#pragma GCC diagnostic pop
+    printf("%d bit fields checked\n", checked);
+    printf("%d passed, %d failed\n", checked - failures, failures);
+    return failures ? 1 : 0;
+}
