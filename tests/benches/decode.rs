@@ -10,13 +10,13 @@
 //!    sweep) with a fresh decoder per call, from a hot 32 KiB window of the corpus;
 //! 3. the same from the whole corpus (mostly cache misses).
 //!
-//! hvemu decodes for Intel; iced runs in its fastest mode (`Decoder::decode_out`,
-//! `DecoderOptions::NO_INVALID_CHECK`); yaxpeax uses its long-mode `InstDecoder::default()` and
-//! `decode_slice`. Everything runs in one process in interleaved rounds (each round times every
-//! workload with every decoder, in rotating order); the figure is the median of the rounds
-//! (`HVEMU_BENCH_ROUNDS`, default and minimum 11).
+//! hvemu decodes for Intel into a reused record (`decode_into`); iced runs in its fastest mode
+//! (`Decoder::decode_out`, `DecoderOptions::NO_INVALID_CHECK`); yaxpeax uses its long-mode
+//! `InstDecoder::default()` and `decode_slice`. Everything runs in one process in interleaved
+//! rounds (each round times every workload with every decoder, in rotating order); the figure is
+//! the median of the rounds (`HVEMU_BENCH_ROUNDS`, default and minimum 11).
 
-use hvemu::decode::{Mode, Vendor, decode};
+use hvemu::decode::{Instruction, Mode, Vendor, decode, decode_into};
 use hvemu_tests::corpus::Corpus;
 use hvemu_tests::randgen::Rng;
 use iced_x86::{Decoder, DecoderOptions, Instruction as IcedInstruction};
@@ -37,6 +37,11 @@ enum Dec {
 
 const DECODERS: [Dec; 3] = [Dec::Hvemu, Dec::Iced, Dec::Yaxpeax];
 
+/// A record for `decode_into` to reuse (iced's `decode_out` reuses one the same way).
+fn blank() -> Instruction {
+    decode(&[0x90], Mode::Long64, Vendor::Intel).expect("nop decodes")
+}
+
 /// Linear sweep; returns (instructions decoded, checksum).
 fn sweep(dec: Dec, c: &Corpus) -> (usize, u64) {
     let bytes = &c.bytes[..];
@@ -44,10 +49,11 @@ fn sweep(dec: Dec, c: &Corpus) -> (usize, u64) {
     let mut sum = 0u64;
     match dec {
         Dec::Hvemu => {
+            let mut i = blank();
             let mut off = 0;
             while off < bytes.len() {
-                let len = match decode(&bytes[off..], Mode::Long64, Vendor::Intel) {
-                    Ok(i) => {
+                let len = match decode_into(&bytes[off..], Mode::Long64, Vendor::Intel, &mut i) {
+                    Ok(()) => {
                         n += 1;
                         sum = sum.wrapping_add(i.op as u64);
                         i.len as usize
@@ -91,8 +97,9 @@ fn one_shots(dec: Dec, c: &Corpus, starts: &[u32]) -> (usize, u64) {
     let mut sum = 0u64;
     match dec {
         Dec::Hvemu => {
+            let mut i = blank();
             for &s in starts {
-                if let Ok(i) = decode(&bytes[s as usize..], Mode::Long64, Vendor::Intel) {
+                if decode_into(&bytes[s as usize..], Mode::Long64, Vendor::Intel, &mut i).is_ok() {
                     sum = sum.wrapping_add(i.len as u64 + i.op as u64);
                 }
             }

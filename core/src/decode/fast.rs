@@ -9,7 +9,7 @@
 //! the candidate that the engine would pick, the operand layout and the operand sizes; where the
 //! engine's pick depends on anything else, the descriptor is 0 and the engine decodes.
 
-use super::insn::{Instruction, Map, MemOperand, Operand, Prefixes, Vendor};
+use super::insn::{Encoding, Instruction, Map, MemOperand, Operand, Prefixes, Vendor};
 use super::op::Op;
 use super::reg::{Reg, RegClass, Seg};
 use super::table::*;
@@ -491,27 +491,54 @@ struct Form {
 }
 
 // Form bits.
-const F_LAYOUT_SHIFT: u32 = 0; // 4 bits: index in LAYOUTS
+const F_CTX: u32 = 15; // 4 bits: operand-size rule (see `OSZ`) and `F_MAND`
+const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
 const F_ESPEC_SHIFT: u32 = 4; // 3 bits: register spec of E's register form (`SP_*`)
 const F_EMEM_SHIFT: u32 = 7; // 3 bits: memory size code of E (see `MEMSZ`)
 const F_RSPEC_SHIFT: u32 = 10; // 3 bits: register spec of R
-const F_IMM_SHIFT: u32 = 13; // 3 bits: immediate kind (`IM_*`), 0 none
-const F_RULE_SHIFT: u32 = 16; // 3 bits: operand-size rule (see `OSZ`)
-const F_ZREG: u32 = 1 << 19; // R is the register in the opcode's low bits
-const F_LOCK: u32 = 1 << 20; // LOCK allowed (with a memory operand)
+const F_IMM_SHIFT: u32 = 13; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`), 0 none
+const F_SLOT_E_SHIFT: u32 = 17; // 2 bits: operand slot of E (3: none)
+const F_SLOT_R_SHIFT: u32 = 19; // 2 bits: operand slot of R (3: none)
+const F_SLOT_I_SHIFT: u32 = 21; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
+const F_ZREG: u32 = 1 << 23; // R is the register in the opcode's low bits
+const F_LOCK: u32 = 1 << 24; // LOCK allowed (with a memory operand)
+
+/// The third operand kind of the immediate slot: the constant 1, or CL.
+const IM_ONE: u32 = 8;
+const IM_CL: u32 = 9;
+
+/// The slot of operand source `src` in layout `layout` (3 when it has none).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const fn slot_of(layout: usize, src: u16) -> u32 {
+    let l = LAYOUTS[layout];
+    let mut n = 0;
+    while n < 3 {
+        if (l >> (4 * n)) & 15 == src {
+            return n;
+        }
+        n += 1;
+    }
+    3
+}
 
 // Run-time descriptor bits (0 = not handled by the fast path).
 const E_IDX: u16 = 0x3ff; // form index, or group index with E_GROUP
 const E_MODRM: u16 = 1 << 10;
 const E_MEM_SLOW: u16 = 1 << 11;
 const E_REG_SLOW: u16 = 1 << 12;
-const E_MAND: u16 = 1 << 13;
 const E_GROUP: u16 = 1 << 14;
+/// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
+/// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
+const E_PREFIX: u16 = 1;
+const E_ESC0F: u16 = 2;
+const FIRST_FORM: usize = 3;
 
 const N_FORMS: usize = 1024;
 
 /// The run-time tables: descriptors by table and opcode, by group and ModRM.reg, and the forms
-/// they index (deduplicated; form 0 is unused so that a valid descriptor is never 0).
+/// they index (deduplicated; from `FIRST_FORM` on so that a valid descriptor is never 0 or a
+/// marker).
 struct Fast16 {
     tab: [[u16; 256]; N_TABLES],
     groups: [[u16; 8]; N_GROUPS],
@@ -529,12 +556,26 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
     } else {
         ((c.attr >> A_OSZ_SHIFT) & 3) + 1
     };
-    let mut bits = ((d >> D_LAYOUT_SHIFT) & 15) << F_LAYOUT_SHIFT
+    let layout = ((d >> D_LAYOUT_SHIFT) & 15) as usize;
+    let mut ik = (d >> D_IMM_SHIFT) & 7;
+    let mut si = slot_of(layout, SRC_I);
+    if slot_of(layout, SRC_ONE) != 3 {
+        ik = IM_ONE;
+        si = slot_of(layout, SRC_ONE);
+    }
+    if slot_of(layout, SRC_CL) != 3 {
+        ik = IM_CL;
+        si = slot_of(layout, SRC_CL);
+    }
+    let mut bits = rule
+        | ((d & D_MAND != 0) as u32) << 3
         | ((d >> D_ESPEC_SHIFT) & 7) << F_ESPEC_SHIFT
         | ((d >> D_EMEM_SHIFT) & 7) << F_EMEM_SHIFT
         | ((d >> D_RSPEC_SHIFT) & 7) << F_RSPEC_SHIFT
-        | ((d >> D_IMM_SHIFT) & 7) << F_IMM_SHIFT
-        | rule << F_RULE_SHIFT;
+        | ik << F_IMM_SHIFT
+        | slot_of(layout, SRC_E) << F_SLOT_E_SHIFT
+        | slot_of(layout, SRC_R) << F_SLOT_R_SHIFT
+        | si << F_SLOT_I_SHIFT;
     if d & D_ZREG != 0 {
         bits |= F_ZREG;
     }
@@ -554,7 +595,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
         return E_MEM_SLOW | E_REG_SLOW;
     }
     let form = form_of(cands, d);
-    let mut fi = 1;
+    let mut fi = FIRST_FORM;
     while fi < f.nforms {
         if f.forms[fi].op as u16 == form.op as u16 && f.forms[fi].bits == form.bits {
             break;
@@ -576,9 +617,6 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
     if d & D_REG_SLOW != 0 {
         e |= E_REG_SLOW;
     }
-    if d & D_MAND != 0 {
-        e |= E_MAND;
-    }
     e
 }
 
@@ -594,7 +632,7 @@ const fn compress(b: &Fast) -> Fast16 {
             bits: 0,
         }; N_FORMS],
         ngroups: b.ngroups,
-        nforms: 1,
+        nforms: FIRST_FORM,
     };
     let mut gi = 0;
     while gi < b.ngroups {
@@ -620,7 +658,11 @@ const fn compress(b: &Fast) -> Fast16 {
         let mut op = 0;
         while op < 256 {
             let d = b.tab[t][op];
-            f.tab[t][op] = if d != 0 && (d >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
+            f.tab[t][op] = if t < 2 && op == 0x0f {
+                E_ESC0F
+            } else if t < 2 && PCLASS[op] != PC_OPCODE {
+                E_PREFIX
+            } else if d != 0 && (d >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
                 (d & D_IDX) as u16 | E_GROUP | E_MODRM
             } else {
                 convert(&mut f, cands, d)
@@ -703,19 +745,21 @@ const PCLASS: [u8; 256] = {
     t
 };
 
-/// The operand context by operand-size rule (0 byte, 1 normal, 2 d64, 3 f64, 4 REX.W ignored
-/// by AMD) and prefixes (bit 3 W, bit 2 66 as operand-size prefix, bit 1 AMD, bit 0 a REX
-/// prefix): bits 0-1 the operand-size code (size = 1 << code, the engine's `Decoder::op_size` in
-/// 64-bit mode), bit 2 W, bit 3 REX (the context of `CLS` and `MEMSZ`).
+/// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
+/// 2 d64, 3 f64, 4 REX.W ignored by AMD; bit 7 the 66/F3/F2 prefix is mandatory, see `F_CTX`)
+/// and prefixes (bit 3 W, bit 2 a 66 prefix, bit 1 AMD, bit 0 a REX prefix): bits 0-1 the
+/// operand-size code (size = 1 << code, the engine's `Decoder::op_size` in 64-bit mode), bit 2
+/// W, bit 3 REX (the context of `CLS` and `MEMSZ`).
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
-const OSZ: [u8; 80] = {
-    let mut t = [0u8; 80];
+const OSZ: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
-    while i < 80 {
-        let rule = i >> 4;
+    while i < 256 {
+        let rule = (i >> 4) & 7;
+        let mand = i & 128 != 0;
         let w = i & 8 != 0;
-        let p66 = i & 4 != 0;
+        let p66 = i & 4 != 0 && !mand;
         let amd = i & 2 != 0;
         let rex = i & 1 != 0;
         let normal = if w {
@@ -809,11 +853,12 @@ const CLS: [u8; 128] = {
     t
 };
 
-/// Register operands by class (`RC_*`) and number (0..15).
+/// Operands: registers by class (`RC_*`, rows of 16) and number, then the other operands the
+/// fast path produces (`OP_*`), so that every operand is one table entry.
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
-const REGS: [Operand; 96] = {
-    let mut t = [Operand::None; 96];
+const OPS: [Operand; 128] = {
+    let mut t = [Operand::None; 128];
     let mut i = 0;
     while i < 96 {
         let n = (i & 15) as u8;
@@ -839,15 +884,34 @@ const REGS: [Operand; 96] = {
         t[i] = Operand::Reg(Reg::new(class, num));
         i += 1;
     }
+    t[OP_MEM] = Operand::Mem;
+    t[OP_ONE] = Operand::One;
+    t[OP_CL] = Operand::Reg(Reg::new(RegClass::Gpr8, 1));
+    let mut k = 0;
+    while k < 4 {
+        t[OP_IMM + k] = Operand::Imm { size: 1 << k };
+        t[OP_REL + k] = Operand::Rel { size: 1 << k };
+        k += 1;
+    }
     t
 };
+const OP_NONE: usize = 127;
+const OP_MEM: usize = 96;
+const OP_ONE: usize = 97;
+const OP_CL: usize = 98;
+const OP_IMM: usize = 100; // + log2 of the size
+const OP_REL: usize = 104; // + log2 of the size
+
+/// The operand at `OPS[i]`.
+#[inline(always)]
+fn op_at(i: usize) -> Operand {
+    OPS.get(i & 127).copied().unwrap_or(Operand::None)
+}
 
 #[inline(always)]
 fn reg_op(spec: u32, ctx: usize, n: u8) -> Operand {
     let cls = CLS.get((spec as usize) << 4 | ctx).copied().unwrap_or(0) as usize;
-    REGS.get(cls << 4 | (n & 15) as usize)
-        .copied()
-        .unwrap_or(Operand::None)
+    op_at((cls & 7) << 4 | (n & 15) as usize)
 }
 
 /// Memory sizes by code (see `kind_info`) and context (bits 0-1 the operand-size code, bit 2
@@ -882,130 +946,146 @@ const MEMSZ: [u16; 64] = {
     t
 };
 
-/// Reads an `n`-byte little-endian value (1 <= `n` <= 8) at `*pos`.
+/// The bytes the fast path decodes from: the instruction (at most 15 bytes) and room for an
+/// 8-byte read starting at any of its first 16 bytes. Reads are at positions masked to 0..16, so
+/// they need no bounds checks; an instruction that would run past 15 bytes (or past the input)
+/// is left to the engine by the final length check.
+const WIN: usize = 32;
+
+/// The byte at `pos` (modulo 16).
 #[inline(always)]
-fn le(bytes: &[u8], pos: &mut usize, n: u8) -> Option<u64> {
-    let p = *pos;
-    let end = p + n as usize;
-    let v = if let Some(Ok(b)) = bytes.get(p..p + 8).map(<[u8; 8]>::try_from) {
-        u64::from_le_bytes(b) & (u64::MAX >> (64 - 8 * (n as u32 & 15)))
-    } else {
-        let mut v = 0u64;
-        for (i, &b) in bytes.get(p..end)?.iter().enumerate() {
-            v |= (b as u64) << (8 * i);
-        }
-        v
-    };
-    *pos = end;
-    Some(v)
+fn at(win: &[u8; WIN], pos: usize) -> u8 {
+    win.get(pos & 15).copied().unwrap_or(0)
+}
+
+/// The 8 bytes at `pos` (modulo 16), little-endian.
+#[inline(always)]
+fn le8(win: &[u8; WIN], pos: usize) -> u64 {
+    let p = pos & 15;
+    match win.get(p..p + 8).and_then(|s| s.first_chunk::<8>()) {
+        Some(a) => u64::from_le_bytes(*a),
+        None => 0,
+    }
 }
 
 /// Sign-extends the low `n` bytes (1 <= `n` <= 8).
 #[inline(always)]
-fn sext_n(v: u64, n: u8) -> u64 {
-    let sh = 64 - 8 * (n as u32 & 15);
-    (((v << (sh & 63)) as i64) >> (sh & 63)) as u64
+fn sext_n(v: u64, n: usize) -> u64 {
+    let sh = (64 - 8 * n) & 63;
+    (((v << sh) as i64) >> sh) as u64
 }
 
-/// ModRM (mod != 3), SIB and displacement with 64-bit addressing, into `m` (which is
-/// [`MemOperand::EMPTY`] except for the size).
+/// The low `n` bytes (1 <= `n` <= 8).
+#[inline(always)]
+fn low_n(v: u64, n: usize) -> u64 {
+    v & (u64::MAX >> ((64 - 8 * n) & 63))
+}
+
+/// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
+/// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
 #[inline(always)]
 fn mem64(
-    bytes: &[u8],
+    win: &[u8; WIN],
     pos: &mut usize,
     modrm: u8,
     rex: u8,
     ovr: Option<Seg>,
     m: &mut MemOperand,
-) -> Option<()> {
+) {
     let md = modrm >> 6;
     let rm = modrm & 7;
     let rb = (rex & 1) << 3;
-    let mut dsize: u8 = match md {
-        1 => 1,
-        2 => 4,
-        _ => 0,
-    };
+    let mut dpos = *pos;
+    let mut d32 = md == 2;
     let mut bnum = rm | rb;
     if rm == 4 {
-        let sib = *bytes.get(*pos)?;
-        *pos += 1;
+        let sib = at(win, dpos);
+        dpos += 1;
         m.scale = 1 << (sib >> 6);
         let idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
         if idx != 4 {
             m.index = Some(Reg::new(RegClass::Gpr64, idx));
         }
         if sib & 7 == 5 && md == 0 {
-            dsize = 4;
+            d32 = true;
             bnum = 0xff;
         } else {
             bnum = (sib & 7) | rb;
             m.base = Some(Reg::new(RegClass::Gpr64, bnum));
         }
     } else if rm == 5 && md == 0 {
-        dsize = 4;
+        d32 = true;
         bnum = 0xff;
         m.base = Some(Reg::RIP);
     } else {
         m.base = Some(Reg::new(RegClass::Gpr64, bnum));
     }
-    if dsize != 0 {
-        m.disp = sext_n(le(bytes, pos, dsize)?, dsize) as i64;
-        m.disp_size = dsize;
+    let raw = le8(win, dpos);
+    if d32 {
+        m.disp = raw as i32 as i64;
+        m.disp_size = 4;
+        dpos += 4;
+    } else if md == 1 {
+        m.disp = raw as i8 as i64;
+        m.disp_size = 1;
+        dpos += 1;
     }
+    *pos = dpos;
     m.seg = match ovr {
         Some(s) => s,
         None if bnum & !1 == 4 => Seg::Ss,
         None => Seg::Ds,
     };
-    Some(())
 }
 
-/// Decodes the instruction at the start of `bytes` in 64-bit mode into `out` (which must be
-/// [`Instruction::BLANK`]), or returns `None` when the general engine has to (anything unusual,
-/// invalid, truncated or too long; `out` is then partly written).
-#[inline(never)]
-pub(crate) fn decode64(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let b0 = *bytes.first()?;
-    let (rex, pos) = if b0 & 0xf0 == 0x40 { (b0, 1) } else { (0, 0) };
-    let b = *bytes.get(pos)?;
-    if PCLASS.get(b as usize).copied().unwrap_or(PC_SLOW) == PC_OPCODE {
-        return body(bytes, pos + 1, b, rex, 0, false, None, vendor, out);
-    }
-    prefixed(bytes, vendor, out)
+/// Legacy prefixes and REX before the opcode.
+struct Pfx {
+    /// Position of the opcode.
+    pos: usize,
+    rex: u8,
+    /// 0, 1 (66), 2 (F3) or 3 (F2).
+    pfx: usize,
+    lock: bool,
+    /// The segment override in effect.
+    ovr: Option<Seg>,
 }
 
-/// [`decode64`] with legacy prefixes.
+/// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 #[inline(never)]
-fn prefixed(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let mut pos = 0usize;
-    let mut rex = 0u8;
-    let mut pfx = 0usize;
-    let mut lock = false;
+fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
+    let mut p = Pfx {
+        pos: 0,
+        rex: 0,
+        pfx: 0,
+        lock: false,
+        ovr: None,
+    };
     let mut seg = None;
     let mut fsgs = None;
-    let mut b;
     loop {
-        b = *bytes.get(pos)?;
-        pos += 1;
+        if p.pos >= super::MAX_LEN {
+            return None;
+        }
+        let b = at(win, p.pos);
         match PCLASS.get(b as usize).copied().unwrap_or(PC_SLOW) {
             PC_OPCODE => break,
             PC_REX => {
-                rex = b;
+                p.rex = b;
+                p.pos += 1;
                 continue;
             }
             PC_66 | PC_F3 | PC_F2 => {
-                let p = if b == 0x66 {
+                let x = if b == 0x66 {
                     1
                 } else if b == 0xf3 {
                     2
                 } else {
                     3
                 };
-                if pfx != 0 && pfx != p {
+                if p.pfx != 0 && p.pfx != x {
                     return None;
                 }
-                pfx = p;
+                p.pfx = x;
             }
             PC_SEG => {
                 let s = match b {
@@ -1021,201 +1101,286 @@ fn prefixed(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
                 }
                 seg = Some(s);
             }
-            PC_LOCK => lock = true,
+            PC_LOCK => p.lock = true,
             _ => return None,
         }
+        p.pos += 1;
         // A legacy prefix after REX cancels it.
-        rex = 0;
+        p.rex = 0;
     }
-    let ovr = if fsgs.is_some() { fsgs } else { seg };
-    body(bytes, pos, b, rex, pfx, lock, ovr, vendor, out)
+    p.ovr = if fsgs.is_some() { fsgs } else { seg };
+    Some(p)
 }
 
-/// The instruction after its prefixes: `b` is the first opcode byte, at `pos - 1`; `pfx` is 0,
-/// 1 (66), 2 (F3) or 3 (F2); `ovr` the segment override in effect.
+/// Prefix flags by legacy prefix (0, 66, F3, F2) and whether it is the mandatory prefix.
+const PBITS: [u16; 8] = [
+    0,
+    0,
+    Prefixes::OPSIZE,
+    0,
+    Prefixes::F3 | Prefixes::REP,
+    Prefixes::F3,
+    Prefixes::F2 | Prefixes::REPNE,
+    Prefixes::F2,
+];
+
+/// Immediates by kind (`IM_*`) and operand-size code: the size in bytes (bits 0-3) and the
+/// operand's index in `OPS` (bits 8-14).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const IMMK: [u16; 64] = {
+    let mut t = [0u16; 64];
+    let mut i = 0;
+    while i < 64 {
+        let osz = 1u16 << (i & 3);
+        let z = if osz == 2 { 2 } else { 4 };
+        let kind = (i >> 2) as u32;
+        let n = match kind {
+            IM_B | IM_BS | IM_JB => 1,
+            IM_W => 2,
+            IM_V => osz,
+            IM_Z | IM_JZ => z,
+            _ => 0,
+        };
+        let lg = match n {
+            1 => 0,
+            2 => 1,
+            4 => 2,
+            _ => 3,
+        };
+        let op = match kind {
+            0 => OP_NONE,
+            IM_ONE => OP_ONE,
+            IM_CL => OP_CL,
+            IM_JB | IM_JZ => OP_REL + lg,
+            _ => OP_IMM + lg,
+        };
+        t[i] = n | (op as u16) << 8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes the instruction at the start of `bytes` in 64-bit mode into `out` (whatever it held),
+/// or returns `None` when the general engine has to (anything unusual, invalid, truncated or
+/// too long; `out` is then partly written).
+#[inline(always)]
+pub(crate) fn decode64(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
+    match bytes.first_chunk::<WIN>() {
+        Some(win) => run(win, vendor, out),
+        None => short(bytes, vendor, out),
+    }
+}
+
+/// [`decode64`] of an input shorter than the window: decoded from a zero-padded copy, then
+/// checked against the real length.
+#[inline(never)]
+#[cold]
+fn short(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
+    let mut pad = [0u8; WIN];
+    for (d, &s) in pad.iter_mut().zip(bytes) {
+        *d = s;
+    }
+    prefixed(&pad, vendor, out)?;
+    if out.len as usize > bytes.len() {
+        return None;
+    }
+    Some(())
+}
+
+/// The fast path for instructions with no prefix but REX (inlined into the caller: most
+/// instructions take only this path).
+#[inline(always)]
+fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
+    let b0 = at(win, 0);
+    let rex = if b0 & 0xf0 == 0x40 { b0 } else { 0 };
+    body(
+        win,
+        (rex != 0) as usize,
+        rex,
+        0,
+        false,
+        None,
+        vendor,
+        out,
+        false,
+    )
+}
+
+/// The fast path for instructions with legacy prefixes (or any, from a padded window).
+#[inline(never)]
+fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
+    let p = prefixes(win)?;
+    body(win, p.pos, p.rex, p.pfx, p.lock, p.ovr, vendor, out, true)
+}
+
+/// The instruction from its opcode at `pos` on: `pfx` is 0, 1 (66), 2 (F3) or 3 (F2); `ovr` the
+/// segment override in effect. Unless `after_prefixes`, a prefix byte at `pos` continues in
+/// [`prefixed`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn body(
-    bytes: &[u8],
+    win: &[u8; WIN],
     mut pos: usize,
-    mut b: u8,
     rex: u8,
     pfx: usize,
     lock: bool,
     ovr: Option<Seg>,
     vendor: Vendor,
     out: &mut Instruction,
+    after_prefixes: bool,
 ) -> Option<()> {
-    let is0f = b == 0x0f;
-    let t = if is0f {
-        b = *bytes.get(pos)?;
+    let mut b = at(win, pos);
+    pos += 1;
+    let mut d = TAB
+        .get(pfx & 1)
+        .and_then(|x| x.get(b as usize))
+        .copied()
+        .unwrap_or(0);
+    let mut map = Map::Primary;
+    if d <= E_ESC0F {
+        if d != E_ESC0F {
+            if d == E_PREFIX && !after_prefixes {
+                return prefixed(win, vendor, out);
+            }
+            return None;
+        }
+        b = at(win, pos);
         pos += 1;
-        2 + pfx
+        d = TAB
+            .get(2 + pfx)
+            .and_then(|x| x.get(b as usize))
+            .copied()
+            .unwrap_or(0);
+        if d <= E_ESC0F {
+            return None;
+        }
+        map = Map::M0F;
     } else if pfx >= 2 {
         return None;
-    } else {
-        pfx
-    };
-    let mut d = TAB.get(t)?.get(b as usize).copied().unwrap_or(0);
-    if d == 0 {
-        return None;
     }
+    let modrm = at(win, pos);
     let has_modrm = d & E_MODRM != 0;
-    let mut modrm = 0u8;
     if has_modrm {
-        modrm = *bytes.get(pos)?;
         pos += 1;
         if d & E_GROUP != 0 {
             d = GROUPS
-                .get((d & E_IDX) as usize)?
-                .get(((modrm >> 3) & 7) as usize)
+                .get((d & E_IDX) as usize)
+                .and_then(|g| g.get(((modrm >> 3) & 7) as usize))
                 .copied()
                 .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
-        }
-        let slow = if modrm >= 0xc0 {
-            E_REG_SLOW
-        } else {
-            E_MEM_SLOW
-        };
-        if d & slow != 0 {
-            return None;
         }
     }
     let form = *FORMS.get((d & E_IDX) as usize)?;
     let fb = form.bits;
-    let mand = d & E_MAND != 0;
-    let w = rex & 8 != 0;
-    let p66 = pfx == 1 && !mand;
-    let rule = ((fb >> F_RULE_SHIFT) & 7) as usize;
     let ctx = OSZ
         .get(
-            rule << 4
-                | (w as usize) << 3
-                | (p66 as usize) << 2
+            ((fb & F_CTX) as usize) << 4
+                | (rex & 8) as usize
+                | ((pfx == 1) as usize) << 2
                 | (vendor as usize) << 1
                 | (rex != 0) as usize,
         )
         .copied()
         .unwrap_or(0) as usize;
-    let osz = 1u8 << (ctx & 3);
+    let oc = ctx & 3;
     let rb = (rex & 1) << 3;
+    out.mem = MemOperand::EMPTY;
     let e;
     let rn;
     if has_modrm {
         if modrm >= 0xc0 {
-            if lock {
+            if d & E_REG_SLOW != 0 || lock {
                 return None;
             }
             e = reg_op((fb >> F_ESPEC_SHIFT) & 7, ctx, (modrm & 7) | rb);
         } else {
-            mem64(bytes, &mut pos, modrm, rex, ovr, &mut out.mem)?;
+            if d & E_MEM_SLOW != 0 || (lock && fb & F_LOCK == 0) {
+                return None;
+            }
             out.mem.size = MEMSZ
                 .get(((fb >> F_EMEM_SHIFT) & 7) as usize * 8 + (ctx & 7))
                 .copied()
                 .unwrap_or(0);
-            e = Operand::Mem;
+            mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
+            e = op_at(OP_MEM);
         }
         rn = ((modrm >> 3) & 7) | ((rex & 4) << 1);
     } else {
         if lock {
             return None;
         }
-        e = Operand::None;
+        e = op_at(OP_NONE);
         rn = if fb & F_ZREG != 0 { (b & 7) | rb } else { 0 };
     }
-    if lock && fb & F_LOCK == 0 {
-        return None;
-    }
     let r = reg_op((fb >> F_RSPEC_SHIFT) & 7, ctx, rn);
-    let ik = (fb >> F_IMM_SHIFT) & 7;
-    let i = if ik != 0 {
-        let z = if osz == 2 { 2 } else { 4 };
-        let n = match ik {
-            IM_B | IM_BS | IM_JB => 1,
-            IM_W => 2,
-            IM_V => osz,
-            _ => z,
-        };
-        let raw = le(bytes, &mut pos, n)?;
-        if ik >= IM_JB {
-            out.imm = sext_n(raw, n);
-            Operand::Rel { size: n }
+    let ik = (fb >> F_IMM_SHIFT) & 15;
+    let imk = IMMK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
+    let i = op_at((imk >> 8) as usize);
+    let mut imm = 0;
+    if ik != 0 && ik < IM_ONE {
+        let n = (imk & 15) as usize;
+        let raw = low_n(le8(win, pos), n);
+        pos += n;
+        let sx = sext_n(raw, n);
+        imm = if ik >= IM_JB {
+            sx
+        } else if ik == IM_BS || ik == IM_Z {
+            low_n(sx, 1 << oc)
         } else {
-            out.imm = if ik == IM_BS || ik == IM_Z {
-                sext_n(raw, n) & (u64::MAX >> (64 - 8 * (osz as u32 & 15)))
-            } else {
-                raw
-            };
-            Operand::Imm { size: n }
-        }
-    } else {
-        Operand::None
-    };
+            raw
+        };
+    }
     if pos > super::MAX_LEN {
         return None;
     }
-    let srcs = [
-        Operand::None,
-        e,
-        r,
-        i,
-        Operand::One,
-        Operand::Reg(Reg::new(RegClass::Gpr8, 1)),
-        Operand::None,
-        Operand::None,
-    ];
-    let layout = LAYOUTS
-        .get(((fb >> F_LAYOUT_SHIFT) & 15) as usize)
-        .copied()
-        .unwrap_or(0);
-    let slot = |n: u32| {
-        srcs.get(((layout >> (4 * n)) & 7) as usize)
+    let ops = &mut out.operands;
+    *ops = [Operand::None; 4];
+    if let Some(o) = ops.get_mut(((fb >> F_SLOT_E_SHIFT) & 3) as usize) {
+        *o = e;
+    }
+    if let Some(o) = ops.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
+        *o = r;
+    }
+    if let Some(o) = ops.get_mut(((fb >> F_SLOT_I_SHIFT) & 3) as usize) {
+        *o = i;
+    }
+    ops[3] = Operand::None;
+    let mut p = ((rex != 0) as u16) << 5 | ((rex & 8) as u16) << 3 | (lock as u16);
+    if pfx != 0 {
+        p |= PBITS
+            .get(pfx << 1 | (fb & F_MAND != 0) as usize)
             .copied()
-            .unwrap_or(Operand::None)
-    };
-    out.operands[0] = slot(0);
-    out.operands[1] = slot(1);
-    out.operands[2] = slot(2);
-    let mut p = (((rex != 0) as u16) * Prefixes::REX) | ((w as u16) * Prefixes::W);
-    if lock {
-        p |= Prefixes::LOCK;
+            .unwrap_or(0);
     }
-    match pfx {
-        1 if !mand => p |= Prefixes::OPSIZE,
-        2 => {
-            p |= if mand {
-                Prefixes::F3
-            } else {
-                Prefixes::F3 | Prefixes::REP
-            }
-        }
-        3 => {
-            p |= if mand {
-                Prefixes::F2
-            } else {
-                Prefixes::F2 | Prefixes::REPNE
-            }
-        }
-        _ => {}
-    }
+    out.imm = imm;
     out.len = pos as u8;
     out.op = form.op;
-    out.op_size = osz;
+    out.op_size = 1 << oc;
     out.addr_size = 8;
-    if is0f {
-        out.map = Map::M0F;
-    }
+    out.encoding = Encoding::Legacy;
+    out.map = map;
     out.opcode = b;
-    out.modrm = modrm;
+    out.modrm = if has_modrm { modrm } else { 0 };
     out.prefixes = Prefixes(p);
     out.seg_override = ovr;
+    out.imm2 = 0;
+    out.vl = 0;
+    out.mask = 0;
+    out.zeroing = false;
+    out.broadcast = false;
+    out.rounding = 0;
     Some(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::engine::Decoder;
-    use super::super::insn::{Instruction, Mode, Vendor};
+    use super::super::insn::{
+        Encoding, Instruction, Map, MemOperand, Mode, Operand, Prefixes, Vendor,
+    };
+    use super::super::op::Op;
+    use super::super::reg::{Reg, RegClass, Seg};
     use super::decode64;
 
     fn general(bytes: &[u8], vendor: Vendor) -> Option<Instruction> {
@@ -1226,14 +1391,59 @@ mod tests {
             .map(|()| insn)
     }
 
-    fn check(bytes: &[u8], hits: &mut usize) {
+    /// A record with every field set, as a reused record may be: the fast path must overwrite
+    /// all of them.
+    fn dirty() -> Instruction {
+        let mut d = Instruction::BLANK;
+        d.len = 15;
+        d.op = Op::Vaddps;
+        d.op_size = 32;
+        d.addr_size = 4;
+        d.encoding = Encoding::Evex;
+        d.map = Map::M0F38;
+        d.opcode = 0x58;
+        d.modrm = 0xff;
+        d.prefixes = Prefixes(0x1ff);
+        d.seg_override = Some(Seg::Gs);
+        d.operands = [Operand::Imm2; 4];
+        d.mem = MemOperand {
+            seg: Seg::Fs,
+            base: Some(Reg::new(RegClass::Zmm, 3)),
+            index: Some(Reg::new(RegClass::Zmm, 4)),
+            scale: 8,
+            disp: -5,
+            disp_size: 8,
+            size: 64,
+        };
+        d.imm = 0x1234;
+        d.imm2 = 7;
+        d.vl = 64;
+        d.mask = 3;
+        d.zeroing = true;
+        d.broadcast = true;
+        d.rounding = 2;
+        d
+    }
+
+    fn check_one(bytes: &[u8], hits: &mut usize) {
         for vendor in [Vendor::Intel, Vendor::Amd] {
-            let mut f = Instruction::BLANK;
+            let mut f = dirty();
             if decode64(bytes, vendor, &mut f).is_some() {
                 *hits += 1;
                 assert_eq!(Some(f), general(bytes, vendor), "{bytes:02x?} {vendor:?}");
             }
         }
+    }
+
+    /// Checks `bytes` as given (shorter than the window: the padded path) and followed by filler
+    /// up to a full window (the main path).
+    fn check(bytes: &[u8], hits: &mut usize) {
+        check_one(bytes, hits);
+        let mut long = [0xccu8; 40];
+        for (d, &s) in long.iter_mut().zip(bytes) {
+            *d = s;
+        }
+        check_one(&long, hits);
     }
 
     #[derive(Default)]

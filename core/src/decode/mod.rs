@@ -32,14 +32,41 @@ pub const MAX_LEN: usize = 15;
 /// ([`DecodeError::Invalid`]).
 #[inline]
 pub fn decode(bytes: &[u8], mode: Mode, vendor: Vendor) -> Result<Instruction, DecodeError> {
-    // Common 64-bit instructions take the table-derived fast path; the engine does the rest.
-    if mode == Mode::Long64 {
-        let mut insn = Instruction::BLANK;
-        if fast::decode64(bytes, vendor, &mut insn).is_some() {
-            return Ok(insn);
-        }
-    }
     let mut insn = Instruction::BLANK;
-    engine::Decoder::new(bytes, mode, vendor).run(&mut insn)?;
+    decode_into(bytes, mode, vendor, &mut insn)?;
     Ok(insn)
+}
+
+/// [`decode`] into a caller's record: the same result, without building and copying a new
+/// [`Instruction`] per call (the fastest way to decode many instructions).
+///
+/// On success `out` holds exactly what [`decode`] would return, whatever it held before; on
+/// error its contents are unspecified.
+///
+/// ```
+/// use hvemu::decode::{decode, decode_into, Mode, Op, Vendor};
+/// let code = [0x48, 0x89, 0x1f, 0xc3];
+/// let mut insn = decode(&[0x90], Mode::Long64, Vendor::Amd).unwrap();
+/// let mut ops = [Op::Invalid; 2];
+/// let mut pos = 0;
+/// for op in ops.iter_mut() {
+///     decode_into(&code[pos..], Mode::Long64, Vendor::Amd, &mut insn).unwrap();
+///     *op = insn.op;
+///     pos += insn.len as usize;
+/// }
+/// assert_eq!(ops, [Op::Mov, Op::Ret]);
+/// ```
+#[inline(always)]
+pub fn decode_into(
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Result<(), DecodeError> {
+    // Common 64-bit instructions take the table-derived fast path; the engine does the rest.
+    if mode == Mode::Long64 && fast::decode64(bytes, vendor, out).is_some() {
+        return Ok(());
+    }
+    *out = Instruction::BLANK;
+    engine::Decoder::new(bytes, mode, vendor).run(out)
 }
