@@ -3,11 +3,16 @@
 //! runner builds.
 
 use hvemu::decode::Vendor;
-use hvemu::emulator::{AccessKind, IoExit};
+use hvemu::emulator::{AccessKind, Config, Emulator, IoExit, Outcome};
+use hvemu::host::{
+    BulkEnd, BulkTransfer, Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags,
+    TranslateResult,
+};
+use hvemu::regs::{RegName, RegValue};
 use hvemu_cli::cases::host::TestHost;
 use hvemu_cli::cases::json::{self, Value};
-use hvemu_cli::cases::model::Case;
-use hvemu_cli::cases::runner::{Entry, plan_entry};
+use hvemu_cli::cases::model::{Case, RIP};
+use hvemu_cli::cases::runner::{Entry, plan_entry, vp_context};
 use hvemu_cli::cases::{Summary, run_line, run_reader};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -437,23 +442,334 @@ fn port_cases_pass() {
 }
 
 #[test]
-fn string_cases_pass_or_are_declined() {
-    // String instructions may not be wired in the emulator yet: either they pass or they are
-    // declined as unsupported.
+fn string_cases_pass() {
+    assert_all_pass("strings.jsonl");
     for line in [
         r#"{"name": "rep outsb", "mode": "long64", "bytes": "f36e", "initial": {"regs": {"rcx": "0x2", "rsi": "0x3000", "rdx": "0x3f8", "rip": "0x1000"}, "ram": [["0x3000", "4142"]]}, "final": {"regs": {"rcx": "0x0", "rsi": "0x3002", "rip": "0x1002"}, "accesses": [{"kind": "io_out", "addr": "0x3f8", "size": 1, "data": "0x41"}, {"kind": "io_out", "addr": "0x3f8", "size": 1, "data": "0x42"}]}}"#,
         r#"{"name": "rep stosb into a device", "mode": "long64", "bytes": "f3aa", "initial": {"regs": {"rax": "0xab", "rcx": "0x3", "rdi": "0x2ffe", "rip": "0x1000"}, "mmio": [{"base": "0x3000", "size": "0x1000"}]}, "final": {"regs": {"rcx": "0x0", "rdi": "0x3001", "rip": "0x1002"}, "ram": [["0x2ffe", "abab"]], "accesses": [{"kind": "mmio_write", "addr": "0x3000", "size": 1, "data": "0xab"}]}}"#,
         r#"{"name": "rep movsd, 3000 elements (re-entered)", "mode": "long64", "bytes": "f3a5", "initial": {"regs": {"rcx": "0xbb8", "rsi": "0x10000", "rdi": "0x20000", "rip": "0x1000"}, "ram": [["0x10000", "01020304"], ["0x12edc", "05060708"]]}, "final": {"regs": {"rcx": "0x0", "rsi": "0x12ee0", "rdi": "0x22ee0", "rip": "0x1002"}, "ram": [["0x20000", "01020304"], ["0x22edc", "05060708"]]}}"#,
     ] {
         let r = one(line);
-        match s(&r, "status") {
-            "ok" => assert_eq!(r.get("pass"), Some(&Value::Bool(true)), "{}", r.to_json()),
-            "unsupported" => assert!(
-                s(&r, "reason").starts_with("unsupported instruction"),
-                "{}",
-                r.to_json()
-            ),
-            _ => panic!("{}", r.to_json()),
+        assert_eq!(r.get("pass"), Some(&Value::Bool(true)), "{}", r.to_json());
+    }
+}
+
+// ----- string instructions: budgets, re-entry, the bulk entry, no Get on port exits -----
+
+/// The test host with counters and an optional bulk entry.
+struct Counting {
+    host: TestHost,
+    gets: usize,
+    sets: usize,
+    bulks: Vec<BulkTransfer>,
+    /// How much of each bulk transfer to take: 0 none, 1 half (rounded down), 2 all.
+    take: u8,
+}
+
+impl Host for Counting {
+    fn io_port(&mut self, io: &mut IoAccess) -> Result<(), HostError> {
+        self.host.io_port(io)
+    }
+    fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+        self.host.memory(a)
+    }
+    fn get_registers(&mut self, n: &[RegName], v: &mut [RegValue]) -> Result<(), HostError> {
+        self.gets += 1;
+        self.host.get_registers(n, v)
+    }
+    fn set_registers(&mut self, n: &[RegName], v: &[RegValue]) -> Result<(), HostError> {
+        self.sets += 1;
+        self.host.set_registers(n, v)
+    }
+    fn translate_gva_page(
+        &mut self,
+        gva: u64,
+        f: TranslateFlags,
+    ) -> Result<(TranslateResult, u64), HostError> {
+        self.host.translate_gva_page(gva, f)
+    }
+}
+
+/// A bulk entry that performs the elements it takes through the host's own memory and port
+/// callbacks, so the accesses a device sees must be the same as without it.
+fn bulk(c: &mut Counting, t: &BulkTransfer) -> Result<u32, HostError> {
+    c.bulks.push(*t);
+    let take = match c.take {
+        0 => 0,
+        1 => t.count / 2,
+        _ => t.count,
+    };
+    let at = |gpa: u64, i: u32| {
+        let d = u64::from(i) * u64::from(t.size);
+        if t.descending { gpa - d } else { gpa + d }
+    };
+    for i in 0..take {
+        let v = match t.src {
+            BulkEnd::Memory(g) => {
+                let mut a = MemAccess {
+                    gpa: at(g, i),
+                    size: t.size,
+                    write: false,
+                    data: [0; 8],
+                };
+                c.host.memory(&mut a)?;
+                u64::from_le_bytes(a.data)
+            }
+            BulkEnd::Port(p) => {
+                let mut io = IoAccess {
+                    port: p,
+                    size: t.size,
+                    write: false,
+                    data: 0,
+                };
+                c.host.io_port(&mut io)?;
+                u64::from(io.data)
+            }
+            BulkEnd::Value(v) => v,
+        };
+        match t.dst {
+            BulkEnd::Memory(g) => {
+                let mut a = MemAccess {
+                    gpa: at(g, i),
+                    size: t.size,
+                    write: true,
+                    data: v.to_le_bytes(),
+                };
+                c.host.memory(&mut a)?;
+            }
+            BulkEnd::Port(p) => {
+                let mut io = IoAccess {
+                    port: p,
+                    size: t.size,
+                    write: true,
+                    data: v as u32,
+                };
+                c.host.io_port(&mut io)?;
+            }
+            BulkEnd::Value(_) => panic!("a value is never a destination"),
         }
+    }
+    Ok(take)
+}
+
+/// What a driven run gives: the host afterwards, the outcomes of every call, and the RCX, RSI,
+/// RDI and RIP after each call.
+struct Driven {
+    c: Counting,
+    outcomes: Vec<Outcome>,
+    after: Vec<[u64; 4]>,
+}
+
+/// Runs `case` as the runner does (exit from the instruction, re-entered while part done), with
+/// the given per-call budget and bulk behaviour (`None`: no bulk entry).
+fn drive(case: &Case, budget: u32, take: Option<u8>) -> Driven {
+    let mut host = TestHost::new(case);
+    for (i, b) in case.bytes.iter().enumerate() {
+        host.ram.set_byte(case.initial.reg[RIP] + i as u64, *b);
+    }
+    let mut c = Counting {
+        host,
+        gets: 0,
+        sets: 0,
+        bulks: Vec::new(),
+        take: take.unwrap_or(0),
+    };
+    let mut cb = Callbacks::<Counting>::for_host();
+    if take.is_some() {
+        cb.bulk = Some(bulk);
+    }
+    let vendor = case.vendor.unwrap_or(Vendor::Amd);
+    let emu = Emulator::new(Config {
+        vendor,
+        rep_budget: budget,
+    });
+    let mut outcomes = Vec::new();
+    let mut after = Vec::new();
+    loop {
+        let vp = vp_context(&c.host.state, case.cpl);
+        let out = match plan_entry(&c.host, case, vendor) {
+            Entry::Mmio(x) => emu.emulate_mmio(&cb, &mut c, &vp, &x),
+            Entry::Io(x) => emu.emulate_io(&cb, &mut c, &vp, &x),
+            Entry::AtRip => emu.emulate_at_rip(&cb, &mut c, &vp),
+        };
+        outcomes.push(out);
+        let r = &c.host.state.reg;
+        after.push([r[1], r[6], r[7], r[RIP]]);
+        if out != Outcome::Partial {
+            break;
+        }
+        assert!(outcomes.len() < 100_000, "{}: never completes", case.name);
+    }
+    Driven { c, outcomes, after }
+}
+
+fn cases_of(name: &str) -> Vec<Case> {
+    file(name)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Case::from_json(&json::parse(l).expect("JSON")).expect("case"))
+        .collect()
+}
+
+#[test]
+fn budgets_and_the_bulk_entry_change_nothing_but_the_number_of_calls() {
+    let mut checked = 0;
+    for case in cases_of("strings.jsonl") {
+        let base = drive(&case, 1024, None);
+        let rep = case.bytes.iter().any(|b| matches!(b, 0xf2 | 0xf3));
+        let count = case.initial.reg[1];
+        for budget in [1u32, 2, 3, 7, 1024] {
+            for take in [None, Some(0), Some(1), Some(2)] {
+                let d = drive(&case, budget, take);
+                let what = format!("{} (budget {budget}, bulk {take:?})", case.name);
+                assert_eq!(d.c.host.state, base.c.host.state, "{what}");
+                assert_eq!(d.c.host.ram, base.c.host.ram, "{what}");
+                assert_eq!(d.c.host.accesses, base.c.host.accesses, "{what}");
+                assert_eq!(d.outcomes.last(), base.outcomes.last(), "{what}");
+                // Every call but the last hands back exactly `budget` elements done, RIP unmoved.
+                let partials = d.outcomes.len() - 1;
+                let mut prev = [
+                    count,
+                    case.initial.reg[6],
+                    case.initial.reg[7],
+                    case.initial.reg[RIP],
+                ];
+                for a in d.after.iter().take(partials) {
+                    assert_eq!(
+                        a[3], case.initial.reg[RIP],
+                        "{what}: RIP moved on a partial call"
+                    );
+                    assert_eq!(
+                        prev[0].wrapping_sub(a[0]) & 0xffff_ffff,
+                        u64::from(budget),
+                        "{what}"
+                    );
+                    prev = *a;
+                }
+                if rep && budget < 1024 && d.outcomes.last() == Some(&Outcome::Completed) {
+                    // A REP instruction that moves all its elements takes one call per budget.
+                    let moved = count.wrapping_sub(d.c.host.state.reg[1]) & 0xffff_ffff;
+                    if moved == count & 0xffff_ffff && moved > 0 && !is_compare(&case) {
+                        assert_eq!(partials as u64, (moved - 1) / u64::from(budget), "{what}");
+                    }
+                }
+                // One Set per call that changed something, never a Set on a refusal.
+                assert!(d.c.sets <= d.outcomes.len(), "{what}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500);
+}
+
+fn is_compare(case: &Case) -> bool {
+    matches!(case.bytes.last(), Some(0xa6 | 0xa7 | 0xae | 0xaf))
+}
+
+fn case(line: &str) -> Case {
+    Case::from_json(&json::parse(line).expect("JSON")).expect("case")
+}
+
+#[test]
+fn bulk_runs_are_split_at_pages_and_budgets() {
+    // rep movsb of 4 KiB from RAM at 0x3800 to a device at 0x20000100: runs end where either
+    // side leaves its page.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3a4", "initial": {"regs": {"rcx": "0x1000", "rsi": "0x3800", "rdi": "0x20000100", "rip": "0x1000"}, "mmio": [{"base": "0x20000000", "size": "0x2000"}]}}"#,
+    );
+    let d = drive(&c, 4096, Some(2));
+    let runs: Vec<(BulkEnd, BulkEnd, u32)> =
+        d.c.bulks.iter().map(|t| (t.src, t.dst, t.count)).collect();
+    let m = BulkEnd::Memory;
+    assert_eq!(
+        runs,
+        [
+            (m(0x3800), m(0x2000_0100), 0x800),
+            (m(0x4000), m(0x2000_0900), 0x700),
+            (m(0x4700), m(0x2000_1000), 0x100),
+        ]
+    );
+    assert_eq!(d.outcomes, [Outcome::Completed]);
+    assert_eq!(d.c.host.accesses.len(), 0x1000);
+    // With the default budget of 1,024 elements: four calls, runs cut at the budget too.
+    let d = drive(&c, 1024, Some(2));
+    let counts: Vec<u32> = d.c.bulks.iter().map(|t| t.count).collect();
+    assert_eq!(counts, [0x400, 0x400, 0x400, 0x300, 0x100]);
+    assert_eq!(d.outcomes.len(), 4);
+    // Descending (DF = 1) rep stosd: the run's GPA is its first (highest) element.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3ab", "initial": {"regs": {"rax": "0x11223344", "rcx": "0x10", "rdi": "0x2000003c", "rip": "0x1000", "rflags": "0x402"}, "mmio": [{"base": "0x20000000", "size": "0x1000"}]}}"#,
+    );
+    let d = drive(&c, 1024, Some(2));
+    assert_eq!(d.c.bulks.len(), 1);
+    let t = d.c.bulks[0];
+    assert_eq!(
+        (t.src, t.dst, t.size, t.count, t.descending),
+        (
+            BulkEnd::Value(0x11223344),
+            BulkEnd::Memory(0x2000_003c),
+            4,
+            0x10,
+            true
+        )
+    );
+    assert_eq!(d.c.host.accesses.last().map(|a| a.addr), Some(0x2000_0000));
+    // Port ends: rep insw and rep outsb.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3666d", "initial": {"regs": {"rcx": "0x3", "rdi": "0x4000", "rdx": "0x1f0", "rip": "0x1000"}, "io_reads": ["0x1", "0x2", "0x3"]}}"#,
+    );
+    let d = drive(&c, 1024, Some(2));
+    assert_eq!(
+        (d.c.bulks[0].src, d.c.bulks[0].dst),
+        (BulkEnd::Port(0x1f0), BulkEnd::Memory(0x4000))
+    );
+    // CMPS, SCAS and LODS never use it.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3a6", "initial": {"regs": {"rcx": "0x30", "rsi": "0x3000", "rdi": "0x4000", "rip": "0x1000"}}}"#,
+    );
+    assert!(drive(&c, 1024, Some(2)).c.bulks.is_empty());
+}
+
+#[test]
+fn port_exits_need_no_get() {
+    for (line, gets) in [
+        (
+            r#"{"mode": "long64", "bytes": "ee", "initial": {"regs": {"rax": "0x41", "rdx": "0x3f8"}}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "long64", "bytes": "ec", "initial": {"regs": {"rdx": "0x3f8"}, "io_reads": ["0x7"]}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "prot32", "bytes": "e560", "initial": {"io_reads": ["0x7"]}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "long64", "bytes": "f36e", "initial": {"regs": {"rcx": "0x4", "rsi": "0x3000", "rdx": "0x3f8"}}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "long64", "bytes": "f3666d", "initial": {"regs": {"rcx": "0x2", "rdi": "0x3000", "rdx": "0x1f0"}}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "compat32", "bytes": "f36e", "initial": {"regs": {"rcx": "0x4", "rsi": "0x3000", "rdx": "0x3f8"}}}"#,
+            0,
+        ),
+        (
+            r#"{"mode": "real", "bytes": "f36c", "initial": {"regs": {"rcx": "0x4", "rdi": "0x3000", "rdx": "0x60"}}}"#,
+            0,
+        ),
+        // An FS override names a segment the exit does not carry: one Get.
+        (
+            r#"{"mode": "compat32", "bytes": "64f36e", "initial": {"regs": {"rcx": "0x4", "rsi": "0x3000", "rdx": "0x3f8"}}}"#,
+            1,
+        ),
+    ] {
+        let c = case(line);
+        let d = drive(&c, 1024, None);
+        assert_eq!(d.outcomes, [Outcome::Completed], "{line}");
+        assert_eq!((d.c.gets, d.c.sets), (gets, 1), "{line}");
     }
 }

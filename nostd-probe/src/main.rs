@@ -20,6 +20,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// # Safety
 /// `ptr` must point to `len` readable bytes.
 #[unsafe(no_mangle)]
+#[inline(never)]
 pub unsafe extern "C" fn probe_decode(ptr: *const u8, len: usize, mode: u8, amd: bool) -> u8 {
     // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
     let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
@@ -41,7 +42,10 @@ pub unsafe extern "C" fn probe_decode(ptr: *const u8, len: usize, mode: u8, amd:
 #[cfg(feature = "emulator")]
 mod emulate {
     use hvemu::emulator::{Emulator, InstructionBytes, IoExit, MmioExit, Outcome, VpContext};
-    use hvemu::host::{Callbacks, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
+    use hvemu::host::{
+        BulkFn, BulkTransfer, Callbacks, CompareExchangeFn, HostError, IoAccess, IoPermissionFn,
+        MemAccess, TranslateFlags, TranslateResult,
+    };
     use hvemu::regs::{RegName, RegValue};
 
     /// A host whose answers the optimiser cannot predict (`black_box`), so no path is pruned.
@@ -49,6 +53,11 @@ mod emulate {
 
     fn answer<T>(v: T) -> T {
         core::hint::black_box(v)
+    }
+
+    /// `Some(v)` or `None`, as the optimiser cannot predict.
+    fn maybe<T>(v: T) -> Option<T> {
+        if answer(true) { Some(v) } else { None }
     }
 
     fn fallible(code: i64) -> Result<(), HostError> {
@@ -92,16 +101,41 @@ mod emulate {
         ))
     }
 
-    const CALLBACKS: Callbacks<ProbeHost> = Callbacks {
-        io_port: io,
-        memory: mem,
-        get_registers: get,
-        set_registers: set,
-        translate_gva_page: translate,
-        compare_exchange: None,
-        io_permission: None,
-        bulk: None,
-    };
+    fn compare_exchange(
+        _: &mut ProbeHost,
+        gpa: u64,
+        size: u8,
+        expected: u128,
+        new: u128,
+    ) -> Result<u128, HostError> {
+        fallible(size as i64 - 16)?;
+        Ok(answer(expected ^ new ^ gpa as u128))
+    }
+
+    fn io_permission(_: &mut ProbeHost, port: u16, size: u8) -> Result<bool, HostError> {
+        fallible(size as i64 - 4)?;
+        Ok(answer(port & 1 == 0))
+    }
+
+    fn bulk(_: &mut ProbeHost, t: &BulkTransfer) -> Result<u32, HostError> {
+        fallible(t.size as i64 - 8)?;
+        Ok(answer(t.count / 2))
+    }
+
+    /// The vtable, with each optional entry present or not as the optimiser cannot predict, so
+    /// the paths with and without it are both linked.
+    fn callbacks() -> Callbacks<ProbeHost> {
+        Callbacks {
+            io_port: io,
+            memory: mem,
+            get_registers: get,
+            set_registers: set,
+            translate_gva_page: translate,
+            compare_exchange: maybe(compare_exchange as CompareExchangeFn<ProbeHost>),
+            io_permission: maybe(io_permission as IoPermissionFn<ProbeHost>),
+            bulk: maybe(bulk as BulkFn<ProbeHost>),
+        }
+    }
 
     fn outcome_code(o: Outcome) -> u8 {
         match o {
@@ -112,45 +146,50 @@ mod emulate {
         }
     }
 
-    /// Emulates an MMIO exit (`kind` 0), a port exit (1) or the instruction at RIP (2).
+    // One function per entry point (never inlined into `_start`), so stack.sh can measure each.
+
+    /// Emulates an MMIO exit.
     #[unsafe(no_mangle)]
-    pub extern "C" fn probe_emulate(
-        kind: u8,
-        vp: &VpContext,
-        bytes: &[u8; 16],
-        count: u8,
-        gpa: u64,
-    ) -> u8 {
-        let emulator = Emulator::default();
+    #[inline(never)]
+    pub extern "C" fn probe_emulate_mmio(vp: &VpContext, exit: &MmioExit) -> u8 {
         let mut host = ProbeHost;
-        let b = InstructionBytes {
-            bytes: *bytes,
-            count,
+        outcome_code(Emulator::default().emulate_mmio(&callbacks(), &mut host, vp, exit))
+    }
+
+    /// Emulates a port exit.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_emulate_io(vp: &VpContext, exit: &IoExit) -> u8 {
+        let mut host = ProbeHost;
+        outcome_code(Emulator::default().emulate_io(&callbacks(), &mut host, vp, exit))
+    }
+
+    /// Emulates the instruction at RIP.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_emulate_at_rip(vp: &VpContext) -> u8 {
+        let mut host = ProbeHost;
+        outcome_code(Emulator::default().emulate_at_rip(&callbacks(), &mut host, vp))
+    }
+
+    /// Calls each entry point with inputs the optimiser cannot predict.
+    pub fn all() {
+        let vp = answer(VpContext::default());
+        let bytes = InstructionBytes {
+            bytes: answer([0u8; 16]),
+            count: answer(16),
         };
-        let o = match kind {
-            0 => emulator.emulate_mmio(
-                &CALLBACKS,
-                &mut host,
-                vp,
-                &MmioExit {
-                    bytes: b,
-                    gpa,
-                    ..MmioExit::default()
-                },
-            ),
-            1 => emulator.emulate_io(
-                &CALLBACKS,
-                &mut host,
-                vp,
-                &IoExit {
-                    bytes: b,
-                    port: gpa as u16,
-                    ..IoExit::default()
-                },
-            ),
-            _ => emulator.emulate_at_rip(&CALLBACKS, &mut host, vp),
-        };
-        outcome_code(o)
+        let mmio = answer(MmioExit {
+            bytes,
+            ..MmioExit::default()
+        });
+        let io = answer(IoExit {
+            bytes,
+            ..IoExit::default()
+        });
+        answer(probe_emulate_mmio(&vp, &mmio));
+        answer(probe_emulate_io(&vp, &io));
+        answer(probe_emulate_at_rip(&vp));
     }
 }
 
@@ -161,13 +200,6 @@ pub extern "C" fn _start() -> ! {
     let n = unsafe { probe_decode(core::hint::black_box(bytes.as_ptr()), bytes.len(), 4, true) };
     core::hint::black_box(n);
     #[cfg(feature = "emulator")]
-    {
-        let vp = core::hint::black_box(hvemu::emulator::VpContext::default());
-        let bytes = core::hint::black_box([0u8; 16]);
-        for kind in 0..3 {
-            let kind = core::hint::black_box(kind);
-            core::hint::black_box(emulate::probe_emulate(kind, &vp, &bytes, 16, 0));
-        }
-    }
+    emulate::all();
     loop {}
 }

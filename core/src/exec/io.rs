@@ -4,7 +4,7 @@
 //! bitmap, which the host checks through its optional entry; without one the access raises
 //! #GP(0), as on a processor whose TSS has no bitmap.
 
-use crate::decode::{Instruction, Op, Operand, RegClass};
+use crate::decode::{Instruction, Op, Operand};
 use crate::emulator::{CallbackKind, ExitAccess, Fault, Machine, Refusal, Stop};
 use crate::flags;
 use crate::host::IoAccess;
@@ -49,14 +49,19 @@ impl<C: ?Sized> Machine<'_, C> {
         Ok(io.data)
     }
 
-    /// Refuses when a port exit names another port or direction than the instruction.
-    pub(crate) fn check_io_exit(&self, port: u16, write: bool) -> Result<(), Stop> {
+    /// Refuses when a port exit names another port or direction than the instruction (or the
+    /// exit was a memory access); a matching port exit counts as the exit's access.
+    pub(crate) fn check_io_exit(&mut self, port: u16, write: bool) -> Result<(), Stop> {
         match self.exit {
             ExitAccess::Io { port: p, write: w } if p != port || w != write => {
                 Err(Refusal::ExitMismatch.into())
             }
+            ExitAccess::Io { .. } => {
+                self.exit_matched = true;
+                Ok(())
+            }
             ExitAccess::Mmio { .. } => Err(Refusal::ExitMismatch.into()),
-            _ => Ok(()),
+            ExitAccess::None => Ok(()),
         }
     }
 }
@@ -64,12 +69,8 @@ impl<C: ?Sized> Machine<'_, C> {
 pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
     let write = insn.op == Op::Out;
     let (port_op, data_op) = if write { (0, 1) } else { (1, 0) };
-    let port = match (insn.operands.get(port_op), m.exit) {
-        // The exit already names the port held in DX.
-        (Some(Operand::Reg(_)), ExitAccess::Io { port, .. }) => port,
-        (Some(Operand::Reg(r)), _) if r.class == RegClass::Gpr16 => m.gpr(*r) as u16,
-        _ => insn.imm as u16,
-    };
+    // The exit already names the port held in DX.
+    let port = m.port_operand(insn, port_op);
     let Some(Operand::Reg(data_reg)) = insn.operands.get(data_op).copied() else {
         return Err(Refusal::Unsupported(insn.op).into());
     };

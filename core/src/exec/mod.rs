@@ -13,6 +13,7 @@ mod mov;
 mod muldiv;
 mod operand;
 mod shift;
+mod string;
 
 use crate::decode::{Instruction, Mode, Op, Operand, RegClass, Seg};
 use crate::emulator::{Machine, Refusal, Stop};
@@ -31,9 +32,9 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
             misc::execute(m, insn)
         }
         In | Out => io::execute(m, insn),
-        Mov | Movzx | Movsx | Movsxd | Movbe | Xchg | Xlat | Push | Pop | Lea => {
-            mov::execute(m, insn)
-        }
+        op if string::is_string(op) => string::execute(m, insn),
+        Mov | Movzx | Movsx | Movsxd | Movbe | Xchg | Xlat | Push | Pop | Lea | Les | Lds | Lss
+        | Lfs | Lgs => mov::execute(m, insn),
         Cmova | Cmovae | Cmovb | Cmovbe | Cmove | Cmovg | Cmovge | Cmovl | Cmovle | Cmovne
         | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs | Seta | Setae | Setb | Setbe | Sete
         | Setg | Setge | Setl | Setle | Setne | Setno | Setnp | Setns | Seto | Setp | Sets => {
@@ -99,13 +100,22 @@ pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) ->
             gpr(4) | seg(Seg::Ss)
         }
         Enter | Leave => gpr(4) | gpr(5) | seg(Seg::Ss),
-        Movsb | Movsw | Movsd | Movsq | Cmpsb | Cmpsw | Cmpsd | Cmpsq | Stosb | Stosw | Stosd
-        | Stosq | Lodsb | Lodsw | Lodsd | Lodsq | Scasb | Scasw | Scasd | Scasq | Insb | Insw
-        | Insd | Outsb | Outsw | Outsd => gpr(0) | gpr(1) | gpr(2),
+        // A real-mode segment load keeps the hidden limit and attributes: read them.
+        Les => seg(Seg::Es),
+        Lds => seg(Seg::Ds),
+        Lss => seg(Seg::Ss),
+        Lfs => seg(Seg::Fs),
+        Lgs => seg(Seg::Gs),
+        // The operands name rSI/rDI, the segments, the accumulator and DX.
+        op if string::is_string(op) => string::needed(insn),
         _ => 0,
     };
     // A port exit names the port: IN/OUT ... DX need not read RDX.
-    if matches!(insn.op, In | Out) && matches!(m.exit, crate::emulator::ExitAccess::Io { .. }) {
+    if matches!(
+        insn.op,
+        In | Out | Insb | Insw | Insd | Outsb | Outsw | Outsd
+    ) && matches!(m.exit, crate::emulator::ExitAccess::Io { .. })
+    {
         need &= !gpr(2);
     }
     // In 64-bit mode ES, CS, SS and DS have base 0 and no limit: no need to read them.

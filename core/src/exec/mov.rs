@@ -83,6 +83,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
             let d = m.dest(insn, 0, size, Intent::Write)?;
             m.write_dest(&d, ea)
         }
+        Op::Les | Op::Lds | Op::Lss | Op::Lfs | Op::Lgs => load_far_pointer(m, insn),
         Op::Push => push(m, insn),
         Op::Pop => pop(m, insn),
         op => Err(Refusal::Unsupported(op).into()),
@@ -126,6 +127,38 @@ fn mov<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop
             m.write_dest(&d, v)
         }
     }
+}
+
+/// LES, LDS, LSS, LFS, LGS: a register and a segment from a far pointer in memory. Only where
+/// loading a segment needs no descriptor (real and virtual-8086 mode).
+fn load_far_pointer<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
+    if m.vp.cr0_pe && !m.vm86 {
+        return Err(Refusal::Unsupported(insn.op).into());
+    }
+    let seg = match insn.op {
+        Op::Les => Seg::Es,
+        Op::Lds => Seg::Ds,
+        Op::Lss => Seg::Ss,
+        Op::Lfs => Seg::Fs,
+        _ => Seg::Gs,
+    };
+    let Some(Operand::Reg(r)) = insn.operands.first().copied() else {
+        return Err(Refusal::Unsupported(insn.op).into());
+    };
+    let size = insn.op_size;
+    let p = m.prepare_operand(insn, size as u16 + 2, Intent::Read)?;
+    let mut buf = [0u8; 16];
+    m.read_prepared(&p, buf.get_mut(..size as usize + 2).unwrap_or(&mut []))?;
+    let raw = u128::from_le_bytes(buf);
+    let offset = raw as u64;
+    let selector = (raw >> (8 * size as u32)) as u16;
+    m.set_gpr(r, offset);
+    if let Some(s) = m.regs.seg.get_mut(seg as usize) {
+        s.selector = selector;
+        s.base = (selector as u64) << 4;
+    }
+    m.regs.mark_dirty(Slot::Seg0 as u8 + seg as u8);
+    Ok(())
 }
 
 /// The stack pointer's width: 8 in 64-bit mode, else 4 or 2 by SS.B.

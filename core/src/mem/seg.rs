@@ -31,7 +31,16 @@ impl<C: ?Sized> Machine<'_, C> {
             };
             let linear = base.wrapping_add(offset);
             let end = linear.wrapping_add(size.saturating_sub(1) as u64);
-            if !self.canonical(linear) || !self.canonical(end) {
+            // AMD processors also want the effective address itself canonical when an FS or GS
+            // base is added (measured on the host: a non-canonical offset raises #GP(0) even
+            // where base + offset is canonical; the last byte's offset counts too).
+            let offsets = base != 0 && self.config.vendor == crate::decode::Vendor::Amd;
+            let ok = |m: &Self| {
+                m.canonical(linear)
+                    && m.canonical(end)
+                    && (!offsets || (m.canonical(offset) && m.canonical(last)))
+            };
+            if !ok(self) {
                 // Non-canonical under 4-level paging: only CR4.LA57 can save it, so read CR4
                 // now (the rare case that costs a second Get).
                 let cr4 = crate::regs::Slot::Cr4 as u8;
@@ -39,7 +48,7 @@ impl<C: ?Sized> Machine<'_, C> {
                     return Err(Self::seg_fault(seg));
                 }
                 self.get_slots(1 << cr4)?;
-                if !self.canonical(linear) || !self.canonical(end) {
+                if !ok(self) {
                     return Err(Self::seg_fault(seg));
                 }
             }
