@@ -27,26 +27,8 @@
 use crate::native::{
     GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, page, reg,
 };
-use crate::randgen::Rng;
-
-/// RFLAGS.CF.
-pub const CF: u64 = 1 << 0;
-/// RFLAGS.PF.
-pub const PF: u64 = 1 << 2;
-/// RFLAGS.AF.
-pub const AF: u64 = 1 << 4;
-/// RFLAGS.ZF.
-pub const ZF: u64 = 1 << 6;
-/// RFLAGS.SF.
-pub const SF: u64 = 1 << 7;
-/// RFLAGS.DF.
-pub const DF: u64 = 1 << 10;
-/// RFLAGS.OF.
-pub const OF: u64 = 1 << 11;
-/// RFLAGS.AC.
-pub const AC: u64 = 1 << 18;
-/// The six status flags.
-pub const STATUS: u64 = CF | PF | AF | ZF | SF | OF;
+use crate::randgen::{Rng, edge_bits};
+use hvemu::flags::{AC, AF, CF, DF, OF, PF, SF, STATUS, ZF};
 
 /// Instruction families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -264,28 +246,9 @@ fn sext(v: u64, size: u8) -> u64 {
     (((v << sh) as i64) >> sh) as u64
 }
 
-/// An edge-biased value of `size` bytes.
+/// An edge-biased value of `size` bytes (see [`edge_bits`]).
 pub fn edge_value(rng: &mut Rng, size: u8) -> u64 {
-    let m = mask(size);
-    let w = 8 * u64::from(size);
-    let msb = 1u64 << (w - 1);
-    (match rng.below(22) {
-        0 => 0,
-        1 => 1,
-        2 => m,
-        3 => msb,
-        4 => msb - 1,
-        5 => msb + 1,
-        6 => m - 1,
-        7 => rng.below(16),
-        8 => m - rng.below(16),
-        9 => msb.wrapping_add(rng.below(16)).wrapping_sub(8),
-        10 => 1 << rng.below(w),
-        11 => m ^ (1 << rng.below(w)),
-        12 => (rng.next_u64() & !0xf) | rng.pick(&[0x0, 0x1, 0x7, 0x8, 0xf]),
-        13 => rng.next_u64() >> rng.below(64),
-        _ => rng.next_u64(),
-    }) & m
+    edge_bits(rng, size, 22)
 }
 
 /// A raw shift or rotate count for an operand of `size` bytes.

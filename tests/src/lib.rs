@@ -8,6 +8,8 @@ pub mod casegen;
 pub mod corpus;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod native;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod native_case;
 pub mod randgen;
 
 /// The architectural limit on instruction length.

@@ -47,6 +47,53 @@ impl Rng {
     }
 }
 
+/// A source of random numbers for [`edge_bits`]: [`Rng`], or a test's own generator (whose
+/// `below` may map the bits differently).
+pub trait Draw {
+    /// The next 64 random bits.
+    fn next_u64(&mut self) -> u64;
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: u64) -> u64;
+}
+
+impl Draw for Rng {
+    fn next_u64(&mut self) -> u64 {
+        Rng::next_u64(self)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        Rng::below(self, n)
+    }
+}
+
+/// An edge-biased value of `size` bytes (1, 2, 4 or 8): 0, 1, all ones, the sign boundaries,
+/// nibble carries, single bits, small and shifted values, each with a chance of one in
+/// `spread`; the rest (`spread` - 14 in `spread`) random bits.
+pub fn edge_bits<R: Draw + ?Sized>(rng: &mut R, size: u8, spread: u64) -> u64 {
+    let w = 8 * u64::from(size);
+    let m = u64::MAX >> (64 - w);
+    let msb = 1u64 << (w - 1);
+    (match rng.below(spread) {
+        0 => 0,
+        1 => 1,
+        2 => m,
+        3 => msb,
+        4 => msb - 1,
+        5 => msb + 1,
+        6 => m - 1,
+        7 => rng.below(16),
+        8 => m - rng.below(16),
+        9 => msb.wrapping_add(rng.below(16)).wrapping_sub(8),
+        10 => 1 << rng.below(w),
+        11 => m ^ (1 << rng.below(w)),
+        12 => {
+            const LOW: [u64; 5] = [0x0, 0x1, 0x7, 0x8, 0xf];
+            (rng.next_u64() & !0xf) | LOW[rng.below(LOW.len() as u64) as usize]
+        }
+        13 => rng.next_u64() >> rng.below(64),
+        _ => rng.next_u64(),
+    }) & m
+}
+
 /// Legacy prefixes, the ones that change decoding listed several times (more likely).
 const PREFIXES: &[u8] = &[
     0x66, 0x66, 0x66, 0x67, 0x67, 0xf2, 0xf2, 0xf3, 0xf3, 0xf0, 0xf0, 0x26, 0x2e, 0x36, 0x3e, 0x64,

@@ -32,6 +32,7 @@
 
 use hvemu::exec::alu::{AluOut, Vendor, arith, bits, cond, logic, mask, muldiv, shift, width};
 use hvemu::flags::{AF, CF, OF, PF, SF, STATUS, ZF};
+use hvemu_tests::randgen::{Draw, edge_bits};
 use std::arch::asm;
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -111,25 +112,7 @@ impl Rng {
     /// An operand of `size` bytes, edge-biased, sometimes with garbage above `size`.
     fn operand(&mut self, size: u8) -> u64 {
         let m = mask(size);
-        let w = width(size) as u64;
-        let msb = 1u64 << (w - 1);
-        let v = match self.below(24) {
-            0 => 0,
-            1 => 1,
-            2 => m,
-            3 => msb,
-            4 => msb - 1,
-            5 => msb + 1,
-            6 => m - 1,
-            7 => self.below(16),
-            8 => m - self.below(16),
-            9 => msb.wrapping_add(self.below(16)).wrapping_sub(8),
-            10 => 1 << self.below(w),
-            11 => m ^ (1 << self.below(w)),
-            12 => (self.next() & !0xf) | self.pick(&[0x0, 0x1, 0x7, 0x8, 0xf]),
-            13 => self.next() >> self.below(64),
-            _ => self.next(),
-        } & m;
+        let v = edge_bits(self, size, 24);
         if self.below(4) == 0 {
             v | (self.next() & !m)
         } else {
@@ -169,6 +152,15 @@ impl Rng {
             129,
             255,
         ])
+    }
+}
+
+impl Draw for Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.next()
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        Rng::below(self, n)
     }
 }
 

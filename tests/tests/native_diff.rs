@@ -41,15 +41,15 @@
 
 use hvemu::decode::{self, Vendor};
 use hvemu_cli::cases::json::Value;
-use hvemu_cli::cases::model::{
-    Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, State,
-};
+use hvemu_cli::cases::model::{Case, RFLAGS, RIP, Range};
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::casegen::{self, Family, Generated};
+use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
-    COMPARE_FLAGS, GUARD_PAGE, INPUT_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE,
+    self, COMPARE_FLAGS, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, PAGE, RO_PAGE,
     SCRATCH_BASE, SCRATCH_END, reg,
 };
+use hvemu_tests::native_case::{FS, GS, Start, decode_mode, env_u64, mode_name};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -65,11 +65,6 @@ const DEFAULT_N: u64 = if cfg!(debug_assertions) {
     1_000_000
 };
 const DEFAULT_SEED: u64 = 0x6876_656d_755f_6e64; // "hvemu_nd"
-const CR0_AM: u64 = 1 << 18;
-/// FS and GS in `State::seg`.
-const FS: usize = 4;
-const GS: usize = 5;
-const PAGE: u64 = 0x1000;
 /// Bytes of the scratch window.
 const WINDOW: usize = (SCRATCH_END - SCRATCH_BASE) as usize;
 /// Reproducers kept per mismatch group (each of a different instruction form).
@@ -77,31 +72,8 @@ const SAMPLES: usize = 4;
 /// Mismatch groups printed with their reproducers (the others as one line each).
 const GROUPS_SHOWN: usize = 150;
 
-fn env_u64(name: &str) -> Option<u64> {
-    let s = std::env::var(name).ok()?.replace('_', "");
-    let s = s.trim();
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
-
 fn family_key(f: Family) -> String {
     format!("{f:?}").to_lowercase()
-}
-
-fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Long64 => "long64",
-        Mode::Compat32 => "compat32",
-    }
-}
-
-fn decode_mode(m: Mode) -> decode::Mode {
-    match m {
-        Mode::Long64 => decode::Mode::Long64,
-        Mode::Compat32 => decode::Mode::Compat32,
-    }
 }
 
 /// What runs: family, mode, number of cases, seed.
@@ -140,33 +112,6 @@ struct Job {
     ram: Vec<(u64, Vec<u8>)>,
 }
 
-/// The bytes of `after` that differ from `before` (views of the window), as runs.
-fn window_diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
-    let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut last_end = u64::MAX;
-    for (ci, (a, b)) in before.chunks(64).zip(after.chunks(64)).enumerate() {
-        if a == b {
-            continue;
-        }
-        for (j, (x, y)) in a.iter().zip(b).enumerate() {
-            if x == y {
-                continue;
-            }
-            let addr = SCRATCH_BASE + (ci * 64 + j) as u64;
-            match runs.last_mut() {
-                Some((_, v)) if addr == last_end => v.push(*y),
-                _ => runs.push((addr, vec![*y])),
-            }
-            last_end = addr + 1;
-        }
-    }
-    runs
-}
-
-fn has_error_code(vector: u8) -> bool {
-    matches!(vector, 8 | 10..=14 | 17 | 21)
-}
-
 fn not_present(mode: Mode) -> Vec<Range> {
     let mut v = vec![
         Range {
@@ -199,62 +144,14 @@ fn not_present(mode: Mode) -> Vec<Range> {
 
 /// The case the runner checks: `g`'s state, the processor's outcome as `final`.
 fn build_case(g: &Generated, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
-    let mode = decode_mode(g.mode);
-    let mut initial = State::defaults(mode, 3);
-    initial.ctl[0] |= CR0_AM;
-    initial.reg[..16].copy_from_slice(&g.state.gpr);
-    initial.reg[RIP] = INSN_ADDR;
-    initial.reg[RFLAGS] = (g.state.rflags & INPUT_FLAGS) | 0x202;
-    initial.seg[FS].base = g.state.fs_base;
-    initial.seg[GS].base = g.state.gs_base;
-    let mut regs: Vec<(usize, u64)> = (0..16)
-        .filter(|&i| out.state.gpr[i] != g.state.gpr[i])
-        .map(|i| (i, out.state.gpr[i]))
-        .collect();
-    regs.push((RIP, out.rip));
-    regs.push((RFLAGS, out.state.rflags));
-    let exception = match out.outcome {
-        Outcome::Exception(e) => Some(Exception {
-            vector: e.vector,
-            error_code: Some(has_error_code(e.vector).then_some(e.error_code as u32)),
-            cr2: Some(e.cr2),
-        }),
-        _ => None,
-    };
-    Case {
-        name: String::new(),
-        mode,
-        vendor: Some(Vendor::Amd),
-        cpl: 3,
-        bytes: g.bytes.clone(),
+    let start = Start {
+        mode: g.mode,
+        bytes: &g.bytes,
         exit_bytes: g.exit_bytes,
-        initial,
-        paging: Paging::Identity,
-        ram: g.mem.clone(),
-        mmio: Vec::new(),
-        mmio_reads: Vec::new(),
-        io_reads: Vec::new(),
-        not_present: not_present(g.mode),
-        read_only: vec![Range {
-            base: RO_PAGE,
-            size: PAGE,
-        }],
-        expected: Some(Expected {
-            regs,
-            ram: ram.to_vec(),
-            accesses: Some(Vec::new()),
-            exception: Some(exception),
-            ..Expected::default()
-        }),
-        flags_mask: COMPARE_FLAGS,
-        compare_accesses: CompareAccesses::Ordered,
-        status: None,
-        notes: Vec::new(),
-    }
-}
-
-fn hex_bytes(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+        state: &g.state,
+        mem: &g.mem,
+    };
+    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode))
 }
 
 fn hx(v: u64) -> Value {
@@ -761,7 +658,7 @@ fn emulator_matches_the_processor() {
             let result = native
                 .run(mode, &g.bytes, &g.state)
                 .map_err(|e| e.to_string());
-            let ram = window_diff(&before, native.mem());
+            let ram = native::diff(&before, native.mem());
             // Back to all zeros.
             for (a, b) in g.mem.iter().chain(&ram) {
                 for (i, chunk) in b.chunks(64).enumerate() {

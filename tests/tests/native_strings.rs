@@ -33,40 +33,24 @@
 //! the runner's result line). Zero mismatches is the assertion.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-use hvemu::decode::{self, Vendor};
-use hvemu_cli::cases::model::{
-    Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, State,
-};
+use hvemu::flags::{AC, DF};
+use hvemu_cli::cases::model::{Case, Range};
 use hvemu_cli::cases::{Verdict, run_case};
+use hvemu_tests::hex;
 use hvemu_tests::native::{
-    self, COMPARE_FLAGS, GUARD_PAGE, INPUT_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output,
-    RO_PAGE, SCRATCH_BASE, SCRATCH_END, ZONE_BASE, ZONE_SIZE, reg,
+    self, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE, SCRATCH_END,
+    ZONE_BASE, ZONE_SIZE, reg,
 };
+use hvemu_tests::native_case::{Start, env_u64, mode_name};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 const DEFAULT_N: u64 = 200_000;
 const DEFAULT_SEED: u64 = 0x7374_7269_6e67_7321; // "strings!"
-const PAGE: u64 = 0x1000;
-const CR0_AM: u64 = 1 << 18;
-const DF: u64 = 1 << 10;
-const AC: u64 = 1 << 18;
 /// The read-write pages of the window.
 const RW_END: u64 = GUARD_PAGE;
-/// FS and GS in the order of the case format's segments.
-const FS: usize = 4;
-const GS: usize = 5;
 const SHOWN: usize = 30;
-
-fn env_u64(name: &str) -> Option<u64> {
-    let s = std::env::var(name).ok()?.replace('_', "");
-    let s = s.trim();
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Op {
@@ -388,17 +372,6 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     }
 }
 
-fn decode_mode(m: Mode) -> decode::Mode {
-    match m {
-        Mode::Long64 => decode::Mode::Long64,
-        Mode::Compat32 => decode::Mode::Compat32,
-    }
-}
-
-fn has_error_code(vector: u8) -> bool {
-    matches!(vector, 8 | 10..=14 | 17 | 21)
-}
-
 /// Everything outside the window's present pages and the instruction zone: natively nothing
 /// else is mapped where a case can reach.
 fn not_present() -> Vec<Range> {
@@ -423,77 +396,15 @@ fn not_present() -> Vec<Range> {
     ]
 }
 
-/// The changed bytes of the window, as runs.
-fn window_diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
-    let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut last_end = u64::MAX;
-    for (i, (a, b)) in before.iter().zip(after).enumerate() {
-        if a == b {
-            continue;
-        }
-        let addr = SCRATCH_BASE + i as u64;
-        match runs.last_mut() {
-            Some((_, v)) if addr == last_end => v.push(*b),
-            _ => runs.push((addr, vec![*b])),
-        }
-        last_end = addr + 1;
-    }
-    runs
-}
-
 fn build_case(g: &Gen, out: &Output, ram: Vec<(u64, Vec<u8>)>) -> Case {
-    let mode = decode_mode(g.mode);
-    let mut initial = State::defaults(mode, 3);
-    initial.ctl[0] |= CR0_AM;
-    initial.reg[..16].copy_from_slice(&g.state.gpr);
-    initial.reg[RIP] = INSN_ADDR;
-    initial.reg[RFLAGS] = (g.state.rflags & INPUT_FLAGS) | 0x202;
-    initial.seg[FS].base = g.state.fs_base;
-    initial.seg[GS].base = g.state.gs_base;
-    let mut regs: Vec<(usize, u64)> = (0..16)
-        .filter(|&i| out.state.gpr[i] != g.state.gpr[i])
-        .map(|i| (i, out.state.gpr[i]))
-        .collect();
-    regs.push((RIP, out.rip));
-    regs.push((RFLAGS, out.state.rflags));
-    let exception = match out.outcome {
-        Outcome::Exception(e) => Some(Exception {
-            vector: e.vector,
-            error_code: Some(has_error_code(e.vector).then_some(e.error_code as u32)),
-            cr2: Some(e.cr2),
-        }),
-        _ => None,
-    };
-    Case {
-        name: String::new(),
-        mode,
-        vendor: Some(Vendor::Amd),
-        cpl: 3,
-        bytes: g.bytes.clone(),
+    let start = Start {
+        mode: g.mode,
+        bytes: &g.bytes,
         exit_bytes: g.bytes.len(),
-        initial,
-        paging: Paging::Identity,
-        ram: g.mem.clone(),
-        mmio: Vec::new(),
-        mmio_reads: Vec::new(),
-        io_reads: Vec::new(),
-        not_present: not_present(),
-        read_only: vec![Range {
-            base: RO_PAGE,
-            size: PAGE,
-        }],
-        expected: Some(Expected {
-            regs,
-            ram,
-            accesses: Some(Vec::new()),
-            exception: Some(exception),
-            ..Expected::default()
-        }),
-        flags_mask: COMPARE_FLAGS,
-        compare_accesses: CompareAccesses::Ordered,
-        status: None,
-        notes: Vec::new(),
-    }
+        state: &g.state,
+        mem: &g.mem,
+    };
+    hvemu_tests::native_case::build_case(&start, out, ram, not_present())
 }
 
 #[derive(Default)]
@@ -503,10 +414,6 @@ struct Tally {
     reps: u64,
     elements: u64,
     mismatches: u64,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[test]
@@ -546,16 +453,12 @@ fn string_instructions_match_the_processor() {
             "{:02x?} hung",
             g.bytes
         );
-        let ram = window_diff(&before, native.mem());
+        let ram = native::diff(&before, native.mem());
         let case = build_case(&g, &out, ram);
         let t = Instant::now();
         let r = run_case(&case, "native string", 0);
         emu_time += t.elapsed().as_secs_f64();
-        let mode_name = if mode == Mode::Long64 {
-            "long64"
-        } else {
-            "compat32"
-        };
+        let mode_name = mode_name(mode);
         let t = tally.entry((g.op, mode_name, g.rep)).or_default();
         t.cases += 1;
         t.faults += u64::from(matches!(out.outcome, Outcome::Exception(_)));

@@ -161,7 +161,8 @@ const USER_CS64: u64 = 0x33;
 const USER_CS32: u64 = 0x23;
 const USER_DS: u16 = 0x2b;
 const TF: u64 = 1 << 8;
-const PAGE: u64 = 0x1000;
+/// The page size.
+pub const PAGE: u64 = 0x1000;
 /// Watchdog period, in milliseconds of the thread's CPU time.
 const WATCHDOG_MS: u64 = 100;
 
@@ -807,16 +808,22 @@ fn scan(mode: Mode, bytes: &[u8], fsgsbase: bool) -> Scan {
 pub fn diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
     let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut last_end = u64::MAX;
-    for (i, (a, b)) in before.iter().zip(after).enumerate() {
+    // Equal 64-byte chunks (most of the window) are skipped whole.
+    for (ci, (a, b)) in before.chunks(64).zip(after.chunks(64)).enumerate() {
         if a == b {
             continue;
         }
-        let addr = SCRATCH_BASE + i as u64;
-        match runs.last_mut() {
-            Some((_, v)) if addr == last_end => v.push(*b),
-            _ => runs.push((addr, vec![*b])),
+        for (j, (x, y)) in a.iter().zip(b).enumerate() {
+            if x == y {
+                continue;
+            }
+            let addr = SCRATCH_BASE + (ci * 64 + j) as u64;
+            match runs.last_mut() {
+                Some((_, v)) if addr == last_end => v.push(*y),
+                _ => runs.push((addr, vec![*y])),
+            }
+            last_end = addr + 1;
         }
-        last_end = addr + 1;
     }
     runs
 }

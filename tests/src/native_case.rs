@@ -1,0 +1,130 @@
+//! The bridge between the native harness ([`crate::native`]) and the conformance runner
+//! (`hvemu_cli::cases`), shared by the native differential tests (`tests/native_diff.rs`,
+//! `tests/native_strings.rs`): the runner's case for a state the processor ran from and what it
+//! did, and the small helpers around it.
+
+use crate::native::{
+    COMPARE_FLAGS, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
+};
+use hvemu::decode::{self, Vendor};
+use hvemu_cli::cases::model::{
+    self, Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range,
+};
+
+/// CR0.AM (Linux runs with it set: AC = 1 at CPL 3 checks alignment).
+pub const CR0_AM: u64 = 1 << 18;
+/// FS in the case format's segments (`model::State::seg`).
+pub const FS: usize = 4;
+/// GS in the case format's segments.
+pub const GS: usize = 5;
+
+/// A number from the environment variable `name`: decimal or `0x` hex, `_` allowed.
+pub fn env_u64(name: &str) -> Option<u64> {
+    let s = std::env::var(name).ok()?.replace('_', "");
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// The decoder's mode for a harness mode.
+pub fn decode_mode(m: Mode) -> decode::Mode {
+    match m {
+        Mode::Long64 => decode::Mode::Long64,
+        Mode::Compat32 => decode::Mode::Compat32,
+    }
+}
+
+/// The case format's name of a mode.
+pub fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Long64 => "long64",
+        Mode::Compat32 => "compat32",
+    }
+}
+
+/// Whether exception `vector` pushes an error code.
+pub fn has_error_code(vector: u8) -> bool {
+    matches!(vector, 8 | 10..=14 | 17 | 21)
+}
+
+/// What a case started from natively.
+#[derive(Clone, Copy, Debug)]
+pub struct Start<'a> {
+    /// The mode it ran in.
+    pub mode: Mode,
+    /// The instruction bytes.
+    pub bytes: &'a [u8],
+    /// How many of `bytes` the emulator is handed.
+    pub exit_bytes: usize,
+    /// The registers (at [`INSN_ADDR`]).
+    pub state: &'a State,
+    /// The window's initial contents (every other byte 0).
+    pub mem: &'a [(u64, Vec<u8>)],
+}
+
+/// The case the runner checks: `start`'s state, the processor's outcome `out` and the window's
+/// changed bytes `ram` as `final`, the pages in `not_present` absent and the read-only page
+/// read-only. Mode `long64` or `compat32`, vendor AMD, CPL 3, CR0.AM set, RFLAGS compared under
+/// [`COMPARE_FLAGS`], no device accesses expected.
+pub fn build_case(
+    start: &Start<'_>,
+    out: &Output,
+    ram: Vec<(u64, Vec<u8>)>,
+    not_present: Vec<Range>,
+) -> Case {
+    let mode = decode_mode(start.mode);
+    let st = start.state;
+    let mut initial = model::State::defaults(mode, 3);
+    initial.ctl[0] |= CR0_AM;
+    initial.reg[..16].copy_from_slice(&st.gpr);
+    initial.reg[RIP] = INSN_ADDR;
+    initial.reg[RFLAGS] = (st.rflags & INPUT_FLAGS) | 0x202;
+    initial.seg[FS].base = st.fs_base;
+    initial.seg[GS].base = st.gs_base;
+    let mut regs: Vec<(usize, u64)> = (0..16)
+        .filter(|&i| out.state.gpr[i] != st.gpr[i])
+        .map(|i| (i, out.state.gpr[i]))
+        .collect();
+    regs.push((RIP, out.rip));
+    regs.push((RFLAGS, out.state.rflags));
+    let exception = match out.outcome {
+        Outcome::Exception(e) => Some(Exception {
+            vector: e.vector,
+            error_code: Some(has_error_code(e.vector).then_some(e.error_code as u32)),
+            cr2: Some(e.cr2),
+        }),
+        _ => None,
+    };
+    Case {
+        name: String::new(),
+        mode,
+        vendor: Some(Vendor::Amd),
+        cpl: 3,
+        bytes: start.bytes.to_vec(),
+        exit_bytes: start.exit_bytes,
+        initial,
+        paging: Paging::Identity,
+        ram: start.mem.to_vec(),
+        mmio: Vec::new(),
+        mmio_reads: Vec::new(),
+        io_reads: Vec::new(),
+        not_present,
+        read_only: vec![Range {
+            base: RO_PAGE,
+            size: PAGE,
+        }],
+        expected: Some(Expected {
+            regs,
+            ram,
+            accesses: Some(Vec::new()),
+            exception: Some(exception),
+            ..Expected::default()
+        }),
+        flags_mask: COMPARE_FLAGS,
+        compare_accesses: CompareAccesses::Ordered,
+        status: None,
+        notes: Vec::new(),
+    }
+}
