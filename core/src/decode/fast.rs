@@ -368,6 +368,13 @@ const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm:
 }
 
 const N_GROUPS: usize = 64;
+/// Room for the run-time groups (the build's, deduplicated after conversion): a power of two,
+/// as the run-time group index is masked to it. Groups beyond it (the last built: rare 0F
+/// groups with an F3 or F2 prefix) are left to the engine.
+const N_RT_GROUPS: usize = 32;
+const _: () = assert!(N_RT_GROUPS.is_power_of_two());
+/// `remap` of a group left to the engine.
+const NO_GROUP: u32 = u32::MAX;
 const N_TABLES: usize = 6;
 
 /// The fast path's tables: per table (primary without/with 66; 0F without prefix, with 66, F3,
@@ -375,8 +382,9 @@ const N_TABLES: usize = 6;
 struct Fast {
     tab: [[u32; 256]; N_TABLES],
     groups: [[u32; 8]; N_GROUPS],
-    /// The map of each group (0 primary, 1 0F): candidate indices are per map.
-    gmap: [bool; N_GROUPS],
+    /// The table of each group (`tab` index): candidate indices are per map, immediate sizes
+    /// per 66 prefix.
+    gtab: [u8; N_GROUPS],
     ngroups: usize,
 }
 
@@ -387,7 +395,7 @@ const fn build() -> Fast {
     let mut f = Fast {
         tab: [[0; 256]; N_TABLES],
         groups: [[0; 8]; N_GROUPS],
-        gmap: [false; N_GROUPS],
+        gtab: [0; N_GROUPS],
         ngroups: 0,
     };
     let mut ngroups = 0;
@@ -453,7 +461,7 @@ const fn build() -> Fast {
                     } else {
                         let mut gi = 0;
                         while gi < ngroups {
-                            let mut eq = f.gmap[gi] == (t >= 2);
+                            let mut eq = f.gtab[gi] as usize == t;
                             let mut r = 0;
                             while r < 8 {
                                 eq &= f.groups[gi][r] == g[r];
@@ -467,7 +475,7 @@ const fn build() -> Fast {
                         if gi == ngroups {
                             assert!(ngroups < N_GROUPS, "too many fast-path groups");
                             f.groups[gi] = g;
-                            f.gmap[gi] = t >= 2;
+                            f.gtab[gi] = t as u8;
                             ngroups += 1;
                         }
                         d = gi as u32 | D_MODRM | L_GROUP << D_LAYOUT_SHIFT;
@@ -523,15 +531,18 @@ const fn slot_of(layout: usize, src: u16) -> u32 {
 }
 
 // Run-time descriptor bits (0 = not handled by the fast path).
-const E_IDX: u16 = 0x3ff; // form index, or group index with E_GROUP
-const E_MODRM: u16 = 1 << 10;
-const E_MEM_SLOW: u16 = 1 << 11;
-const E_REG_SLOW: u16 = 1 << 12;
-const E_GROUP: u16 = 1 << 14;
+const E_IDX: u32 = 0x3ff; // form index, or group index with E_GROUP
+const E_MODRM: u32 = 1 << 10;
+const E_MEM_SLOW: u32 = 1 << 11;
+const E_REG_SLOW: u32 = 1 << 12;
+const E_GROUP: u32 = 1 << 14;
+/// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length
+/// needs no further table load.
+const E_IMM_SHIFT: u32 = 16;
 /// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
 /// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
-const E_PREFIX: u16 = 1;
-const E_ESC0F: u16 = 2;
+const E_PREFIX: u32 = 1;
+const E_ESC0F: u32 = 2;
 const FIRST_FORM: usize = 3;
 
 const N_FORMS: usize = 1024;
@@ -540,10 +551,9 @@ const N_FORMS: usize = 1024;
 /// they index (deduplicated; from `FIRST_FORM` on so that a valid descriptor is never 0 or a
 /// marker).
 struct Fast16 {
-    tab: [[u16; 256]; N_TABLES],
-    groups: [[u16; 8]; N_GROUPS],
+    tab: [[u32; 256]; N_TABLES],
+    groups: [[u32; 8]; N_RT_GROUPS],
     forms: [Form; N_FORMS],
-    ngroups: usize,
     nforms: usize,
 }
 
@@ -587,7 +597,7 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
 
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
-const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
+const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32 {
     if d == 0 {
         return 0;
     }
@@ -595,6 +605,34 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
         return E_MEM_SLOW | E_REG_SLOW;
     }
     let form = form_of(cands, d);
+    // The immediate size by REX.W; a size that depends on the vendor is left to the engine.
+    let mut imm = 0;
+    let mut w = 0;
+    while w < 2 {
+        let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
+        let mut n = [0u32; 2];
+        let mut v = 0;
+        while v < 2 {
+            let ctx =
+                ((form.bits & F_CTX) as usize) << 4 | w << 3 | (p66 as usize) << 2 | v << 1 | w;
+            let oc = (OSZ[ctx] & 3) as usize;
+            n[v] = if ik != 0 && ik < IM_ONE as usize {
+                (IMMK[ik << 2 | oc] & 15) as u32
+            } else {
+                0
+            };
+            v += 1;
+        }
+        if n[0] != n[1] {
+            return if d & D_MODRM != 0 {
+                E_MODRM | E_MEM_SLOW | E_REG_SLOW
+            } else {
+                0
+            };
+        }
+        imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
+        w += 1;
+    }
     let mut fi = FIRST_FORM;
     while fi < f.nforms {
         if f.forms[fi].op as u16 == form.op as u16 && f.forms[fi].bits == form.bits {
@@ -607,7 +645,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u16;
+    let mut e = fi as u32 | imm;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -626,26 +664,47 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32) -> u16 {
 const fn compress(b: &Fast) -> Fast16 {
     let mut f = Fast16 {
         tab: [[0; 256]; N_TABLES],
-        groups: [[0; 8]; N_GROUPS],
+        groups: [[0; 8]; N_RT_GROUPS],
         forms: [Form {
             op: Op::Invalid,
             bits: 0,
         }; N_FORMS],
-        ngroups: b.ngroups,
         nforms: FIRST_FORM,
     };
+    let mut remap = [0u32; N_GROUPS];
+    let mut nrt = 0;
     let mut gi = 0;
     while gi < b.ngroups {
-        let cands = if b.gmap[gi] {
+        let t = b.gtab[gi];
+        let cands = if t >= 2 {
             legacy_0f::LIST
         } else {
             primary::LIST
         };
+        let mut g = [0u32; 8];
         let mut r = 0;
         while r < 8 {
-            f.groups[gi][r] = convert(&mut f, cands, b.groups[gi][r]);
+            g[r] = convert(&mut f, cands, b.groups[gi][r], t == 1 || t == 3);
             r += 1;
         }
+        let mut k = 0;
+        while k < nrt {
+            let mut eq = true;
+            let mut r = 0;
+            while r < 8 {
+                eq &= f.groups[k][r] == g[r];
+                r += 1;
+            }
+            if eq {
+                break;
+            }
+            k += 1;
+        }
+        if k == nrt && nrt < N_RT_GROUPS {
+            f.groups[k] = g;
+            nrt += 1;
+        }
+        remap[gi] = if k < nrt { k as u32 } else { NO_GROUP };
         gi += 1;
     }
     let mut t = 0;
@@ -663,9 +722,12 @@ const fn compress(b: &Fast) -> Fast16 {
             } else if t < 2 && PCLASS[op] != PC_OPCODE {
                 E_PREFIX
             } else if d != 0 && (d >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
-                (d & D_IDX) as u16 | E_GROUP | E_MODRM
+                match remap[(d & D_IDX) as usize] {
+                    NO_GROUP => 0,
+                    g => g | E_GROUP | E_MODRM,
+                }
             } else {
-                convert(&mut f, cands, d)
+                convert(&mut f, cands, d, t == 1 || t == 3)
             };
             op += 1;
         }
@@ -675,20 +737,7 @@ const fn compress(b: &Fast) -> Fast16 {
 }
 
 const BUILT: Fast16 = compress(&build());
-const NG: usize = BUILT.ngroups;
 const NF: usize = BUILT.nforms;
-
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const fn trim_groups<const N: usize>(g: &[[u16; 8]; N_GROUPS]) -> [[u16; 8]; N] {
-    let mut t = [[0; 8]; N];
-    let mut i = 0;
-    while i < N {
-        t[i] = g[i];
-        i += 1;
-    }
-    t
-}
 
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
@@ -705,8 +754,8 @@ const fn trim_forms<const N: usize>(g: &[Form; N_FORMS]) -> [Form; N] {
     t
 }
 
-static TAB: [[u16; 256]; N_TABLES] = BUILT.tab;
-static GROUPS: [[u16; 8]; NG] = trim_groups(&BUILT.groups);
+static TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
+static GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
 static FORMS: [Form; NF] = trim_forms(&BUILT.forms);
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,18 +1310,33 @@ fn body(
     }
     let modrm = at(win, pos);
     let has_modrm = d & E_MODRM != 0;
-    if has_modrm {
-        pos += 1;
-        if d & E_GROUP != 0 {
-            d = GROUPS
-                .get((d & E_IDX) as usize)
-                .and_then(|g| g.get(((modrm >> 3) & 7) as usize))
-                .copied()
-                .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
-        }
-    }
+    pos += has_modrm as usize;
+    // Group members by ModRM.reg, selected without a branch (the masked index needs no bounds
+    // check).
+    let gd = GROUPS
+        .get((d & (N_RT_GROUPS as u32 - 1)) as usize)
+        .and_then(|g| g.get(((modrm >> 3) & 7) as usize))
+        .copied()
+        .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
+    d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
     let form = *FORMS.get((d & E_IDX) as usize)?;
     let fb = form.bits;
+    // Fields are stored as soon as they are known (fewer values live at once; on `None` the
+    // record is unspecified anyway).
+    out.op = form.op;
+    out.opcode = b;
+    out.map = map;
+    out.seg_override = ovr;
+    out.addr_size = 8;
+    out.encoding = Encoding::Legacy;
+    out.imm2 = 0;
+    out.vl = 0;
+    out.mask = 0;
+    out.zeroing = false;
+    out.broadcast = false;
+    out.rounding = 0;
+    out.operands = [Operand::None; 4];
+    out.mem = MemOperand::EMPTY;
     let ctx = OSZ
         .get(
             ((fb & F_CTX) as usize) << 4
@@ -1284,16 +1348,17 @@ fn body(
         .copied()
         .unwrap_or(0) as usize;
     let oc = ctx & 3;
+    out.op_size = 1 << oc;
     let rb = (rex & 1) << 3;
-    out.mem = MemOperand::EMPTY;
-    let e;
+    let se = ((fb >> F_SLOT_E_SHIFT) & 3) as usize;
     let rn;
     if has_modrm {
-        if modrm >= 0xc0 {
+        out.modrm = modrm;
+        let e = if modrm >= 0xc0 {
             if d & E_REG_SLOW != 0 || lock {
                 return None;
             }
-            e = reg_op((fb >> F_ESPEC_SHIFT) & 7, ctx, (modrm & 7) | rb);
+            reg_op((fb >> F_ESPEC_SHIFT) & 7, ctx, (modrm & 7) | rb)
         } else {
             if d & E_MEM_SLOW != 0 || (lock && fb & F_LOCK == 0) {
                 return None;
@@ -1303,25 +1368,43 @@ fn body(
                 .copied()
                 .unwrap_or(0);
             mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
-            e = op_at(OP_MEM);
+            op_at(OP_MEM)
+        };
+        if let Some(o) = out.operands.get_mut(se) {
+            *o = e;
         }
         rn = ((modrm >> 3) & 7) | ((rex & 4) << 1);
     } else {
         if lock {
             return None;
         }
-        e = op_at(OP_NONE);
+        out.modrm = 0;
         rn = if fb & F_ZREG != 0 { (b & 7) | rb } else { 0 };
     }
     let r = reg_op((fb >> F_RSPEC_SHIFT) & 7, ctx, rn);
+    if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
+        *o = r;
+    }
     let ik = (fb >> F_IMM_SHIFT) & 15;
     let imk = IMMK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
-    let i = op_at((imk >> 8) as usize);
+    if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_I_SHIFT) & 3) as usize) {
+        *o = op_at((imk >> 8) as usize);
+    }
+    out.operands[3] = Operand::None;
+    let mut p = ((rex != 0) as u16) << 5 | ((rex & 8) as u16) << 3 | (lock as u16);
+    if pfx != 0 {
+        p |= PBITS
+            .get(pfx << 1 | (fb & F_MAND != 0) as usize)
+            .copied()
+            .unwrap_or(0);
+    }
+    out.prefixes = Prefixes(p);
     let mut imm = 0;
+    let n = ((d >> (E_IMM_SHIFT + (rex as u32 & 8) / 2)) & 15) as usize;
+    let ipos = pos;
+    pos += n;
     if ik != 0 && ik < IM_ONE {
-        let n = (imk & 15) as usize;
-        let raw = low_n(le8(win, pos), n);
-        pos += n;
+        let raw = low_n(le8(win, ipos), n);
         let sx = sext_n(raw, n);
         imm = if ik >= IM_JB {
             sx
@@ -1331,45 +1414,11 @@ fn body(
             raw
         };
     }
+    out.imm = imm;
+    out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
     }
-    let ops = &mut out.operands;
-    *ops = [Operand::None; 4];
-    if let Some(o) = ops.get_mut(((fb >> F_SLOT_E_SHIFT) & 3) as usize) {
-        *o = e;
-    }
-    if let Some(o) = ops.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
-        *o = r;
-    }
-    if let Some(o) = ops.get_mut(((fb >> F_SLOT_I_SHIFT) & 3) as usize) {
-        *o = i;
-    }
-    ops[3] = Operand::None;
-    let mut p = ((rex != 0) as u16) << 5 | ((rex & 8) as u16) << 3 | (lock as u16);
-    if pfx != 0 {
-        p |= PBITS
-            .get(pfx << 1 | (fb & F_MAND != 0) as usize)
-            .copied()
-            .unwrap_or(0);
-    }
-    out.imm = imm;
-    out.len = pos as u8;
-    out.op = form.op;
-    out.op_size = 1 << oc;
-    out.addr_size = 8;
-    out.encoding = Encoding::Legacy;
-    out.map = map;
-    out.opcode = b;
-    out.modrm = if has_modrm { modrm } else { 0 };
-    out.prefixes = Prefixes(p);
-    out.seg_override = ovr;
-    out.imm2 = 0;
-    out.vl = 0;
-    out.mask = 0;
-    out.zeroing = false;
-    out.broadcast = false;
-    out.rounding = 0;
     Some(())
 }
 

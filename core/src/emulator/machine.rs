@@ -172,7 +172,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         self.plan(&insn)?;
         let next = self.next_rip(&insn);
         crate::exec::execute(self, &insn)?;
-        if self.fetched && self.exit != ExitAccess::None && !self.exit_matched {
+        // The instruction must make the exit's access: always for a port exit, and for an MMIO
+        // exit when the bytes came from guest memory (the guest may have rewritten them).
+        let port_exit = matches!(self.exit, ExitAccess::Io { .. });
+        if (port_exit || (self.fetched && self.exit != ExitAccess::None)) && !self.exit_matched {
             return Err(Refusal::ExitMismatch.into());
         }
         if !self.regs.is_dirty(Slot::Rip as u8) {

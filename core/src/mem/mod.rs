@@ -214,7 +214,14 @@ impl<C: ?Sized> Machine<'_, C> {
     /// instruction that does not make the exit's access.
     pub(crate) fn before_perform(&mut self) -> Result<(), Stop> {
         if !self.performed {
-            if self.fetched && matches!(self.exit, ExitAccess::Mmio { .. }) && !self.exit_matched {
+            // A port exit is matched by the I/O instruction before any memory access (INS/OUTS
+            // check the port first); an MMIO exit by a prepared access, when bytes were fetched.
+            let mismatch = match self.exit {
+                ExitAccess::Io { .. } => !self.exit_matched,
+                ExitAccess::Mmio { .. } => self.fetched && !self.exit_matched,
+                ExitAccess::None => false,
+            };
+            if mismatch {
                 return Err(Refusal::ExitMismatch.into());
             }
             self.performed = true;
