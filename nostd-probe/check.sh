@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the probe for x86_64-unknown-none twice, the decoder alone and decoder plus emulator
 # (each link fails if a panic is reachable), and reports code plus read-only data against the
-# budgets. Usage: check.sh [decoder-budget-bytes] [total-budget-bytes]
+# budgets. A third build adds ffi's no_std WinHvEmulation exports: ffi brings its own panic
+# handler, so there the proof is that no panic code (core::panicking) is linked at all.
+# Usage: check.sh [decoder-budget-bytes] [total-budget-bytes]
 set -euo pipefail
 cd "$(dirname "$0")"
 decoder_budget=${1:-0}
@@ -24,4 +26,13 @@ measure() {
 }
 measure "decoder (no_std, without text)" "$decoder_budget"
 measure "decoder + emulator (no_std, without text)" "$total_budget" --features emulator
+measure "decoder + ffi exports (report only)" 0 --features ffi
+panics=$(nm -C "$bin" | grep -E 'core::panicking|rust_begin_unwind' || true)
+if [ -n "$panics" ]; then
+  echo "ffi: panic code is linked, so a panic is reachable from an export:" >&2
+  echo "$panics" >&2
+  status=1
+else
+  echo "ffi: no panic code linked"
+fi
 exit $status

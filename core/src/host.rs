@@ -9,6 +9,7 @@ use crate::regs::{RegName, RegValue};
 
 /// A host callback failed; the emulation stops and reports which callback.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HostError {
     /// A host-defined code (the ffi passes the callback's HRESULT).
     pub code: i32,
@@ -16,6 +17,7 @@ pub struct HostError {
 
 /// One port access (`WHV_EMULATOR_IO_ACCESS_INFO`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct IoAccess {
     /// Port number.
     pub port: u16,
@@ -30,6 +32,7 @@ pub struct IoAccess {
 /// One guest-physical memory access (`WHV_EMULATOR_MEMORY_ACCESS_INFO`): 1..=8 bytes that never
 /// cross a page.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MemAccess {
     /// Guest-physical address.
     pub gpa: u64,
@@ -43,6 +46,7 @@ pub struct MemAccess {
 
 /// Flags of a guest-virtual page translation (`WHV_TRANSLATE_GVA_FLAGS`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TranslateFlags(pub u32);
 
 impl TranslateFlags {
@@ -64,6 +68,7 @@ impl TranslateFlags {
 
 /// The outcome of a translation (`WHV_TRANSLATE_GVA_RESULT_CODE`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TranslateResult {
     /// Translated.
     Success,
@@ -107,6 +112,7 @@ impl TranslateResult {
 
 /// One end of a bulk string transfer ([`BulkTransfer`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BulkEnd {
     /// Guest-physical memory: the first element is at this GPA, the next ones follow upward, or
     /// downward when [`BulkTransfer::descending`]. The whole run lies within one 4 KiB page.
@@ -129,6 +135,7 @@ pub enum BulkEnd {
 /// sees the same accesses in the same order as through [`MemoryFn`] and [`IoPortFn`], and
 /// overlapping memory runs behave as the processor's element-by-element copy).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BulkTransfer {
     /// Where the elements come from: memory (MOVS, OUTS), a port (INS) or a value (STOS).
     pub src: BulkEnd,
@@ -197,6 +204,20 @@ impl<C: ?Sized> Clone for Callbacks<C> {
     }
 }
 impl<C: ?Sized> Copy for Callbacks<C> {}
+
+/// Which optional entries the vtable offers (function pointers have no `defmt` form).
+#[cfg(feature = "defmt")]
+impl<C: ?Sized> defmt::Format for Callbacks<C> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Callbacks {{ compare_exchange: {=bool}, io_permission: {=bool}, bulk: {=bool} }}",
+            self.compare_exchange.is_some(),
+            self.io_permission.is_some(),
+            self.bulk.is_some()
+        )
+    }
+}
 
 /// The idiomatic way for a Rust VMM to serve the emulator.
 pub trait Host {

@@ -3,6 +3,7 @@
 
 /// A register name, numbered as `WHV_REGISTER_NAME` numbers it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(transparent)]
 pub struct RegName(pub u32);
 
@@ -47,6 +48,7 @@ impl RegName {
 
 /// A 128-bit register value with the layout of `WHV_REGISTER_VALUE`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RegValue {
     /// Bytes 0..8.
     pub lo: u64,
@@ -104,6 +106,7 @@ impl RegValue {
 
 /// A segment register with its hidden part.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Segment {
     /// Base address.
     pub base: u64,
@@ -149,6 +152,7 @@ impl Segment {
 
 /// A descriptor-table register (GDTR, IDTR).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Table {
     /// Base address.
     pub base: u64,
@@ -158,6 +162,7 @@ pub struct Table {
 
 /// Index of a register in the file's known/dirty bit sets.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 #[allow(missing_docs)]
 pub enum Slot {
@@ -208,6 +213,7 @@ pub const fn slot_name(i: u8) -> RegName {
 
 /// The register file of one emulation: values plus a known and a dirty bit per slot.
 #[derive(Copy, Clone, Debug, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RegisterFile {
     /// RAX..R15.
     pub gpr: [u64; 16],

@@ -4,11 +4,13 @@
 
 use hvemu::decode::{Mode, Vendor, decode};
 
+#[cfg(not(feature = "ffi"))]
 unsafe extern "C" {
     /// Deliberately undefined: any reachable panic makes the link fail.
     fn hvemu_panic_is_reachable() -> !;
 }
 
+#[cfg(not(feature = "ffi"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // SAFETY: never executed; the symbol only exists to make reachable panics fail to link.
@@ -193,6 +195,90 @@ mod emulate {
     }
 }
 
+/// The WinHvEmulation exports, linked with the `ffi` feature: one wrapper per export (never
+/// inlined into `_start`), so stack.sh can measure each.
+#[cfg(feature = "ffi")]
+mod ffi {
+    use WinHvEmulation::abi::*;
+    use WinHvEmulation::*;
+    use core::ffi::c_void;
+    use core::hint::black_box;
+
+    /// `WHvEmulatorCreateEmulator`.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_ffi_create(
+        callbacks: *const WHV_EMULATOR_CALLBACKS,
+        emulator: *mut WHV_EMULATOR_HANDLE,
+    ) -> HRESULT {
+        // SAFETY: never executed (the probe is only linked, never run).
+        unsafe { WHvEmulatorCreateEmulator(callbacks, emulator) }
+    }
+
+    /// `WHvEmulatorDestroyEmulator`.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_ffi_destroy(emulator: WHV_EMULATOR_HANDLE) -> HRESULT {
+        // SAFETY: never executed.
+        unsafe { WHvEmulatorDestroyEmulator(emulator) }
+    }
+
+    /// `WHvEmulatorTryIoEmulation`.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_ffi_try_io(
+        emulator: WHV_EMULATOR_HANDLE,
+        context: *mut c_void,
+        vp: *const WHV_VP_EXIT_CONTEXT,
+        io: *const WHV_X64_IO_PORT_ACCESS_CONTEXT,
+        status: *mut WHV_EMULATOR_STATUS,
+    ) -> HRESULT {
+        // SAFETY: never executed.
+        unsafe { WHvEmulatorTryIoEmulation(emulator, context, vp, io, status) }
+    }
+
+    /// `WHvEmulatorTryMmioEmulation`.
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    pub extern "C" fn probe_ffi_try_mmio(
+        emulator: WHV_EMULATOR_HANDLE,
+        context: *mut c_void,
+        vp: *const WHV_VP_EXIT_CONTEXT,
+        mmio: *const WHV_MEMORY_ACCESS_CONTEXT,
+        status: *mut WHV_EMULATOR_STATUS,
+    ) -> HRESULT {
+        // SAFETY: never executed.
+        unsafe { WHvEmulatorTryMmioEmulation(emulator, context, vp, mmio, status) }
+    }
+
+    /// Calls each export with arguments the optimiser cannot predict.
+    pub fn all() {
+        let handle = black_box(core::ptr::null_mut());
+        let context = black_box(core::ptr::null_mut());
+        let vp = black_box(core::ptr::null());
+        let status = black_box(core::ptr::null_mut());
+        black_box(probe_ffi_create(
+            black_box(core::ptr::null()),
+            black_box(core::ptr::null_mut()),
+        ));
+        black_box(probe_ffi_try_io(
+            handle,
+            context,
+            vp,
+            black_box(core::ptr::null()),
+            status,
+        ));
+        black_box(probe_ffi_try_mmio(
+            handle,
+            context,
+            vp,
+            black_box(core::ptr::null()),
+            status,
+        ));
+        black_box(probe_ffi_destroy(handle));
+    }
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     let bytes = [0x48u8, 0x89, 0x1f];
@@ -201,5 +287,9 @@ pub extern "C" fn _start() -> ! {
     core::hint::black_box(n);
     #[cfg(feature = "emulator")]
     emulate::all();
-    loop {}
+    #[cfg(feature = "ffi")]
+    ffi::all();
+    loop {
+        core::hint::spin_loop();
+    }
 }

@@ -228,6 +228,43 @@ fn mmio_exit_with_fetched_other_instruction_writes_nothing() {
     assert_eq!(vm.sets, 0);
 }
 
+/// `[finding write-then-refused-ExitMismatch]` again (emulate target, after the port-exit fix):
+/// an MMIO exit whose bytes had to be fetched, where guest memory now holds
+/// `lock cmpxchg8b [rdi]` (f0 0f c7 0f) at an address other than the exit's GPA, with a host that
+/// offers compare-exchange. The compare-exchange callback (a guest-visible write) runs before
+/// the exit check, then the call is refused with `ExitMismatch`: the atomic paths of
+/// exec/arith.rs (`cmpxchg_wide`, `cmpxchg`, `update_dest`) call the host's compare-exchange
+/// without `before_perform`.
+#[test]
+fn mmio_exit_with_fetched_locked_cmpxchg8b_elsewhere_writes_nothing() {
+    let (mut vm, vp) = long_mode(0x4000);
+    vm.load(0x4000, &[0xf0, 0x0f, 0xc7, 0x0f]); // lock cmpxchg8b [rdi]
+    vm.gpr[7] = 0x3000; // rdi
+    let exit = MmioExit {
+        bytes: InstructionBytes::default(),
+        gpa: 0xfee0_0000,
+        ..MmioExit::default()
+    };
+    let mut cb = Callbacks::<Vm>::for_host();
+    cb.compare_exchange = Some(|vm, gpa, size, expected, new| {
+        let mut old = [0u8; 16];
+        for (i, b) in old.iter_mut().enumerate().take(size as usize) {
+            *b = vm.byte(gpa + i as u64);
+        }
+        let old = u128::from_le_bytes(old);
+        // Counted as a write whether or not the values are equal: the exchange was attempted.
+        vm.writes.push((gpa, size, new as u64));
+        if old == expected {
+            vm.load(gpa, &new.to_le_bytes()[..size as usize]);
+        }
+        Ok(old)
+    });
+    let out = Emulator::default().emulate_mmio(&cb, &mut vm, &vp, &exit);
+    assert_eq!(out, Outcome::Refused(Refusal::ExitMismatch));
+    assert_eq!(vm.writes, vec![], "compare-exchange before the refusal");
+    assert_eq!(vm.sets, 0);
+}
+
 /// `attempt to add with overflow` at core/src/exec/string.rs (`plan_side`, the elements left
 /// before the offset wraps: `(room - (sz - 1)) / sz + 1` with `room = u64::MAX`), found by the
 /// emulate target in its first minute (fuzzer input `gQAt/98AiiSmJbU=` in base64). A REP string

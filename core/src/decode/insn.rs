@@ -5,6 +5,7 @@ use super::reg::{Reg, Seg};
 
 /// Processor mode as far as decoding is concerned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Mode {
     /// Real-address mode (16-bit code; VEX, EVEX and XOP are not recognised).
     Real,
@@ -36,6 +37,7 @@ impl Mode {
 
 /// Which processor family's decoding to follow where Intel and AMD differ.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Vendor {
     /// Intel processors.
     Intel,
@@ -46,6 +48,7 @@ pub enum Vendor {
 
 /// Why bytes are not an instruction the processor would execute.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DecodeError {
     /// The input ends inside the instruction.
     Truncated,
@@ -57,6 +60,7 @@ pub enum DecodeError {
 
 /// The rule an invalid encoding breaks.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Invalid {
     /// No instruction has this opcode (with these mandatory prefixes and ModRM fields).
     Opcode,
@@ -107,6 +111,7 @@ impl DecodeError {
 
 /// How the opcode was encoded.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Encoding {
     /// Legacy (optionally REX) encoding.
@@ -124,6 +129,7 @@ pub enum Encoding {
 
 /// Opcode map of the instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Map {
     /// One-byte opcodes.
@@ -149,6 +155,7 @@ pub enum Map {
 
 /// Prefix flags seen on the instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Prefixes(pub u16);
 
 impl Prefixes {
@@ -179,6 +186,7 @@ impl Prefixes {
 
 /// The memory operand of an instruction (x86 instructions have at most one explicit one).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MemOperand {
     /// Effective segment (the override, or the default for the base register).
     pub seg: Seg,
@@ -211,6 +219,7 @@ impl MemOperand {
 
 /// One operand of a decoded instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Operand {
     /// No operand in this slot.
     #[default]
@@ -249,6 +258,7 @@ pub enum Operand {
 
 /// A decoded instruction: a small `Copy` record.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Instruction {
     /// Length in bytes, prefixes included (1..=15).
     pub len: u8,

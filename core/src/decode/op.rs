@@ -7,6 +7,7 @@ macro_rules! ops {
     ($($name:ident)*) => {
         /// An x86 operation (one per Intel mnemonic; VEX/EVEX forms use the `V`-prefixed names).
         #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u16)]
         #[allow(missing_docs)]
         pub enum Op {

@@ -2,6 +2,7 @@
 
 /// The kind of a register operand.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum RegClass {
     /// AL, CL, DL, BL, SPL, BPL, SIL, DIL, R8B..R31B (SPL..DIL need REX).
@@ -44,6 +45,7 @@ pub enum RegClass {
 
 /// A register: a class and a number within it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Reg {
     /// What kind of register.
     pub class: RegClass,
@@ -99,6 +101,7 @@ impl Reg {
 
 /// A segment register.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Seg {
     /// ES.

@@ -96,6 +96,7 @@ const ROUNDING: [&str; 5] = ["{rn-sae}", "{rd-sae}", "{ru-sae}", "{rz-sae}", "{s
 ///
 /// Made by [`Instruction::display`].
 #[derive(Copy, Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Intel<'a> {
     insn: &'a Instruction,
     ip: u64,

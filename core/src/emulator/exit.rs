@@ -4,6 +4,7 @@ use crate::regs::Segment;
 
 /// The processor state common to every exit (`WHV_VP_EXIT_CONTEXT`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct VpContext {
     /// Current privilege level.
     pub cpl: u8,
@@ -29,6 +30,7 @@ pub struct VpContext {
 
 /// Up to 16 instruction bytes captured by the hypervisor (possibly fewer than the instruction).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct InstructionBytes {
     /// The bytes; only the first `count` are meaningful.
     pub bytes: [u8; 16],
@@ -58,6 +60,7 @@ impl InstructionBytes {
 
 /// The kind of guest access that caused a memory exit.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AccessKind {
     /// A read.
     #[default]
@@ -70,6 +73,7 @@ pub enum AccessKind {
 
 /// A memory-mapped I/O exit (`WHV_MEMORY_ACCESS_CONTEXT`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MmioExit {
     /// Instruction bytes from the exit.
     pub bytes: InstructionBytes,
@@ -87,6 +91,7 @@ pub struct MmioExit {
 
 /// A port I/O exit (`WHV_X64_IO_PORT_ACCESS_CONTEXT`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct IoExit {
     /// Instruction bytes from the exit.
     pub bytes: InstructionBytes,

@@ -96,6 +96,7 @@ use crate::host::Callbacks;
 
 /// Emulator settings.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
     /// Whose processors to imitate where Intel and AMD differ (decoding, undefined flags).
     pub vendor: Vendor,
@@ -115,6 +116,7 @@ impl Default for Config {
 
 /// An emulator instance: configuration only, no state between calls.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Emulator {
     /// The settings.
     pub config: Config,

@@ -4,6 +4,7 @@ use crate::decode::Op;
 
 /// The result of an emulation call.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Outcome {
     /// The instruction completed; registers were set once.
     Completed,
@@ -19,6 +20,7 @@ pub enum Outcome {
 
 /// An exception the instruction raises.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Fault {
     /// The vector (0 #DE, 6 #UD, 12 #SS, 13 #GP, 14 #PF, 17 #AC, ...).
     pub vector: u8,
@@ -78,6 +80,7 @@ impl Fault {
 
 /// Which host callback failed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CallbackKind {
     /// Port I/O.
     IoPort,
@@ -99,6 +102,7 @@ pub enum CallbackKind {
 
 /// Why the emulator declined.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Refusal {
     /// A valid instruction the emulator does not implement.
     Unsupported(Op),

@@ -36,6 +36,7 @@ impl<C: ?Sized> Machine<'_, C> {
             self.write_dest(d, f(old))?;
             return Ok(old);
         };
+        self.before_perform()?;
         for _ in 0..LOCK_RETRIES {
             let new = f(old);
             let seen = cx(self.ctx, gpa, size as u8, old as u128, new as u128)
@@ -136,6 +137,7 @@ fn cmpxchg<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), 
         _ => None,
     };
     let current = if let Some((cx, gpa)) = atomic {
+        m.before_perform()?;
         let seen = cx(m.ctx, gpa, size, acc as u128, src as u128)
             .map_err(|_| Refusal::CallbackFailed(CallbackKind::CompareExchange))?;
         seen as u64 & super::alu::mask(size)
@@ -180,6 +182,7 @@ fn cmpxchg_wide<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result
     let new = (m.gpr64(3) & mask) as u128 | ((m.gpr64(1) & mask) as u128) << (8 * half);
     let current = match m.cb.compare_exchange {
         Some(cx) if p.count == 1 && insn.has_lock() => {
+            m.before_perform()?;
             cx(m.ctx, p.pieces[0].gpa, bytes as u8, expected, new)
                 .map_err(|_| Refusal::CallbackFailed(CallbackKind::CompareExchange))?
         }

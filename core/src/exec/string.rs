@@ -277,11 +277,12 @@ impl<C: ?Sized> Machine<'_, C> {
         // Elements left in the page, and before the offset wraps at the address size.
         let amask = mask(sh.asz);
         let (page_n, wrap_n) = if sh.down {
-            (in_page / sz + 1, off / sz + 1)
+            // Saturating: with a 64-bit address size the count before the wrap can exceed u64.
+            (in_page / sz + 1, (off / sz).saturating_add(1))
         } else {
             let room = amask - off;
             let wrap = if room >= sz - 1 {
-                (room - (sz - 1)) / sz + 1
+                ((room - (sz - 1)) / sz).saturating_add(1)
             } else {
                 1
             };
@@ -299,7 +300,12 @@ impl<C: ?Sized> Machine<'_, C> {
         }
         let gpa = self.translate(linear, intent)?;
         let span = n * sz;
-        let lo = if sh.down { gpa + sz - span } else { gpa };
+        // The host's GPA may sit at the top of the address space: wrap rather than overflow.
+        let lo = if sh.down {
+            gpa.wrapping_add(sz).wrapping_sub(span)
+        } else {
+            gpa
+        };
         let whole = Prepared {
             pieces: [
                 Piece {

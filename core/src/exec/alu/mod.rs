@@ -34,6 +34,7 @@ use crate::flags::{SF, STATUS, ZF, parity};
 
 /// The outcome of an instruction with one result: the value and the new RFLAGS.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AluOut {
     /// The result, masked to the operand size.
     pub value: u64,

@@ -8,6 +8,7 @@ use crate::flags::{AF, CF, OF, PF, SF, ZF};
 
 /// The outcome of a widening multiplication: the product `hi:lo` and the new RFLAGS.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MulOut {
     /// Low half of the product (AL, AX, EAX or RAX).
     pub lo: u64,
@@ -19,6 +20,7 @@ pub struct MulOut {
 
 /// The outcome of a division: quotient, remainder and the new RFLAGS.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DivOut {
     /// The quotient (AL, AX, EAX or RAX).
     pub quotient: u64,
@@ -30,6 +32,7 @@ pub struct DivOut {
 
 /// Why a division raises #DE (divide error). The processor changes nothing in either case.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DivError {
     /// The divisor is 0.
     DivideByZero,
