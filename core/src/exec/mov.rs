@@ -18,16 +18,6 @@ fn operand_size(insn: &Instruction, idx: usize) -> u8 {
     }
 }
 
-/// Sign-extends the low `size` bytes of `v`.
-fn sext(v: u64, size: u8) -> u64 {
-    match size {
-        1 => v as u8 as i8 as i64 as u64,
-        2 => v as u16 as i16 as i64 as u64,
-        4 => v as u32 as i32 as i64 as u64,
-        _ => v,
-    }
-}
-
 pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
     let size = insn.op_size;
     match insn.op {
@@ -45,7 +35,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
             let v = if insn.op == Op::Movzx {
                 v
             } else {
-                sext(v, src_size)
+                super::alu::sign_extend(src_size, v) as u64
             };
             let d = m.dest(insn, 0, size, Intent::Write)?;
             m.write_dest(&d, v)
