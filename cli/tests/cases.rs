@@ -582,6 +582,7 @@ fn drive(case: &Case, budget: u32, take: Option<u8>) -> Driven {
     let emu = Emulator::new(Config {
         vendor,
         rep_budget: budget,
+        ..Config::default()
     });
     let mut outcomes = Vec::new();
     let mut after = Vec::new();

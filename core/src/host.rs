@@ -170,6 +170,11 @@ pub type CompareExchangeFn<C> =
 /// element through the memory and port callbacks, so a host may take only the runs it handles
 /// well (RAM to RAM, say) and return 0 for the others.
 pub type BulkFn<C> = fn(&mut C, transfer: &BulkTransfer) -> Result<u32, HostError>;
+/// Optional guest-physical access of 1..=64 bytes that never crosses a page: reads fill `data`,
+/// writes take it. Vector loads and stores (up to 64 bytes) then reach a device in fewer, larger
+/// pieces, each a contiguous run of the operand.
+pub type WideMemoryFn<C> =
+    fn(&mut C, gpa: u64, write: bool, data: &mut [u8]) -> Result<(), HostError>;
 /// Does the I/O permission bitmap allow `size` bytes at `port`? (Consulted when CPL > IOPL.)
 pub type IoPermissionFn<C> = fn(&mut C, port: u16, size: u8) -> Result<bool, HostError>;
 
@@ -196,6 +201,9 @@ pub struct Callbacks<C: ?Sized> {
     /// per element and side (the translation is still done once per page). The ffi leaves it
     /// empty: the WinHv ABI has no such callback.
     pub bulk: Option<BulkFn<C>>,
+    /// Optional: memory accesses of up to 64 bytes. Without it every access is split into
+    /// pieces of at most 8 bytes (the WinHv interface), in address order.
+    pub wide_memory: Option<WideMemoryFn<C>>,
 }
 
 impl<C: ?Sized> Clone for Callbacks<C> {
@@ -211,10 +219,12 @@ impl<C: ?Sized> defmt::Format for Callbacks<C> {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(
             f,
-            "Callbacks {{ compare_exchange: {=bool}, io_permission: {=bool}, bulk: {=bool} }}",
+            "Callbacks {{ compare_exchange: {=bool}, io_permission: {=bool}, bulk: {=bool}, \
+             wide_memory: {=bool} }}",
             self.compare_exchange.is_some(),
             self.io_permission.is_some(),
-            self.bulk.is_some()
+            self.bulk.is_some(),
+            self.wide_memory.is_some()
         )
     }
 }
@@ -254,6 +264,7 @@ impl<H: Host> Callbacks<H> {
             compare_exchange: None,
             io_permission: None,
             bulk: None,
+            wide_memory: None,
         }
     }
 }

@@ -38,7 +38,29 @@ impl RegName {
     pub const CR8: RegName = RegName(0x20);
     pub const XCR0: RegName = RegName(0x27);
     pub const XMM0: RegName = RegName(0x1000);
+    /// MM0 (x87 register slot 0 of the FXSAVE image); `FP_MMX0 + i` is slot `i`.
+    pub const FP_MMX0: RegName = RegName(0x1010);
+    /// FCW, FSW, abridged FTW, FOP and the last FPU instruction pointer.
+    pub const FP_CONTROL_STATUS: RegName = RegName(0x1018);
+    /// The last FPU data pointer, MXCSR (bytes 8..12) and MXCSR_MASK.
+    pub const XMM_CONTROL_STATUS: RegName = RegName(0x1019);
     pub const EFER: RegName = RegName(0x2001);
+
+    /// First of hvemu's extension names, which WinHv does not have: the parts of YMM/ZMM
+    /// registers above XMM, ZMM16..ZMM31, and the opmask registers. A host serves them only
+    /// when it says so with [`VectorState`](crate::emulator::VectorState).
+    pub const EXTENSION: RegName = RegName(0xe000_0000);
+
+    /// Bits `128 * part .. 128 * part + 128` of ZMM`n` (`n` 0..=31, `part` 0..=3) under an
+    /// extension name. Part 0 of ZMM0..ZMM15 is XMM0..XMM15, which keep their WinHv names.
+    pub const fn zmm_part(n: u8, part: u8) -> RegName {
+        RegName(Self::EXTENSION.0 | ((n as u32 & 31) << 2) | (part as u32 & 3))
+    }
+
+    /// Opmask register K`n` (`n` 0..=7), an extension name; the value is its 64 bits.
+    pub const fn k(n: u8) -> RegName {
+        RegName(Self::EXTENSION.0 | 0x100 | (n as u32 & 7))
+    }
 
     /// The general-purpose register with number `n` (0 = RAX .. 15 = R15).
     pub const fn gpr(n: u8) -> RegName {
@@ -184,10 +206,26 @@ pub enum Slot {
     Xcr0 = 34,
     /// XMM0; XMM1..XMM15 follow.
     Xmm0 = 35,
+    /// FpControlStatus (FCW, FSW, FTW, FOP, FIP).
+    FpControlStatus = 51,
+    /// XmmControlStatus (FDP, MXCSR).
+    XmmControlStatus = 52,
+    /// FpMmx0 (the FXSAVE register slot ST(0)); FpMmx1..FpMmx7 follow.
+    FpMmx0 = 53,
 }
 
 /// Number of slots.
-pub const SLOTS: u8 = 51;
+pub const SLOTS: u8 = 61;
+
+/// Extension slots (the register file's second known/dirty bit sets): bits 0..=3 are the four
+/// 128-bit parts of the one wide vector register an instruction uses
+/// ([`RegisterFile::wide_reg`]), bits 4..=11 the opmask registers K0..K7.
+pub const EXT_SLOTS: u8 = 12;
+
+/// Bit of extension slot for opmask register `n`.
+pub const fn ext_k(n: u8) -> u16 {
+    1 << (4 + (n & 7))
+}
 
 /// The WinHv name of slot `i`.
 pub const fn slot_name(i: u8) -> RegName {
@@ -207,7 +245,10 @@ pub const fn slot_name(i: u8) -> RegName {
         32 => RegName::CR8,
         33 => RegName::EFER,
         34 => RegName::XCR0,
-        _ => RegName(0x1000 + (i - 35) as u32),
+        35..=50 => RegName(0x1000 + (i - 35) as u32),
+        51 => RegName::FP_CONTROL_STATUS,
+        52 => RegName::XMM_CONTROL_STATUS,
+        _ => RegName(RegName::FP_MMX0.0 + (i.saturating_sub(53) & 7) as u32),
     }
 }
 
@@ -247,8 +288,25 @@ pub struct RegisterFile {
     pub xcr0: u64,
     /// XMM0..XMM15.
     pub xmm: [u128; 16],
+    /// FpControlStatus in WinHv layout (FCW bits 0..16, FSW 16..32, abridged FTW 32..40 of
+    /// `lo`).
+    pub fp_control: RegValue,
+    /// XmmControlStatus in WinHv layout (MXCSR in bits 0..32 of `hi`).
+    pub xmm_control: RegValue,
+    /// The eight x87/MMX register slots of the FXSAVE image (ST(0)..ST(7)): mantissa in `lo`,
+    /// sign and exponent in the low 16 bits of `hi`.
+    pub fp_mmx: [RegValue; 8],
+    /// The vector register whose upper parts [`wide`](Self::wide) holds (0..=31).
+    pub wide_reg: u8,
+    /// ZMM`wide_reg` as four 128-bit parts, low first. Part 0 is used only for ZMM16..ZMM31
+    /// (XMM0..XMM15 live in [`xmm`](Self::xmm)).
+    pub wide: [u128; 4],
+    /// K0..K7.
+    pub k: [u64; 8],
     known: u64,
     dirty: u64,
+    ext_known: u16,
+    ext_dirty: u16,
 }
 
 impl RegisterFile {
@@ -273,6 +331,46 @@ impl RegisterFile {
     pub const fn dirty_set(&self) -> u64 {
         self.dirty
     }
+    /// True when extension slot `i` (see [`EXT_SLOTS`]) holds a value from the host.
+    pub const fn is_ext_known(&self, i: u8) -> bool {
+        self.ext_known & (1 << (i & 15)) != 0
+    }
+    /// True when extension slot `i` was changed by the instruction.
+    pub const fn is_ext_dirty(&self, i: u8) -> bool {
+        self.ext_dirty & (1 << (i & 15)) != 0
+    }
+    /// Marks extension slot `i` changed (and so known).
+    pub fn mark_ext_dirty(&mut self, i: u8) {
+        self.ext_known |= 1 << (i & 15);
+        self.ext_dirty |= 1 << (i & 15);
+    }
+    /// The name of extension slot `i`.
+    pub const fn ext_name(&self, i: u8) -> RegName {
+        if i < 4 {
+            RegName::zmm_part(self.wide_reg, i)
+        } else {
+            RegName::k(i - 4)
+        }
+    }
+    /// The value of extension slot `i`.
+    pub fn ext_value(&self, i: u8) -> RegValue {
+        if i < 4 {
+            RegValue::from_u128(self.wide.get(i as usize).copied().unwrap_or(0))
+        } else {
+            RegValue::from_u64(self.k.get((i - 4) as usize).copied().unwrap_or(0))
+        }
+    }
+    /// Stores a value from the host into extension slot `i` and marks it known.
+    pub fn load_ext(&mut self, i: u8, v: RegValue) {
+        if i < 4 {
+            if let Some(p) = self.wide.get_mut(i as usize) {
+                *p = v.u128();
+            }
+        } else if let Some(k) = self.k.get_mut((i - 4) as usize) {
+            *k = v.lo;
+        }
+        self.ext_known |= 1 << (i & 15);
+    }
 
     /// The value of slot `i` in WinHv layout.
     pub fn value(&self, i: u8) -> RegValue {
@@ -293,7 +391,14 @@ impl RegisterFile {
             32 => RegValue::from_u64(self.cr8),
             33 => RegValue::from_u64(self.efer),
             34 => RegValue::from_u64(self.xcr0),
-            _ => RegValue::from_u128(self.xmm.get((i - 35) as usize).copied().unwrap_or(0)),
+            35..=50 => RegValue::from_u128(self.xmm.get((i - 35) as usize).copied().unwrap_or(0)),
+            51 => self.fp_control,
+            52 => self.xmm_control,
+            _ => self
+                .fp_mmx
+                .get(i.saturating_sub(53) as usize)
+                .copied()
+                .unwrap_or_default(),
         }
     }
 
@@ -323,9 +428,16 @@ impl RegisterFile {
             32 => self.cr8 = v.lo,
             33 => self.efer = v.lo,
             34 => self.xcr0 = v.lo,
-            _ => {
+            35..=50 => {
                 if let Some(x) = self.xmm.get_mut((i - 35) as usize) {
                     *x = v.u128();
+                }
+            }
+            51 => self.fp_control = v,
+            52 => self.xmm_control = v,
+            _ => {
+                if let Some(x) = self.fp_mmx.get_mut(i.saturating_sub(53) as usize) {
+                    *x = v;
                 }
             }
         }

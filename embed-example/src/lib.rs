@@ -389,6 +389,7 @@ pub fn run_scenario(p: &mut Platform) -> Result<Report, Error> {
     let config = Config {
         vendor: Vendor::Intel,
         rep_budget: 256,
+        ..Config::default()
     };
     let handle = EMULATORS
         .insert(Emulator::new(config))

@@ -81,6 +81,7 @@ pub(crate) const VTABLE: Callbacks<FfiCtx> = Callbacks {
     io_permission: Some(|_, _, _| Ok(true)),
     // The WinHv ABI has no bulk-transfer callback: one memory or port call per element.
     bulk: None,
+    wide_memory: None,
 };
 
 fn check(hr: HRESULT) -> Result<(), HostError> {

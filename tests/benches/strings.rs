@@ -261,6 +261,7 @@ fn main() {
     let one_call = Emulator::new(Config {
         vendor: Vendor::Amd,
         rep_budget: 4096,
+        ..Config::default()
     });
     let rows: [(&str, Work, &Callbacks<Vmm>, &Emulator, f64); 6] = [
         (

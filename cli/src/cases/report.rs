@@ -73,6 +73,10 @@ pub fn refusal_text(r: &Refusal) -> String {
         Refusal::ExitMismatch => "the fetched instruction does not make the exit's access".into(),
         Refusal::InterruptionPending => "interruption pending".into(),
         Refusal::BadExitContext => "malformed exit context".into(),
+        Refusal::RegisterUnavailable => {
+            "the instruction needs a register the host does not serve".into()
+        }
+        Refusal::TooManyRegisters => "more registers than one Get or Set batches".into(),
     }
 }
 

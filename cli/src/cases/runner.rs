@@ -460,6 +460,7 @@ pub fn run(case: &Case) -> Result<Run, String> {
     let emu = Emulator::new(Config {
         vendor,
         rep_budget: REP_BUDGET,
+        ..default
     });
     let cb = Callbacks::<TestHost>::for_host();
     let first_entry = plan_entry(&host, case, vendor);

@@ -6,7 +6,7 @@ use crate::decode::{self, DecodeError, Instruction, Mode, Seg};
 use crate::flags;
 use crate::host::{Callbacks, HostError, TranslateFlags};
 use crate::mem::Tlb;
-use crate::regs::{RegName, RegValue, RegisterFile, SLOTS, Slot, slot_name};
+use crate::regs::{EXT_SLOTS, RegName, RegValue, RegisterFile, SLOTS, Slot, slot_name};
 
 /// Why execution stopped early.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,8 +32,13 @@ impl From<Refusal> for Stop {
     }
 }
 
-/// Most registers one Get or Set names.
-const BATCH: usize = SLOTS as usize;
+/// Most registers one Get or Set names. The most any instruction needs is about 20 (an MMX
+/// access with the x87 stack rotated: eight FpMmx slots, FpControlStatus, CR0, CR4, address
+/// registers), so 32 leaves room while keeping the arrays small on the stack.
+const BATCH: usize = 32;
+
+/// Marks an extension slot among the slot numbers of one Get or Set.
+const EXT_FLAG: u8 = 0x80;
 
 /// One emulation call.
 pub(crate) struct Machine<'a, C: ?Sized> {
@@ -262,24 +267,31 @@ impl<'a, C: ?Sized> Machine<'a, C> {
 
     /// Reads the registers the instruction needs that are not yet known, in one Get.
     fn plan(&mut self, insn: &Instruction) -> Result<(), Stop> {
-        let need = crate::exec::needed_slots(self, insn);
-        self.get_slots(need)
+        let need = crate::exec::needed_slots(self, insn)?;
+        self.get_slots(need.main, need.ext)
     }
 
-    /// Fetches the slots of `need` that are not known, in one Get call.
-    pub(crate) fn get_slots(&mut self, need: u64) -> Result<(), Stop> {
+    /// Fetches the slots of `need` and extension slots of `ext` that are not known, in one Get
+    /// call.
+    pub(crate) fn get_slots(&mut self, need: u64, ext: u16) -> Result<(), Stop> {
         let mut names = [RegName(0); BATCH];
         let mut slots = [0u8; BATCH];
         let mut count = 0;
-        for i in 0..SLOTS {
-            if need & (1 << i) != 0
-                && !self.regs.is_known(i)
-                && let (Some(n), Some(s)) = (names.get_mut(count), slots.get_mut(count))
-            {
-                *n = slot_name(i);
-                *s = i;
-                count += 1;
-            }
+        let main = (0..SLOTS).filter(|&i| need & (1 << i) != 0 && !self.regs.is_known(i));
+        let extension = (0..EXT_SLOTS)
+            .filter(|&i| ext & (1 << i) != 0 && !self.regs.is_ext_known(i))
+            .map(|i| i | EXT_FLAG);
+        for i in main.chain(extension) {
+            let (Some(n), Some(s)) = (names.get_mut(count), slots.get_mut(count)) else {
+                return Err(Refusal::TooManyRegisters.into());
+            };
+            *n = if i & EXT_FLAG != 0 {
+                self.regs.ext_name(i & !EXT_FLAG)
+            } else {
+                slot_name(i)
+            };
+            *s = i;
+            count += 1;
         }
         if count == 0 {
             return Ok(());
@@ -291,7 +303,11 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         (self.cb.get_registers)(self.ctx, n, v)
             .map_err(|_| Refusal::CallbackFailed(CallbackKind::GetRegisters))?;
         for (s, v) in slots.iter().zip(values.iter()).take(count) {
-            self.regs.load(*s, *v);
+            if s & EXT_FLAG != 0 {
+                self.regs.load_ext(s & !EXT_FLAG, *v);
+            } else {
+                self.regs.load(*s, *v);
+            }
         }
         Ok(())
     }
@@ -301,14 +317,22 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut names = [RegName(0); BATCH];
         let mut values = [RegValue::default(); BATCH];
         let mut count = 0;
-        for i in 0..SLOTS {
-            if self.regs.is_dirty(i)
-                && let (Some(n), Some(v)) = (names.get_mut(count), values.get_mut(count))
-            {
+        let main = (0..SLOTS).filter(|&i| self.regs.is_dirty(i));
+        let extension = (0..EXT_SLOTS)
+            .filter(|&i| self.regs.is_ext_dirty(i))
+            .map(|i| i | EXT_FLAG);
+        for i in main.chain(extension) {
+            let (Some(n), Some(v)) = (names.get_mut(count), values.get_mut(count)) else {
+                return Err(Refusal::TooManyRegisters);
+            };
+            if i & EXT_FLAG != 0 {
+                *n = self.regs.ext_name(i & !EXT_FLAG);
+                *v = self.regs.ext_value(i & !EXT_FLAG);
+            } else {
                 *n = slot_name(i);
                 *v = self.regs.value(i);
-                count += 1;
             }
+            count += 1;
         }
         if count == 0 {
             return Ok(());
@@ -330,8 +354,16 @@ impl<'a, C: ?Sized> Machine<'a, C> {
             .map_err(|_: HostError| Refusal::CallbackFailed(CallbackKind::TranslateGvaPage).into())
     }
 
-    /// One guest-physical read of up to 8 bytes within a page.
+    /// One guest-physical read of up to 8 bytes within a page (up to 64 through the host's
+    /// wide-memory entry).
     pub(crate) fn phys_read(&mut self, gpa: u64, out: &mut [u8]) -> Result<(), Stop> {
+        if let Some(wide) = self.cb.wide_memory
+            && out.len() > 8
+        {
+            out.fill(0);
+            return wide(self.ctx, gpa, false, out)
+                .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory).into());
+        }
         let mut a = crate::host::MemAccess {
             gpa,
             size: out.len() as u8,
@@ -346,8 +378,20 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         Ok(())
     }
 
-    /// One guest-physical write of up to 8 bytes within a page.
+    /// One guest-physical write of up to 8 bytes within a page (up to 64 through the host's
+    /// wide-memory entry).
     pub(crate) fn phys_write(&mut self, gpa: u64, bytes: &[u8]) -> Result<(), Stop> {
+        if let Some(wide) = self.cb.wide_memory
+            && bytes.len() > 8
+        {
+            let mut data = [0u8; 64];
+            for (d, b) in data.iter_mut().zip(bytes) {
+                *d = *b;
+            }
+            let n = bytes.len().min(64);
+            return wide(self.ctx, gpa, true, data.get_mut(..n).unwrap_or(&mut []))
+                .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory).into());
+        }
         let mut data = [0u8; 8];
         for (d, b) in data.iter_mut().zip(bytes) {
             *d = *b;

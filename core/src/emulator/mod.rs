@@ -103,6 +103,8 @@ pub struct Config {
     /// Most elements a REP string instruction runs per call before handing back
     /// [`Outcome::Partial`].
     pub rep_budget: u32,
+    /// Which vector registers the host's register callbacks serve.
+    pub vector_state: VectorState,
 }
 
 impl Default for Config {
@@ -110,8 +112,27 @@ impl Default for Config {
         Config {
             vendor: Vendor::Amd,
             rep_budget: 1024,
+            vector_state: VectorState::Xmm,
         }
     }
+}
+
+/// The vector registers a host can read and write through its register callbacks. An
+/// instruction that needs one the host cannot give is refused with
+/// [`Refusal::RegisterUnavailable`]: a VEX or EVEX write to a register (which zeroes the
+/// register's bits above the written ones up to the widest the processor has), a YMM or ZMM
+/// operand, ZMM16..ZMM31, an opmask.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum VectorState {
+    /// The WinHv fixed set only: XMM0..XMM15, MXCSR, the x87/MMX registers.
+    #[default]
+    Xmm,
+    /// Also the upper halves of YMM0..YMM15 ([`RegName::zmm_part`](crate::regs::RegName::zmm_part)
+    /// part 1): an AVX processor without AVX-512.
+    Ymm,
+    /// Also ZMM0..ZMM31 in full and K0..K7 (extension names): an AVX-512 processor.
+    Zmm,
 }
 
 /// An emulator instance: configuration only, no state between calls.

@@ -120,4 +120,10 @@ pub enum Refusal {
     /// The exit context is malformed (for example a port exit whose port or size disagrees with
     /// the instruction).
     BadExitContext,
+    /// The instruction needs a register the host does not serve (see
+    /// [`VectorState`](crate::emulator::VectorState)).
+    RegisterUnavailable,
+    /// One Get or Set would name more registers than the emulator batches (32); no instruction
+    /// it implements needs that many.
+    TooManyRegisters,
 }

@@ -13,7 +13,9 @@ mod mov;
 mod muldiv;
 mod operand;
 mod shift;
+mod store;
 mod string;
+mod vector;
 
 use crate::decode::{Instruction, Mode, Op, Operand, RegClass, Seg};
 use crate::emulator::{Machine, Refusal, Stop};
@@ -40,12 +42,24 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         | Setg | Setge | Setl | Setle | Setne | Setno | Setnp | Setns | Seto | Setp | Sets => {
             mov::conditional(m, insn)
         }
+        Movnti | Movdiri | Movdir64b | Clflush | Clflushopt | Clwb => store::execute(m, insn),
+        op if vector::is_vector(op) => vector::execute(m, insn),
         op => Err(Refusal::Unsupported(op).into()),
     }
 }
 
-/// The register slots `insn` reads or writes, so they can be fetched in one Get.
-pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) -> u64 {
+/// Registers an instruction needs, for the one Get: main slots and extension slots.
+pub(crate) struct Needs {
+    pub main: u64,
+    pub ext: u16,
+}
+
+/// The register slots `insn` reads or writes, so they can be fetched in one Get. Refuses an
+/// instruction that needs registers the host does not serve.
+pub(crate) fn needed_slots<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    insn: &Instruction,
+) -> Result<Needs, Stop> {
     use Op::*;
     let mut need = 0u64;
     let gpr = |n: u8| 1u64 << (n & 15);
@@ -108,8 +122,15 @@ pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) ->
         Lgs => seg(Seg::Gs),
         // The operands name rSI/rDI, the segments, the accumulator and DX.
         op if string::is_string(op) => string::needed(insn),
+        Movdir64b => seg(Seg::Es),
         _ => 0,
     };
+    let mut ext = 0;
+    if vector::is_vector(insn.op) {
+        let (main, e) = vector::needs(m, insn)?;
+        need |= main;
+        ext = e;
+    }
     // A port exit names the port: IN/OUT ... DX need not read RDX.
     if matches!(
         insn.op,
@@ -122,5 +143,5 @@ pub(crate) fn needed_slots<C: ?Sized>(m: &Machine<'_, C>, insn: &Instruction) ->
     if m.mode == Mode::Long64 {
         need &= !(seg(Seg::Es) | seg(Seg::Cs) | seg(Seg::Ss) | seg(Seg::Ds));
     }
-    need
+    Ok(Needs { main: need, ext })
 }

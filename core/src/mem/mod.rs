@@ -61,6 +61,23 @@ pub(crate) struct Piece {
     pub len: u16,
 }
 
+/// The data of one performed access.
+pub(crate) enum Transfer<'a> {
+    /// Read into this buffer.
+    Read(&'a mut [u8]),
+    /// Write these bytes.
+    Write(&'a [u8]),
+}
+
+impl Transfer<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Transfer::Read(b) => b.len(),
+            Transfer::Write(b) => b.len(),
+        }
+    }
+}
+
 /// A translated and checked access, ready to perform.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Prepared {
@@ -231,34 +248,48 @@ impl<C: ?Sized> Machine<'_, C> {
 
     /// Performs a prepared read into `out` (its length is `p.size`).
     pub(crate) fn read_prepared(&mut self, p: &Prepared, out: &mut [u8]) -> Result<(), Stop> {
-        self.before_perform()?;
-        let mut at = 0usize;
-        for pc in p.pieces.iter().take(p.count as usize) {
-            let mut done = 0u16;
-            while done < pc.len {
-                let chunk = (pc.len - done).min(8) as usize;
-                let dst = out.get_mut(at..at + chunk).unwrap_or(&mut []);
-                self.phys_read(pc.gpa + done as u64, dst)?;
-                done += chunk as u16;
-                at += chunk;
-            }
-        }
-        Ok(())
+        self.access_range(p, 0, Transfer::Read(out))
     }
 
     /// Performs a prepared write of `bytes` (its length is `p.size`).
     pub(crate) fn write_prepared(&mut self, p: &Prepared, bytes: &[u8]) -> Result<(), Stop> {
+        self.access_range(p, 0, Transfer::Write(bytes))
+    }
+
+    /// Reads or writes the bytes `offset..offset + len` of a prepared access, in address order,
+    /// in pieces that do not cross a page and hold at most 8 bytes (64 with the host's
+    /// wide-memory entry).
+    pub(crate) fn access_range(
+        &mut self,
+        p: &Prepared,
+        offset: u16,
+        mut data: Transfer<'_>,
+    ) -> Result<(), Stop> {
         self.before_perform()?;
+        let max = if self.cb.wide_memory.is_some() { 64 } else { 8 };
+        let end = offset.saturating_add(data.len() as u16);
+        let mut start = 0u16;
         let mut at = 0usize;
         for pc in p.pieces.iter().take(p.count as usize) {
-            let mut done = 0u16;
-            while done < pc.len {
-                let chunk = (pc.len - done).min(8) as usize;
-                let src = bytes.get(at..at + chunk).unwrap_or(&[]);
-                self.phys_write(pc.gpa + done as u64, src)?;
-                done += chunk as u16;
+            let (lo, hi) = (offset.max(start), end.min(start + pc.len));
+            let mut pos = lo;
+            while pos < hi {
+                let chunk = (hi - pos).min(max) as usize;
+                let gpa = pc.gpa + (pos - start) as u64;
+                match &mut data {
+                    Transfer::Read(out) => {
+                        let dst = out.get_mut(at..at + chunk).unwrap_or(&mut []);
+                        self.phys_read(gpa, dst)?;
+                    }
+                    Transfer::Write(bytes) => {
+                        let src = bytes.get(at..at + chunk).unwrap_or(&[]);
+                        self.phys_write(gpa, src)?;
+                    }
+                }
+                pos += chunk as u16;
                 at += chunk;
             }
+            start += pc.len;
         }
         Ok(())
     }

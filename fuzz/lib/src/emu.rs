@@ -1204,6 +1204,7 @@ pub fn winhv_callbacks<'t>() -> Callbacks<Sim<'t>> {
         compare_exchange: None,
         io_permission: Some(|_, _, _| Ok(true)),
         bulk: None,
+        wide_memory: None,
     }
 }
 
@@ -1213,6 +1214,7 @@ pub fn run_once(input: &EmuInput, mem: &mut [u8; MEM], trace: &mut Vec<Ev>) -> R
     let config = Config {
         vendor: input.vendor(),
         rep_budget: input.rep_budget(),
+        ..Config::default()
     };
     run_with(input, &callbacks(input), config, mem, trace)
 }

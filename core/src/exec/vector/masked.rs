@@ -1,0 +1,161 @@
+//! AVX-512 moves under an opmask: VMOVDQU8/16/32/64, VMOVDQA32/64, VMOVUPS, VMOVAPS, VMOVUPD,
+//! VMOVAPD at 128, 256 and 512 bits. Masked-off elements are not accessed and never fault;
+//! a load merges into the destination or zeroes the masked elements; the aligned forms check
+//! the alignment of the whole operand whatever the mask.
+
+use super::state::MmxRegs;
+use super::{Bytes, width};
+use crate::decode::{Instruction, Mode, Op, Operand, Seg};
+use crate::emulator::{Fault, Machine, Refusal, Stop};
+use crate::mem::{Intent, Transfer};
+
+/// The operations with element masking.
+pub(super) fn is_masked(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Vmovdqa32
+            | Vmovdqa64
+            | Vmovdqu8
+            | Vmovdqu16
+            | Vmovdqu32
+            | Vmovdqu64
+            | Vmovups
+            | Vmovaps
+            | Vmovupd
+            | Vmovapd
+    )
+}
+
+fn element(op: Op) -> usize {
+    use Op::*;
+    match op {
+        Vmovdqu8 => 1,
+        Vmovdqu16 => 2,
+        Vmovdqa32 | Vmovdqu32 | Vmovups | Vmovaps => 4,
+        _ => 8,
+    }
+}
+
+fn aligned(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Vmovdqa32 | Op::Vmovdqa64 | Op::Vmovaps | Op::Vmovapd
+    )
+}
+
+/// Runs of consecutive set bits of `mask`, as (first element, count), lowest first.
+fn runs(mut mask: u64) -> impl Iterator<Item = (usize, usize)> {
+    core::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let start = mask.trailing_zeros() as usize;
+        let len = (mask >> start).trailing_ones() as usize;
+        mask &= !(u64::MAX >> (64 - len) << start);
+        Some((start, len))
+    })
+}
+
+pub(super) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
+    let [dst, src, ..] = insn.operands;
+    let vl = match (dst, src) {
+        (Operand::Reg(r), _) | (_, Operand::Reg(r)) => width(r.class),
+        _ => return Err(Refusal::Unsupported(insn.op).into()),
+    };
+    let e = element(insn.op);
+    let count = vl / e;
+    let all = if count >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << count) - 1
+    };
+    let mask = if insn.mask == 0 {
+        all
+    } else {
+        m.regs.k.get(insn.mask as usize).copied().unwrap_or(0) & all
+    };
+    let no_mmx = MmxRegs::default();
+    match (dst, src) {
+        (Operand::Mem, Operand::Reg(s)) => {
+            if insn.zeroing {
+                return Err(Fault::UD.into());
+            }
+            let v = m.vec_read(s, &no_mmx);
+            memory(m, insn, vl, e, mask, Intent::Write, v)?;
+            Ok(())
+        }
+        (Operand::Reg(d), _) => {
+            let loaded = match src {
+                Operand::Mem => memory(m, insn, vl, e, mask, Intent::Read, [0u8; 64])?,
+                Operand::Reg(s) => m.vec_read(s, &no_mmx),
+                _ => return Err(Refusal::Unsupported(insn.op).into()),
+            };
+            let mut out = if insn.zeroing {
+                [0u8; 64]
+            } else {
+                m.vec_read(d, &no_mmx)
+            };
+            for (i, (o, l)) in out
+                .chunks_exact_mut(e)
+                .zip(loaded.chunks_exact(e))
+                .enumerate()
+                .take(count)
+            {
+                if mask >> i & 1 != 0 {
+                    for (ob, lb) in o.iter_mut().zip(l) {
+                        *ob = *lb;
+                    }
+                }
+            }
+            let mut scratch = MmxRegs::default();
+            m.vec_write(d, &out, vl, true, &mut scratch);
+            Ok(())
+        }
+        _ => Err(Refusal::Unsupported(insn.op).into()),
+    }
+}
+
+/// Reads (into a copy of `data`, returned) or writes (from `data`) the unmasked elements of the
+/// memory operand, in address order, after checking alignment and preparing the span from the
+/// first to the last unmasked element.
+fn memory<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    insn: &Instruction,
+    vl: usize,
+    e: usize,
+    mask: u64,
+    intent: Intent,
+    mut data: Bytes,
+) -> Result<Bytes, Stop> {
+    let ea = m.effective_address(insn);
+    let seg = m.operand_segment(insn);
+    if aligned(insn.op) {
+        let flat = m.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
+        let base = if flat { 0 } else { m.segment(seg).base };
+        if base.wrapping_add(ea) & (vl as u64 - 1) != 0 {
+            return Err(Fault::GP0.into());
+        }
+    }
+    if mask == 0 {
+        return Ok(data);
+    }
+    let first = mask.trailing_zeros() as usize * e;
+    let end = (64 - mask.leading_zeros() as usize) * e;
+    let offset = match insn.addr_size {
+        2 => ea.wrapping_add(first as u64) & 0xffff,
+        4 => ea.wrapping_add(first as u64) & 0xffff_ffff,
+        _ => ea.wrapping_add(first as u64),
+    };
+    let p = m.prepare(seg, offset, (end - first) as u16, intent)?;
+    for (start, len) in runs(mask) {
+        let (at, n) = (start * e, len * e);
+        let bytes = data.get_mut(at..at + n).unwrap_or(&mut []);
+        let transfer = match intent {
+            Intent::Read => Transfer::Read(bytes),
+            _ => Transfer::Write(bytes),
+        };
+        m.access_range(&p, (at - first) as u16, transfer)?;
+    }
+    Ok(data)
+}
