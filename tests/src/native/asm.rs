@@ -1,10 +1,10 @@
 //! The generated code: a tiny x86-64 encoder and the trampoline built with it.
 //!
 //! All memory operands of the trampoline are RIP-relative references to the control block
-//! ([`super::ctrl::Ctrl`]), which sits right after the code, so the code works at whatever
-//! address the kernel chose for it.
+//! ([`super::ctrl::Ctrl`]), which sits right after the code, and to the XSAVE areas after it
+//! ([`super::ctrl::XAreas`]), so the code works at whatever address the kernel chose for it.
 
-use super::ctrl::Ctrl;
+use super::ctrl::{Ctrl, XAreas};
 use core::mem::offset_of;
 
 /// Hardware register numbers.
@@ -79,14 +79,14 @@ impl Asm {
         self.riprel(&[Self::rex_w(reg), 0x89], reg, target);
     }
 
-    /// `movdqu xmmN, [target]` (`load`) or `movdqu [target], xmmN`.
-    fn movdqu(&mut self, x: u8, target: u64, load: bool) {
-        let op = if load { 0x6f } else { 0x7f };
-        if x >= 8 {
-            self.riprel(&[0xf3, 0x44, 0x0f, op], x, target);
-        } else {
-            self.riprel(&[0xf3, 0x0f, op], x, target);
-        }
+    /// `mov eax, mask[31:0]; mov edx, mask[63:32]`, then `xsave64 [target]` (`save`) or
+    /// `xrstor64 [target]`: the requested-feature bitmap is EDX:EAX.
+    fn xsave(&mut self, target: u64, mask: u64, save: bool) {
+        self.b(&[0xb8]);
+        self.b(&(mask as u32).to_le_bytes());
+        self.b(&[0xba]);
+        self.b(&((mask >> 32) as u32).to_le_bytes());
+        self.riprel(&[0x48, 0x0f, 0xae], if save { 4 } else { 5 }, target);
     }
 
     /// `mov [target], sreg` (16-bit store).
@@ -117,11 +117,10 @@ impl Asm {
 /// ```text
 /// entry:    push rbx, rbp, r12-r15          ; callee-saved
 ///           mov [host_rsp], rsp
-///           fxsave64 [fxarea]               ; host x87/SSE state, MXCSR
+///           xsave64 [x.host]                ; host x87/SSE/AVX/AVX-512 state (EDX:EAX = mask)
 ///           mov [host_ds/es/fs/gs], sreg
 ///           rdfsbase/rdgsbase -> [host_fsbase/gsbase]        (when FSGSBASE is enabled)
-///           xrstor64 [xinit] with EDX:EAX = 0xe7  ; vector state to init (when XSAVE is on)
-///           ldmxcsr [in_mxcsr]; movdqu xmm0-15, [in_xmm]
+///           xrstor64 [x.input]              ; the case's MXCSR, XMM/YMM/ZMM, K; x87 to init
 ///           mov ds, [in_ds]; mov es, [in_es]
 ///           mov fs, [in_fs]; mov gs, [in_gs]; wrfsbase/wrgsbase [in_fsbase/gsbase] (FSGSBASE)
 ///           lea rsp, [frame]; mov GPRs except RSP, [in_gpr]
@@ -129,22 +128,20 @@ impl Asm {
 ///           iretq                           ; RIP, CS, RFLAGS, RSP, SS at once
 /// epilogue: mov [out_gpr+4*8], rsp
 ///           lea rsp, [out_rflags+8]; pushfq
-///           mov [out_gpr], GPRs except RSP; movdqu [out_xmm], xmm0-15; stmxcsr [out_mxcsr]
+///           mov [out_gpr], GPRs except RSP
+///           xsave64 [x.output]              ; MXCSR, XMM/YMM/ZMM, K (EDX:EAX = mask)
 ///           rdfsbase/rdgsbase -> [out_fsbase/gsbase]                (when FSGSBASE is enabled)
 /// restore:  mov byte [active], 0
 ///           mov rsp, [host_rsp]; push 2; popfq   ; DF = AC = TF = 0
-///           fxrstor64 [fxarea]; mov ds/es, [host_ds/es]; FS, GS if changed
+///           xrstor64 [x.host]; mov ds/es, [host_ds/es]; FS, GS if changed
 ///           wrfsbase/wrgsbase from [host_fsbase/gsbase]       (when FSGSBASE is enabled)
 ///           pop r15-r12, rbp, rbx; ret
 /// ```
-pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (Vec<u8>, Labels) {
+pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, x: &XAreas) -> (Vec<u8>, Labels) {
     let f = |off: usize| ctrl + off as u64;
     let in_gpr = |i: u8| f(offset_of!(Ctrl, in_gpr) + 8 * i as usize);
     let out_gpr = |i: u8| f(offset_of!(Ctrl, out_gpr) + 8 * i as usize);
-    let in_xmm = |i: u8| f(offset_of!(Ctrl, in_xmm) + 16 * i as usize);
-    let out_xmm = |i: u8| f(offset_of!(Ctrl, out_xmm) + 16 * i as usize);
     let host_rsp = f(offset_of!(Ctrl, host_rsp));
-    let fxarea = f(offset_of!(Ctrl, fxarea));
     let host_sreg = [
         (DS, f(offset_of!(Ctrl, host_ds))),
         (ES, f(offset_of!(Ctrl, host_es))),
@@ -163,7 +160,7 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (
     let entry = a.here();
     a.b(&[0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57]);
     a.store(RSP, host_rsp);
-    a.riprel(&[0x48, 0x0f, 0xae], 0, fxarea); // fxsave64
+    a.xsave(x.host, x.mask, true);
     for &(s, at) in &host_sreg {
         a.store_sreg(s, at);
     }
@@ -173,16 +170,9 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (
         a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xc8]); // rdgsbase rax
         a.store(RAX, host_gsbase);
     }
-    if xsave {
-        // mov eax, 0xe7; xor edx, edx; xrstor64 [xinit]: x87, SSE, AVX, AVX-512 to their
-        // initial state (zero registers, empty x87 stack, no opmask bits)
-        a.b(&[0xb8, 0xe7, 0, 0, 0, 0x31, 0xd2]);
-        a.riprel(&[0x48, 0x0f, 0xae], 5, f(offset_of!(Ctrl, xinit)));
-    }
-    a.riprel(&[0x0f, 0xae], 2, f(offset_of!(Ctrl, in_mxcsr))); // ldmxcsr
-    for x in 0..16 {
-        a.movdqu(x, in_xmm(x), true);
-    }
+    // The components whose XSTATE_BV bit is clear in the image (always x87) go to their
+    // initial state: zero registers, empty x87 stack.
+    a.xsave(x.input, x.mask, false);
     a.load_sreg(DS, f(offset_of!(Ctrl, in_ds)));
     a.load_sreg(ES, f(offset_of!(Ctrl, in_es)));
     if fsgsbase {
@@ -208,10 +198,8 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (
     for r in (0..16).filter(|&r| r != RSP) {
         a.store(r, out_gpr(r));
     }
-    for x in 0..16 {
-        a.movdqu(x, out_xmm(x), false);
-    }
-    a.riprel(&[0x0f, 0xae], 3, f(offset_of!(Ctrl, out_mxcsr))); // stmxcsr
+    // RAX and RDX are stored: free for the mask.
+    a.xsave(x.output, x.mask, true);
     if fsgsbase {
         a.b(&[0xf3, 0x48, 0x0f, 0xae, 0xc0]); // rdfsbase rax
         a.store(RAX, f(offset_of!(Ctrl, out_fsbase)));
@@ -224,7 +212,7 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, xsave: bool) -> (
     a.store_byte(f(offset_of!(Ctrl, active)), 0);
     a.load(RSP, host_rsp);
     a.b(&[0x6a, 0x02, 0x9d]); // push 2; popfq
-    a.riprel(&[0x48, 0x0f, 0xae], 1, fxarea); // fxrstor64
+    a.xsave(x.host, x.mask, false);
     a.load_sreg(DS, host_sreg[0].1);
     a.load_sreg(ES, host_sreg[1].1);
     a.restore_sreg_if_changed(FS, host_sreg[2].1);

@@ -5,10 +5,9 @@
 //! outputs, and the signal handler writes the `sig_*` record. It lives in an anonymous mapping
 //! above 4 GiB, beside the trampoline code, out of reach of the 32-bit addresses that a case
 //! in compatibility mode can form.
-
-/// The x87/SSE state of the host, saved by `fxsave64` on entry and restored on exit.
-#[repr(C, align(16))]
-pub(super) struct FxArea(pub [u8; 512]);
+//!
+//! The vector state does not fit in it: three XSAVE areas follow it in the same mapping (see
+//! [`XAreas`]).
 
 /// See the module documentation. Every field is written and read through a raw pointer to the
 /// page (never through a Rust reference that lives across a run).
@@ -18,15 +17,12 @@ pub(super) struct Ctrl {
     /// GPRs in hardware order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15). The RSP slot
     /// is unused: RSP comes from `frame`.
     pub in_gpr: [u64; 16],
-    pub in_xmm: [u128; 16],
-    pub in_mxcsr: u32,
     /// DS and ES loaded before the `iretq` (0x2b in compatibility mode).
     pub in_ds: u16,
     pub in_es: u16,
     /// FS and GS selectors and bases for the case (with FSGSBASE only).
     pub in_fs: u16,
     pub in_gs: u16,
-    pub _pad2: u32,
     pub in_fsbase: u64,
     pub in_gsbase: u64,
     /// The `iretq` frame: RIP, CS, RFLAGS, RSP, SS.
@@ -48,9 +44,6 @@ pub(super) struct Ctrl {
 
     // ---- outputs, written by the epilogue ----
     pub out_gpr: [u64; 16],
-    pub out_xmm: [u128; 16],
-    pub out_mxcsr: u32,
-    pub _pad0: u32,
     pub out_fsbase: u64,
     pub out_gsbase: u64,
     /// The epilogue's private stack: `pushfq` with RSP = &out_rflags + 8 lands in `out_rflags`.
@@ -76,14 +69,20 @@ pub(super) struct Ctrl {
     pub host_es: u16,
     pub host_fs: u16,
     pub host_gs: u16,
-    pub fxarea: FxArea,
-    /// An XSAVE area in its initial configuration (XSTATE_BV = 0, MXCSR 0x1f80): `xrstor` from
-    /// it resets the x87, SSE, AVX and AVX-512 state before each case.
-    pub xinit: XInit,
 }
 
-/// See [`Ctrl::xinit`]: the legacy region and the XSAVE header.
-#[repr(C, align(64))]
-pub(super) struct XInit(pub [u8; 576]);
-
 const _: () = assert!(core::mem::size_of::<Ctrl>() <= 4096);
+
+/// The three XSAVE areas (standard format, 64-byte aligned, `XLayout::len` bytes each) after the
+/// control page: the case's vector state in (built by `Native::run`, loaded with `xrstor64`),
+/// the case's vector state out (`xsave64` in the epilogue), and the host's (`xsave64` on
+/// entry, `xrstor64` on exit). All three use the requested-feature bitmap `mask`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct XAreas {
+    /// EDX:EAX of every `xsave64`/`xrstor64`: x87, SSE and the AVX and AVX-512 components the
+    /// host enables in XCR0.
+    pub mask: u64,
+    pub input: u64,
+    pub output: u64,
+    pub host: u64,
+}

@@ -9,8 +9,18 @@
 //! # What a case can set and see
 //! - **Instruction**: 1–15 bytes, executed at the fixed address [`INSN_ADDR`] (below 4 GiB;
 //!   RIP-relative operands are relative to it).
-//! - **Registers** ([`State`]): the 16 GPRs, RFLAGS, XMM0–XMM15, MXCSR and the FS and GS
-//!   bases, in and out.
+//! - **Registers** ([`State`]): the 16 GPRs, RFLAGS, the whole AVX-512 vector state (ZMM0–ZMM31,
+//!   of which XMMn and YMMn are the low 128 and 256 bits, and the opmasks K0–K7), MXCSR and
+//!   the FS and GS bases, in and out.
+//!   Vector registers: [`State::xmm`] holds XMM0–XMM15, [`State::ymm_hi128`],
+//!   [`State::zmm_hi256`] and [`State::hi16_zmm`] the rest of ZMM0–ZMM31 (split as the XSAVE
+//!   components are), [`State::k`] the opmasks; [`State::zmm`] / [`State::set_zmm`] (and the
+//!   `_bytes` forms) see any ZMMn whole. The harness loads them all before the instruction and
+//!   stores them all after it (or at its fault), so an instruction's effect on the upper bits
+//!   (VEX zeroing bits 511:128 or 511:256, EVEX masking and zeroing, VZEROUPPER) is visible.
+//!   A host without AVX (or AVX-512) cannot hold the corresponding registers: a case that sets
+//!   them nonzero fails with [`Error::Unsupported`], and they read as zero (the harness says so
+//!   on stderr at setup when AVX-512 is missing). XSAVE itself is required ([`Error::Setup`]).
 //!   RFLAGS: only [`INPUT_FLAGS`] (CF PF AF ZF SF DF OF, NT, AC, ID) are taken from the case;
 //!   IF is always 1 and IOPL 0 (user mode cannot change them), TF is reserved to the harness,
 //!   RF/VM/VIF/VIP are 0. The output RFLAGS is what `pushfq` stores after the instruction (IF
@@ -33,8 +43,17 @@
 //!   flat like the others).
 //! - [`Mode::Compat32`]: CS = 0x23 (Linux's 32-bit user code segment), SS = DS = ES = FS = GS
 //!   = 0x2b (flat 4 GiB data), the FS and GS bases from the [`State`]. Only the low 32 bits of
-//!   RAX..RDI (and of RSP on input) and XMM0–XMM7 are meaningful: the output reports the low 32
-//!   bits of the eight legacy GPRs and R8–R15 and XMM8–XMM15 as their inputs.
+//!   RAX..RDI (and of RSP on input), ZMM0–ZMM7 (all 512 bits) and K0–K7 are meaningful: the
+//!   output reports the low 32 bits of the eight legacy GPRs, and R8–R15 and ZMM8–ZMM31 as
+//!   their inputs (the architecture leaves R8–R15 and XMM8–XMM15 undefined across the mode
+//!   switches). Observed on AMD Zen 4 (under KVM), with the harness's raw output: nothing a
+//!   compatibility-mode instruction does reaches ZMM8–ZMM31, and the mode switches preserve
+//!   them, so reporting the inputs hides nothing there. EVEX instructions work on ZMM0–ZMM7
+//!   and K0–K7 (masking, zeroing, 512-bit length), and the register-extension bits that cannot
+//!   select a high register in 32-bit mode are ignored, not #UD: EVEX.R' = 0 (`62 e1 ...`,
+//!   zmm17 in 64-bit mode), EVEX.V' = 0, EVEX.vvvv\[3\], EVEX.B and 3-byte VEX.vvvv\[3\] and
+//!   VEX.B all select the register with that bit dropped (zmm1, not zmm17). VZEROUPPER and
+//!   VZEROALL touch ZMM0–ZMM7 only.
 //!
 //! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
 //! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
@@ -60,21 +79,30 @@
 //! 1. the instruction bytes are copied to [`INSN_ADDR`], followed by a jump to the stub
 //!    (`jmp rel32` in 64-bit mode, `jmp far 0x33:stub` in compatibility mode; see
 //!    [`trailer`]);
-//! 2. the trampoline saves the callee-saved GPRs, RSP, the x87/SSE state (`fxsave64`), the
-//!    segment selectors and FS/GS bases, resets the vector state (`xrstor` of the initial
-//!    configuration: YMM/ZMM upper halves, ZMM16–31 and opmasks are zero, the x87 stack is
-//!    empty), loads MXCSR, XMM0–15, DS/ES/FS/GS, the FS/GS bases and the GPRs, and enters the
-//!    instruction with `iretq`, which loads RIP, CS (0x33 or 0x23), RFLAGS, RSP and SS at once,
-//!    so neither the case's RSP nor its flags are ever used by the harness;
+//! 2. the trampoline saves the callee-saved GPRs, RSP, the host's x87, SSE, AVX and AVX-512
+//!    state (`xsave64`), the segment selectors and FS/GS bases, loads the case's vector state
+//!    (`xrstor64` of an XSAVE image that `Native::run` builds per case: MXCSR, XMM0–15,
+//!    YMM_Hi128, opmasks, ZMM_Hi256 and Hi16_ZMM at the offsets CPUID leaf 0xD reports, with
+//!    XSTATE_BV set for the components that have a nonzero register and never for x87, so the
+//!    x87 stack is empty and all-zero components start in their initial configuration), then
+//!    DS/ES/FS/GS, the FS/GS bases and the GPRs, and enters the instruction with `iretq`, which
+//!    loads RIP, CS (0x33 or 0x23), RFLAGS, RSP and SS at once, so neither the case's RSP nor
+//!    its flags are ever used by the harness;
 //! 3. the instruction falls through to the stub, whose `jmp [rip]` reaches the epilogue in
 //!    64-bit mode; the epilogue saves RSP, switches to a private stack in the control block,
-//!    `pushfq`, stores everything, and restores the host state (flags with DF = AC = 0,
-//!    `fxrstor64`, selectors, FS/GS bases with `wrfsbase`/`wrgsbase` when the kernel enables
-//!    FSGSBASE, callee-saved registers) and returns. YMM/ZMM upper halves and opmasks stay as
-//!    the case left them: the SysV ABI makes them caller-saved;
+//!    `pushfq`, stores the GPRs and the vector state (`xsave64` into a second image, decoded
+//!    by `Native::run`: a component whose XSTATE_BV bit comes back clear is in its initial
+//!    configuration and reads as zero), and restores the host state (flags with DF = AC = 0,
+//!    `xrstor64` of everything saved on entry, selectors, FS/GS bases with
+//!    `wrfsbase`/`wrgsbase` when the kernel enables FSGSBASE, callee-saved registers) and
+//!    returns. The three XSAVE areas follow the control block; all use the same
+//!    requested-feature bitmap (x87, SSE and the AVX and AVX-512 components XCR0 enables; not
+//!    PKRU);
 //! 4. an exception instead raises a signal: see `signals` for the handler (alternate signal
 //!    stack; it records `trapno`/`err`/`cr2` from the ucontext and rewrites the saved RIP/CS
-//!    to the epilogue, so no `siglongjmp` is involved).
+//!    to the epilogue, so no `siglongjmp` is involved; the kernel saves the vector state in
+//!    the signal frame and restores it on `rt_sigreturn`, so the epilogue stores it as at the
+//!    fault).
 //!
 //! # Exceptions
 //! The vector is the `trapno` the kernel saved in the ucontext (REG_TRAPNO), the error code
@@ -106,11 +134,15 @@
 //! - Instructions that enter the kernel are refused ([`Error::Refused`]): SYSCALL, SYSENTER,
 //!   `int 0x80`; also WRPKRU. Instructions the kernel emulates for user space (SGDT, SIDT, SLDT,
 //!   SMSW, STR under UMIP) give the kernel's answers; CPUID runs under the hypervisor.
-//! - Segment selectors, CR0/CR4/EFER, CPL (always 3), the x87 state, YMM/ZMM upper halves and
-//!   opmasks are not part of the state (the vector ones start at zero, the x87 state in its
-//!   initial configuration); an instruction that loads a segment register, changes
-//!   the x87 state or the upper halves of vector registers is isolated (the harness restores
-//!   the host), not observed.
+//! - Segment selectors, CR0/CR4/EFER, CPL (always 3), the x87 state, PKRU and the other XSAVE
+//!   components (AMX, CET, ...) are not part of the state (the x87 state starts in its initial
+//!   configuration); an instruction that loads a segment register or changes the x87 state is
+//!   isolated (the harness restores the host), not observed. Whether a vector component was in
+//!   its initial configuration (XINUSE, visible to `xgetbv` with ECX = 1 and to XSAVEOPT) is
+//!   not reported: all-zero components are loaded in it, others are not.
+//! - The vector state needs XSAVE (setup fails without it); YMM upper halves need AVX and ZMM
+//!   upper halves, ZMM16–ZMM31 and opmasks AVX-512 in XCR0 ([`Error::Unsupported`] when a case
+//!   sets them on a host without).
 //! - Memory operands must point into the scratch window (or at deliberately absent addresses):
 //!   the harness cannot stop a 64-bit case whose registers point at the host's own memory.
 //! - The bytes after the instruction are its trailing jump and then `int3` ([`trailer`]); an
@@ -130,7 +162,7 @@ mod signals;
 use core::ffi::c_void;
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use core::sync::atomic::{AtomicI32, Ordering, compiler_fence};
-use ctrl::Ctrl;
+use ctrl::{Ctrl, XAreas};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Start of the scratch window (and of its 16 KiB of read-write pages).
@@ -202,14 +234,30 @@ pub enum Mode {
 }
 
 /// Register state, input or output.
+///
+/// The vector registers are split the way the XSAVE components split them, so that XMM0–XMM15
+/// stay a plain array: ZMMn (n < 16) is `xmm[n]` (bits 127:0), `ymm_hi128[n]` (255:128) and
+/// `zmm_hi256[n]` (511:256); ZMM16–ZMM31 are `hi16_zmm[n - 16]`. [`State::zmm`] and
+/// [`State::set_zmm`] (and the byte forms) see any ZMMn whole. Every 128-bit lane is
+/// little-endian: bit 0 of the lane is bit 0 of the `u128`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct State {
     /// RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8–R15 (see [`reg`]).
     pub gpr: [u64; 16],
     /// RFLAGS (input: only [`INPUT_FLAGS`] are used).
     pub rflags: u64,
-    /// XMM0–XMM15 (little-endian: bit 0 of the register is bit 0 of the value).
+    /// XMM0–XMM15: bits 127:0 of ZMM0–ZMM15.
     pub xmm: [u128; 16],
+    /// Bits 255:128 of ZMM0–ZMM15 (the upper halves of YMM0–YMM15; XSAVE's YMM_Hi128, needs
+    /// AVX).
+    pub ymm_hi128: [u128; 16],
+    /// Bits 511:256 of ZMM0–ZMM15 as two lanes, `[0]` = bits 383:256, `[1]` = 511:384
+    /// (XSAVE's ZMM_Hi256, needs AVX-512).
+    pub zmm_hi256: [[u128; 2]; 16],
+    /// ZMM16–ZMM31 whole, as four lanes from bit 0 (XSAVE's Hi16_ZMM, needs AVX-512).
+    pub hi16_zmm: [[u128; 4]; 16],
+    /// The opmask registers K0–K7 (needs AVX-512).
+    pub k: [u64; 8],
     /// MXCSR (input: the low 16 bits are used).
     pub mxcsr: u32,
     /// FS base (see the module documentation: needs FSGSBASE; 0 without it).
@@ -224,10 +272,63 @@ impl Default for State {
             gpr: [0; 16],
             rflags: 0x2,
             xmm: [0; 16],
+            ymm_hi128: [0; 16],
+            zmm_hi256: [[0; 2]; 16],
+            hi16_zmm: [[0; 4]; 16],
+            k: [0; 8],
             mxcsr: 0x1f80,
             fs_base: 0,
             gs_base: 0,
         }
+    }
+}
+
+impl State {
+    /// ZMMn (`n` < 32) as four 128-bit lanes from bit 0 (lane 0 is XMMn, lanes 0–1 YMMn).
+    pub fn zmm(&self, n: usize) -> [u128; 4] {
+        match n {
+            0..16 => [
+                self.xmm[n],
+                self.ymm_hi128[n],
+                self.zmm_hi256[n][0],
+                self.zmm_hi256[n][1],
+            ],
+            _ => self.hi16_zmm[n - 16],
+        }
+    }
+
+    /// YMMn (`n` < 32) as two 128-bit lanes from bit 0: the low half of [`State::zmm`].
+    pub fn ymm(&self, n: usize) -> [u128; 2] {
+        let z = self.zmm(n);
+        [z[0], z[1]]
+    }
+
+    /// Sets ZMMn (`n` < 32) from four 128-bit lanes (see [`State::zmm`]).
+    pub fn set_zmm(&mut self, n: usize, v: [u128; 4]) {
+        match n {
+            0..16 => {
+                self.xmm[n] = v[0];
+                self.ymm_hi128[n] = v[1];
+                self.zmm_hi256[n] = [v[2], v[3]];
+            }
+            _ => self.hi16_zmm[n - 16] = v,
+        }
+    }
+
+    /// ZMMn (`n` < 32) as its 64 bytes in memory order (byte 0 = bits 7:0), as a 512-bit
+    /// store would write it.
+    pub fn zmm_bytes(&self, n: usize) -> [u8; 64] {
+        let mut b = [0; 64];
+        for (lane, v) in b.chunks_exact_mut(16).zip(self.zmm(n)) {
+            lane.copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// Sets ZMMn (`n` < 32) from 64 bytes in memory order (see [`State::zmm_bytes`]).
+    pub fn set_zmm_bytes(&mut self, n: usize, b: &[u8; 64]) {
+        let lane = |i: usize| u128::from_le_bytes(b[16 * i..16 * i + 16].try_into().unwrap());
+        self.set_zmm(n, [lane(0), lane(1), lane(2), lane(3)]);
     }
 }
 
@@ -278,6 +379,9 @@ pub enum Error {
     Refused(&'static str),
     /// Setting up the harness failed.
     Setup(String),
+    /// The case sets vector state that this host cannot hold (YMM upper halves without AVX;
+    /// ZMM upper halves, ZMM16–ZMM31 or opmasks without AVX-512).
+    Unsupported(&'static str),
     /// The trampoline itself faulted (for example the kernel offers no 32-bit code segment).
     Harness {
         /// Signal number.
@@ -295,6 +399,7 @@ impl std::fmt::Display for Error {
             Error::Length(n) => write!(f, "instruction length {n} not in 1..=15"),
             Error::Refused(why) => write!(f, "refused: {why}"),
             Error::Setup(why) => write!(f, "native harness setup failed: {why}"),
+            Error::Unsupported(what) => write!(f, "the host cannot run this case: {what}"),
             Error::Harness {
                 signal,
                 trapno,
@@ -360,6 +465,177 @@ struct Global {
     host_ss: u16,
     /// The kernel lets user space use RDFSBASE/WRFSBASE (HWCAP2_FSGSBASE).
     fsgsbase: bool,
+    /// The XSAVE layout of the vector state.
+    x: XLayout,
+    /// Where the trampoline's XSAVE areas are.
+    areas: XAreas,
+}
+
+/// XSAVE state components (bit numbers in XCR0 and XSTATE_BV).
+const X87: u64 = 1 << 0;
+const SSE: u64 = 1 << 1;
+const AVX: u64 = 1 << 2;
+const OPMASK: u64 = 1 << 5;
+const ZMM_HI256: u64 = 1 << 6;
+const HI16_ZMM: u64 = 1 << 7;
+const AVX512: u64 = OPMASK | ZMM_HI256 | HI16_ZMM;
+/// Offsets in the legacy region and the header of a standard-format XSAVE area.
+const XS_MXCSR: usize = 24;
+const XS_XMM: usize = 160;
+const XS_XSTATE_BV: usize = 512;
+/// Size of the legacy region and the header.
+const XS_BASE_LEN: usize = 576;
+
+/// Where the vector state sits in a standard-format XSAVE area on this host (CPUID leaf 0xD)
+/// and which components the host has (XCR0).
+#[derive(Clone, Copy, Debug)]
+struct XLayout {
+    /// The components the harness loads and stores: x87 and SSE always, AVX and AVX-512 when
+    /// XCR0 enables them.
+    mask: u64,
+    /// Bytes of an area (a multiple of 64).
+    len: usize,
+    /// Offset of the YMM_Hi128 component (CPUID.(EAX=0xD, ECX=2).EBX), when the host has AVX.
+    avx: Option<usize>,
+    /// Offsets of the opmask, ZMM_Hi256 and Hi16_ZMM components (sub-leaves 5, 6, 7), when the
+    /// host has AVX-512.
+    avx512: Option<[usize; 3]>,
+}
+
+impl XLayout {
+    /// Reads CPUID and XCR0. An error when the host has no XSAVE.
+    fn detect() -> Result<XLayout, String> {
+        use core::arch::x86_64::__cpuid_count;
+        let leaf1 = __cpuid_count(1, 0);
+        if leaf1.ecx & (1 << 26) == 0 || leaf1.ecx & (1 << 27) == 0 {
+            let why = "the host has no XSAVE (CPUID.1:ECX.XSAVE/OSXSAVE), which the harness \
+                       needs to load and store the vector state";
+            return Err(why.into());
+        }
+        let (lo, hi): (u32, u32);
+        // SAFETY: XGETBV with ECX = 0 reads XCR0; CPUID says the OS enabled XSAVE (OSXSAVE),
+        // so it does not fault.
+        unsafe {
+            core::arch::asm!(
+                "xgetbv", in("ecx") 0, out("eax") lo, out("edx") hi,
+                options(nomem, nostack, preserves_flags)
+            );
+        }
+        let xcr0 = u64::from(hi) << 32 | u64::from(lo);
+        if xcr0 & (X87 | SSE) != X87 | SSE {
+            return Err(format!("XCR0 = {xcr0:#x} lacks x87 or SSE"));
+        }
+        let mut len = (__cpuid_count(0xd, 0).ebx as usize).max(XS_BASE_LEN);
+        // The offset of component `i` (sub-leaf `i`), checked against its architectural size.
+        let mut component = |i: u32, size: usize| -> Result<usize, String> {
+            let l = __cpuid_count(0xd, i);
+            let (off, got) = (l.ebx as usize, l.eax as usize);
+            if got != size || off < XS_BASE_LEN {
+                return Err(format!(
+                    "CPUID.(EAX=0xD, ECX={i}) reports {got} bytes at {off}, expected {size} \
+                     bytes after the XSAVE header"
+                ));
+            }
+            len = len.max(off + size);
+            Ok(off)
+        };
+        let avx = match xcr0 & AVX {
+            0 => None,
+            _ => Some(component(2, 256)?),
+        };
+        let avx512 = match xcr0 & AVX512 {
+            0 => None,
+            AVX512 => Some([component(5, 64)?, component(6, 512)?, component(7, 1024)?]),
+            _ => return Err(format!("XCR0 = {xcr0:#x} enables only part of AVX-512")),
+        };
+        Ok(XLayout {
+            mask: xcr0 & (X87 | SSE | AVX | AVX512),
+            len: len.next_multiple_of(64),
+            avx,
+            avx512,
+        })
+    }
+
+    /// Writes the case's vector state as an XSAVE image into `buf` (`len` bytes). XSTATE_BV has
+    /// the bit of every component with a nonzero register; the others (and always x87) are
+    /// loaded in their initial state, so their bytes are left as they are. An error when the
+    /// case sets state the host lacks.
+    fn encode(&self, s: &State, buf: &mut [u8]) -> Result<(), Error> {
+        buf[XS_MXCSR..XS_MXCSR + 4].copy_from_slice(&(s.mxcsr & 0xffff).to_le_bytes());
+        let mut bv = 0;
+        let mut put = |bit: u64, off: Option<usize>, v: &[u128]| -> Result<(), Error> {
+            if v.iter().all(|&x| x == 0) {
+                return Ok(());
+            }
+            let Some(off) = off else {
+                return Err(Error::Unsupported(if bit == AVX {
+                    "YMM upper halves set, but the host has no AVX state (XCR0)"
+                } else {
+                    "ZMM upper halves, ZMM16-ZMM31 or opmasks set, but the host has no AVX-512 \
+                     state (XCR0)"
+                }));
+            };
+            bv |= bit;
+            for (d, x) in buf[off..off + 16 * v.len()].chunks_exact_mut(16).zip(v) {
+                d.copy_from_slice(&x.to_le_bytes());
+            }
+            Ok(())
+        };
+        let [k, hi256, hi16] = match self.avx512 {
+            Some(o) => o.map(Some),
+            None => [None; 3],
+        };
+        put(SSE, Some(XS_XMM), &s.xmm)?;
+        put(AVX, self.avx, &s.ymm_hi128)?;
+        put(ZMM_HI256, hi256, s.zmm_hi256.as_flattened())?;
+        put(HI16_ZMM, hi16, s.hi16_zmm.as_flattened())?;
+        if s.k != [0; 8] {
+            let Some(k) = k else {
+                return Err(Error::Unsupported(
+                    "opmasks set, but the host has no AVX-512 state (XCR0)",
+                ));
+            };
+            bv |= OPMASK;
+            for (d, x) in buf[k..k + 64].chunks_exact_mut(8).zip(s.k) {
+                d.copy_from_slice(&x.to_le_bytes());
+            }
+        }
+        // The header: XSTATE_BV, then XCOMP_BV = 0 (standard format) and reserved zeros.
+        buf[XS_XSTATE_BV..XS_BASE_LEN].fill(0);
+        buf[XS_XSTATE_BV..XS_XSTATE_BV + 8].copy_from_slice(&bv.to_le_bytes());
+        Ok(())
+    }
+
+    /// Reads the vector state out of an image that `xsave64` wrote: a component whose
+    /// XSTATE_BV bit is clear was in its initial state (zero registers), whatever the area
+    /// holds. Components the host lacks read as zero.
+    fn decode(&self, buf: &[u8], s: &mut State) {
+        let bv = u64::from_le_bytes(buf[XS_XSTATE_BV..XS_XSTATE_BV + 8].try_into().unwrap());
+        s.mxcsr = u32::from_le_bytes(buf[XS_MXCSR..XS_MXCSR + 4].try_into().unwrap());
+        let get = |bit: u64, off: Option<usize>, v: &mut [u128]| match off {
+            Some(off) if bv & bit != 0 => {
+                let src = &buf[off..off + 16 * v.len()];
+                for (x, b) in v.iter_mut().zip(src.chunks_exact(16)) {
+                    *x = u128::from_le_bytes(b.try_into().unwrap());
+                }
+            }
+            _ => v.fill(0),
+        };
+        let [k, hi256, hi16] = match self.avx512 {
+            Some(o) => o.map(Some),
+            None => [None; 3],
+        };
+        get(SSE, Some(XS_XMM), &mut s.xmm);
+        get(AVX, self.avx, &mut s.ymm_hi128);
+        get(ZMM_HI256, hi256, s.zmm_hi256.as_flattened_mut());
+        get(HI16_ZMM, hi16, s.hi16_zmm.as_flattened_mut());
+        s.k = [0; 8];
+        if let Some(k) = k.filter(|_| bv & OPMASK != 0) {
+            for (x, b) in s.k.iter_mut().zip(buf[k..k + 64].chunks_exact(8)) {
+                *x = u64::from_le_bytes(b.try_into().unwrap());
+            }
+        }
+    }
 }
 
 /// Length of the scratch window in the memfd.
@@ -401,6 +677,13 @@ fn map(at: u64, len: u64, prot: i32, flags: i32, fd: i32, off: u64) -> Result<us
 }
 
 fn setup() -> Result<Global, String> {
+    let x = XLayout::detect()?;
+    if x.avx512.is_none() {
+        eprintln!(
+            "hvemu native harness: this host has no AVX-512 state (XCR0 lacks it): cases that \
+             set ZMM upper halves, ZMM16-ZMM31 or opmasks fail with Error::Unsupported"
+        );
+    }
     // The memfd: scratch window, then the instruction zone.
     // SAFETY: a valid NUL-terminated name.
     let fd = unsafe { libc::memfd_create(c"hvemu-native".as_ptr(), libc::MFD_CLOEXEC) };
@@ -446,20 +729,28 @@ fn setup() -> Result<Global, String> {
     // SAFETY: the file descriptor is no longer needed; the mappings keep the memory.
     unsafe { libc::close(fd) };
 
-    // Code page then control page, anywhere (above 4 GiB in practice).
-    let code = map(0, 2 * PAGE, rw, anon, -1, 0)? as u64;
+    // Code page, control page, then the three XSAVE areas, anywhere (above 4 GiB in
+    // practice; the areas are page-aligned, so 64-byte aligned).
+    let xlen = x.len as u64;
+    let code = map(
+        0,
+        2 * PAGE + (3 * xlen).next_multiple_of(PAGE),
+        rw,
+        anon,
+        -1,
+        0,
+    )? as u64;
     let ctrl = code + PAGE;
+    let areas = XAreas {
+        mask: x.mask,
+        input: ctrl + PAGE,
+        output: ctrl + PAGE + xlen,
+        host: ctrl + PAGE + 2 * xlen,
+    };
     // SAFETY: getauxval has no preconditions.
     let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
     let fsgsbase = hwcap2 & 2 != 0; // HWCAP2_FSGSBASE
-    let xsave = std::arch::is_x86_feature_detected!("xsave");
-    if xsave {
-        // The initial XSAVE image: all zero (XSTATE_BV = XCOMP_BV = 0) but MXCSR (offset 24).
-        let x = (ctrl as usize + core::mem::offset_of!(Ctrl, xinit)) as *mut u8;
-        // SAFETY: the control page is ours and writable; offset 24..28 is inside `xinit`.
-        unsafe { core::ptr::write_unaligned(x.add(24).cast::<u32>(), 0x1f80) };
-    }
-    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase, xsave);
+    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase, &areas);
     assert!(bytes.len() as u64 <= PAGE);
     // SAFETY: the code page is ours and writable; `bytes` fits in it.
     unsafe {
@@ -507,6 +798,8 @@ fn setup() -> Result<Global, String> {
         host_gs: gs,
         host_ss: ss,
         fsgsbase,
+        x,
+        areas,
     })
 }
 
@@ -552,6 +845,14 @@ impl Native {
             g,
             single_step: false,
         })
+    }
+
+    /// The XSAVE area at `addr` (`g.areas.input` or `g.areas.output`).
+    fn xarea(&mut self, addr: u64) -> &mut [u8] {
+        // SAFETY: both areas are `g.x.len` bytes, mapped read-write for the life of the process;
+        // the trampoline is the only other user, and it runs inside `run` while no borrow made
+        // here is alive (`&mut self` makes this the only one).
+        unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, self.g.x.len) }
     }
 
     /// Turns single-stepping (TF) on or off; see the module documentation.
@@ -601,6 +902,8 @@ impl Native {
         if let Some(why) = info.refuse {
             return Err(Error::Refused(why));
         }
+        let g = self.g;
+        g.x.encode(input, self.xarea(g.areas.input))?;
         let compat = mode == Mode::Compat32;
         let end = INSN_ADDR + len as u64;
         let (jmp, jlen) = asm::fallthrough(compat, end, ZONE_BASE);
@@ -631,8 +934,6 @@ impl Native {
         // case is running (we hold the harness).
         unsafe {
             write_volatile(addr_of_mut!((*c).in_gpr), input.gpr);
-            write_volatile(addr_of_mut!((*c).in_xmm), input.xmm);
-            write_volatile(addr_of_mut!((*c).in_mxcsr), input.mxcsr & 0xffff);
             write_volatile(addr_of_mut!((*c).in_ds), data_sel);
             write_volatile(addr_of_mut!((*c).in_es), data_sel);
             write_volatile(addr_of_mut!((*c).in_fs), fs);
@@ -675,10 +976,9 @@ impl Native {
                 State {
                     gpr: read_volatile(addr_of!((*c).out_gpr)),
                     rflags: read_volatile(addr_of!((*c).out_rflags)),
-                    xmm: read_volatile(addr_of!((*c).out_xmm)),
-                    mxcsr: read_volatile(addr_of!((*c).out_mxcsr)),
                     fs_base: read_volatile(addr_of!((*c).out_fsbase)),
                     gs_base: read_volatile(addr_of!((*c).out_gsbase)),
+                    ..State::default()
                 },
             )
         };
@@ -689,13 +989,16 @@ impl Native {
                 rip: sig_rip,
             });
         }
+        g.x.decode(self.xarea(g.areas.output), &mut state);
         state.rflags &= !TF;
         if compat {
             for r in &mut state.gpr[..8] {
                 *r &= 0xffff_ffff;
             }
             state.gpr[8..].copy_from_slice(&input.gpr[8..]);
-            state.xmm[8..].copy_from_slice(&input.xmm[8..]);
+            for n in 8..32 {
+                state.set_zmm(n, input.zmm(n));
+            }
         }
 
         let insn = INSN_ADDR..end;
@@ -826,4 +1129,48 @@ pub fn diff(before: &[u8], after: &[u8]) -> Vec<(u64, Vec<u8>)> {
         }
     }
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host without AVX-512 (or AVX) refuses cases that set that state, loudly.
+    #[test]
+    fn missing_components_are_errors() {
+        let x = XLayout {
+            mask: X87 | SSE | AVX,
+            len: 1024,
+            avx: Some(576),
+            avx512: None,
+        };
+        let mut buf = vec![0; x.len];
+        let mut s = State::default();
+        s.xmm[3] = 1;
+        s.ymm_hi128[15] = 2;
+        assert_eq!(x.encode(&s, &mut buf), Ok(()));
+        let bv = u64::from_le_bytes(buf[XS_XSTATE_BV..][..8].try_into().unwrap());
+        assert_eq!(bv, SSE | AVX);
+        let mut out = State::default();
+        x.decode(&buf, &mut out);
+        assert_eq!((out.xmm, out.ymm_hi128), (s.xmm, s.ymm_hi128));
+        for set in [
+            (|s: &mut State| s.k[7] = 1) as fn(&mut State),
+            |s| s.zmm_hi256[0][1] = 1,
+            |s| s.hi16_zmm[15][3] = 1,
+        ] {
+            let mut t = s;
+            set(&mut t);
+            assert!(matches!(x.encode(&t, &mut buf), Err(Error::Unsupported(_))));
+        }
+        let no_avx = XLayout {
+            mask: X87 | SSE,
+            avx: None,
+            ..x
+        };
+        assert!(matches!(
+            no_avx.encode(&s, &mut buf),
+            Err(Error::Unsupported(_))
+        ));
+    }
 }
