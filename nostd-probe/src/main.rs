@@ -43,10 +43,12 @@ pub unsafe extern "C" fn probe_decode(ptr: *const u8, len: usize, mode: u8, amd:
 /// The emulator's entry points, linked with the `emulator` feature.
 #[cfg(feature = "emulator")]
 mod emulate {
-    use hvemu::emulator::{Emulator, InstructionBytes, IoExit, MmioExit, Outcome, VpContext};
+    use hvemu::emulator::{
+        Config, Emulator, InstructionBytes, IoExit, MmioExit, Outcome, VectorState, VpContext,
+    };
     use hvemu::host::{
         BulkFn, BulkTransfer, Callbacks, CompareExchangeFn, HostError, IoAccess, IoPermissionFn,
-        MemAccess, TranslateFlags, TranslateResult,
+        MemAccess, TranslateFlags, TranslateResult, WideMemoryFn,
     };
     use hvemu::regs::{RegName, RegValue};
 
@@ -124,6 +126,27 @@ mod emulate {
         Ok(answer(t.count / 2))
     }
 
+    fn wide_memory(_: &mut ProbeHost, gpa: u64, _: bool, data: &mut [u8]) -> Result<(), HostError> {
+        fallible(gpa as i64)?;
+        for b in data.iter_mut() {
+            *b = answer(*b);
+        }
+        Ok(())
+    }
+
+    /// An emulator whose vector-state setting the optimiser cannot predict.
+    fn emulator() -> Emulator {
+        let vector_state = match answer(0u8) {
+            0 => VectorState::Xmm,
+            1 => VectorState::Ymm,
+            _ => VectorState::Zmm,
+        };
+        Emulator::new(Config {
+            vector_state,
+            ..Config::default()
+        })
+    }
+
     /// The vtable, with each optional entry present or not as the optimiser cannot predict, so
     /// the paths with and without it are both linked.
     fn callbacks() -> Callbacks<ProbeHost> {
@@ -136,6 +159,7 @@ mod emulate {
             compare_exchange: maybe(compare_exchange as CompareExchangeFn<ProbeHost>),
             io_permission: maybe(io_permission as IoPermissionFn<ProbeHost>),
             bulk: maybe(bulk as BulkFn<ProbeHost>),
+            wide_memory: maybe(wide_memory as WideMemoryFn<ProbeHost>),
         }
     }
 
@@ -155,7 +179,7 @@ mod emulate {
     #[inline(never)]
     pub extern "C" fn probe_emulate_mmio(vp: &VpContext, exit: &MmioExit) -> u8 {
         let mut host = ProbeHost;
-        outcome_code(Emulator::default().emulate_mmio(&callbacks(), &mut host, vp, exit))
+        outcome_code(emulator().emulate_mmio(&callbacks(), &mut host, vp, exit))
     }
 
     /// Emulates a port exit.
@@ -163,7 +187,7 @@ mod emulate {
     #[inline(never)]
     pub extern "C" fn probe_emulate_io(vp: &VpContext, exit: &IoExit) -> u8 {
         let mut host = ProbeHost;
-        outcome_code(Emulator::default().emulate_io(&callbacks(), &mut host, vp, exit))
+        outcome_code(emulator().emulate_io(&callbacks(), &mut host, vp, exit))
     }
 
     /// Emulates the instruction at RIP.
@@ -171,7 +195,7 @@ mod emulate {
     #[inline(never)]
     pub extern "C" fn probe_emulate_at_rip(vp: &VpContext) -> u8 {
         let mut host = ProbeHost;
-        outcome_code(Emulator::default().emulate_at_rip(&callbacks(), &mut host, vp))
+        outcome_code(emulator().emulate_at_rip(&callbacks(), &mut host, vp))
     }
 
     /// Calls each entry point with inputs the optimiser cannot predict.

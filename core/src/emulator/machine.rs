@@ -32,10 +32,10 @@ impl From<Refusal> for Stop {
     }
 }
 
-/// Most registers one Get or Set names. The most any instruction needs is about 20 (an MMX
-/// access with the x87 stack rotated: eight FpMmx slots, FpControlStatus, CR0, CR4, address
-/// registers), so 32 leaves room while keeping the arrays small on the stack.
-const BATCH: usize = 32;
+/// Most registers one Get or Set names. The most any instruction needs is 14 (an MMX load:
+/// eight FpMmx slots, FpControlStatus, CR0, CR4, base, index, segment), so 24 leaves room
+/// while keeping the arrays small on the stack.
+const BATCH: usize = 24;
 
 /// Marks an extension slot among the slot numbers of one Get or Set.
 const EXT_FLAG: u8 = 0x80;

@@ -4,45 +4,10 @@
 //! the alignment of the whole operand whatever the mask.
 
 use super::state::MmxRegs;
-use super::{Bytes, width};
-use crate::decode::{Instruction, Mode, Op, Operand, Seg};
+use super::{Form, Vector, from_bytes, set_element, to_bytes, width};
+use crate::decode::{Instruction, Mode, Operand, Seg};
 use crate::emulator::{Fault, Machine, Refusal, Stop};
 use crate::mem::{Intent, Transfer};
-
-/// The operations with element masking.
-pub(super) fn is_masked(op: Op) -> bool {
-    use Op::*;
-    matches!(
-        op,
-        Vmovdqa32
-            | Vmovdqa64
-            | Vmovdqu8
-            | Vmovdqu16
-            | Vmovdqu32
-            | Vmovdqu64
-            | Vmovups
-            | Vmovaps
-            | Vmovupd
-            | Vmovapd
-    )
-}
-
-fn element(op: Op) -> usize {
-    use Op::*;
-    match op {
-        Vmovdqu8 => 1,
-        Vmovdqu16 => 2,
-        Vmovdqa32 | Vmovdqu32 | Vmovups | Vmovaps => 4,
-        _ => 8,
-    }
-}
-
-fn aligned(op: Op) -> bool {
-    matches!(
-        op,
-        Op::Vmovdqa32 | Op::Vmovdqa64 | Op::Vmovaps | Op::Vmovapd
-    )
-}
 
 /// Runs of consecutive set bits of `mask`, as (first element, count), lowest first.
 fn runs(mut mask: u64) -> impl Iterator<Item = (usize, usize)> {
@@ -57,13 +22,29 @@ fn runs(mut mask: u64) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
-pub(super) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
+/// The bytes of the elements selected by `mask`, as lane masks.
+fn byte_mask(mask: u64, e: usize) -> Vector {
+    let mut out = [0u128; 4];
+    for i in 0..64 / e {
+        if mask >> i & 1 != 0 {
+            set_element(&mut out, i * e, e, u128::MAX);
+        }
+    }
+    out
+}
+
+#[inline(never)]
+pub(super) fn execute<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    insn: &Instruction,
+    form: Form,
+) -> Result<(), Stop> {
     let [dst, src, ..] = insn.operands;
     let vl = match (dst, src) {
         (Operand::Reg(r), _) | (_, Operand::Reg(r)) => width(r.class),
         _ => return Err(Refusal::Unsupported(insn.op).into()),
     };
-    let e = element(insn.op);
+    let e = form.mask_element as usize;
     let count = vl / e;
     let all = if count >= 64 {
         u64::MAX
@@ -75,62 +56,56 @@ pub(super) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     } else {
         m.regs.k.get(insn.mask as usize).copied().unwrap_or(0) & all
     };
-    let no_mmx = MmxRegs::default();
+    let mut no_mmx = MmxRegs::default();
     match (dst, src) {
         (Operand::Mem, Operand::Reg(s)) => {
             if insn.zeroing {
                 return Err(Fault::UD.into());
             }
-            let v = m.vec_read(s, &no_mmx);
-            memory(m, insn, vl, e, mask, Intent::Write, v)?;
-            Ok(())
+            let mut v = to_bytes(&m.vec_read(s, &no_mmx));
+            memory(m, insn, form, vl, mask, Intent::Write, &mut v)
         }
         (Operand::Reg(d), _) => {
             let loaded = match src {
-                Operand::Mem => memory(m, insn, vl, e, mask, Intent::Read, [0u8; 64])?,
+                Operand::Mem => {
+                    let mut b = [0; 64];
+                    memory(m, insn, form, vl, mask, Intent::Read, &mut b)?;
+                    from_bytes(&b)
+                }
                 Operand::Reg(s) => m.vec_read(s, &no_mmx),
                 _ => return Err(Refusal::Unsupported(insn.op).into()),
             };
             let mut out = if insn.zeroing {
-                [0u8; 64]
+                [0u128; 4]
             } else {
                 m.vec_read(d, &no_mmx)
             };
-            for (i, (o, l)) in out
-                .chunks_exact_mut(e)
-                .zip(loaded.chunks_exact(e))
-                .enumerate()
-                .take(count)
-            {
-                if mask >> i & 1 != 0 {
-                    for (ob, lb) in o.iter_mut().zip(l) {
-                        *ob = *lb;
-                    }
-                }
+            for ((o, l), s) in out.iter_mut().zip(&loaded).zip(&byte_mask(mask, e)) {
+                *o = (l & s) | (*o & !s);
             }
-            let mut scratch = MmxRegs::default();
-            m.vec_write(d, &out, vl, true, &mut scratch);
+            m.vec_write(d, &out, vl, true, &mut no_mmx);
             Ok(())
         }
         _ => Err(Refusal::Unsupported(insn.op).into()),
     }
 }
 
-/// Reads (into a copy of `data`, returned) or writes (from `data`) the unmasked elements of the
+/// Reads (into `data`) or writes (from `data`) the unmasked elements of the
 /// memory operand, in address order, after checking alignment and preparing the span from the
 /// first to the last unmasked element.
 fn memory<C: ?Sized>(
     m: &mut Machine<'_, C>,
     insn: &Instruction,
+    form: Form,
     vl: usize,
-    e: usize,
     mask: u64,
     intent: Intent,
-    mut data: Bytes,
-) -> Result<Bytes, Stop> {
+    data: &mut [u8; 64],
+) -> Result<(), Stop> {
     let ea = m.effective_address(insn);
     let seg = m.operand_segment(insn);
-    if aligned(insn.op) {
+    let e = form.mask_element as usize;
+    if form.aligned {
         let flat = m.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
         let base = if flat { 0 } else { m.segment(seg).base };
         if base.wrapping_add(ea) & (vl as u64 - 1) != 0 {
@@ -138,7 +113,7 @@ fn memory<C: ?Sized>(
         }
     }
     if mask == 0 {
-        return Ok(data);
+        return Ok(());
     }
     let first = mask.trailing_zeros() as usize * e;
     let end = (64 - mask.leading_zeros() as usize) * e;
@@ -157,5 +132,5 @@ fn memory<C: ?Sized>(
         };
         m.access_range(&p, (at - first) as u16, transfer)?;
     }
-    Ok(data)
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Vector register access, the x87/MMX bookkeeping of MMX instructions, the enabling rules
 //! (#UD, #NM, #MF) and aligned memory operands.
 
-use super::{Bytes, Family, width};
+use super::{Family, Vector, width};
 use crate::decode::{Instruction, Mode, Reg, RegClass, Seg};
 use crate::emulator::{Fault, Machine, Stop, VectorState};
 use crate::mem::{Intent, Prepared};
@@ -41,6 +41,7 @@ pub(super) struct MmxRegs {
 
 impl<C: ?Sized> Machine<'_, C> {
     /// #UD and #NM (and #MF for MMX) from CR0, CR4, XCR0 and the x87 status.
+    #[inline(never)]
     pub(super) fn check_enabled(&self, fam: Family) -> Result<(), Stop> {
         let (cr0, cr4, xcr0) = (self.regs.cr0, self.regs.cr4, self.regs.xcr0);
         let ud = match fam {
@@ -62,6 +63,7 @@ impl<C: ?Sized> Machine<'_, C> {
     }
 
     /// The MMX registers, for an MMX instruction (FXSAVE slots reordered by the x87 TOP).
+    #[inline(never)]
     pub(super) fn mmx_enter(&self, fam: Family) -> MmxRegs {
         if fam != Family::Mmx {
             return MmxRegs::default();
@@ -81,6 +83,7 @@ impl<C: ?Sized> Machine<'_, C> {
 
     /// After an MMX instruction: TOP = 0 and every tag valid (so the FXSAVE slots now hold
     /// MM0..MM7 in order), written registers get exponent and sign all ones.
+    #[inline(never)]
     pub(super) fn mmx_leave(&mut self, r: MmxRegs) {
         if !r.active {
             return;
@@ -142,23 +145,15 @@ impl<C: ?Sized> Machine<'_, C> {
     }
 
     /// The value of vector or MMX register `r` (its class's width; the rest zero).
-    pub(super) fn vec_read(&self, r: Reg, mmx: &MmxRegs) -> Bytes {
-        let mut out = [0u8; 64];
+    #[inline(never)]
+    pub(super) fn vec_read(&self, r: Reg, mmx: &MmxRegs) -> Vector {
+        let mut out = [0u128; 4];
         if r.class == RegClass::Mmx {
-            let v = mmx.mm.get((r.num & 7) as usize).copied().unwrap_or(0);
-            for (o, b) in out.iter_mut().zip(v.to_le_bytes()) {
-                *o = b;
-            }
+            out[0] = mmx.mm.get((r.num & 7) as usize).copied().unwrap_or(0) as u128;
             return out;
         }
-        for (p, chunk) in out
-            .chunks_exact_mut(16)
-            .enumerate()
-            .take(width(r.class) / 16)
-        {
-            for (o, b) in chunk.iter_mut().zip(self.part(r.num, p).to_le_bytes()) {
-                *o = b;
-            }
+        for (p, lane) in out.iter_mut().enumerate().take(width(r.class) / 16) {
+            *lane = self.part(r.num, p);
         }
         out
     }
@@ -169,32 +164,23 @@ impl<C: ?Sized> Machine<'_, C> {
     pub(super) fn vec_write(
         &mut self,
         r: Reg,
-        v: &Bytes,
+        v: &Vector,
         len: usize,
         zero_upper: bool,
         mmx: &mut MmxRegs,
     ) {
         if r.class == RegClass::Mmx {
             let n = (r.num & 7) as usize;
-            let mut b = [0u8; 8];
-            for (d, s) in b.iter_mut().zip(v.iter()) {
-                *d = *s;
-            }
             if let Some(mm) = mmx.mm.get_mut(n) {
-                *mm = u64::from_le_bytes(b);
+                *mm = v[0] as u64;
             }
             mmx.written |= 1 << n;
             return;
         }
         let top = if zero_upper { self.max_vl() } else { len };
-        for p in 0..top / 16 {
-            let mut b = [0u8; 16];
-            if p * 16 < len {
-                for (d, s) in b.iter_mut().zip(v.iter().skip(p * 16)) {
-                    *d = *s;
-                }
-            }
-            self.set_part(r.num, p, u128::from_le_bytes(b));
+        for (p, lane) in v.iter().enumerate().take(top / 16) {
+            let value = if p * 16 < len { *lane } else { 0 };
+            self.set_part(r.num, p, value);
         }
     }
 
