@@ -1,4 +1,4 @@
-//! hvemu: an exact x86 instruction decoder and (in progress) emulator for hypervisors.
+//! hvemu: an exact x86 instruction decoder and emulator for hypervisors.
 //!
 //! The crate is `#![no_std]`, allocates nothing and contains no `unsafe` code. The decoder is a
 //! pure function of the instruction bytes, the processor mode and the vendor:
