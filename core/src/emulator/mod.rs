@@ -162,6 +162,12 @@ pub(crate) enum ExitAccess {
         port: u16,
         /// OUT/OUTS.
         write: bool,
+        /// Bytes per access.
+        size: u8,
+        /// INS/OUTS.
+        string: bool,
+        /// With a REP prefix.
+        rep: bool,
     },
 }
 
@@ -199,6 +205,9 @@ impl Emulator {
         let access = ExitAccess::Io {
             port: exit.port,
             write: exit.write,
+            size: exit.size,
+            string: exit.string,
+            rep: exit.rep,
         };
         let mut m = Machine::new(callbacks, ctx, vp, self.config, access);
         m.seed_io(exit);

@@ -49,11 +49,30 @@ impl<C: ?Sized> Machine<'_, C> {
         Ok(io.data)
     }
 
-    /// Refuses when a port exit names another port or direction than the instruction (or the
-    /// exit was a memory access); a matching port exit counts as the exit's access.
-    pub(crate) fn check_io_exit(&mut self, port: u16, write: bool) -> Result<(), Stop> {
+    /// Refuses when a port exit names another port, direction, size or kind (string, REP) than
+    /// the instruction (or the exit was a memory access); a matching port exit counts as the
+    /// exit's access. `rep` is only compared for string instructions (processors report it for
+    /// INS and OUTS).
+    pub(crate) fn check_io_exit(
+        &mut self,
+        port: u16,
+        write: bool,
+        size: u8,
+        rep: Option<bool>,
+    ) -> Result<(), Stop> {
         match self.exit {
-            ExitAccess::Io { port: p, write: w } if p != port || w != write => {
+            ExitAccess::Io {
+                port: p,
+                write: w,
+                size: s,
+                string,
+                rep: r,
+            } if p != port
+                || w != write
+                || s != size
+                || string != rep.is_some()
+                || rep.is_some_and(|rep| rep != r) =>
+            {
                 Err(Refusal::ExitMismatch.into())
             }
             ExitAccess::Io { .. } => {
@@ -75,7 +94,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         return Err(Refusal::Unsupported(insn.op).into());
     };
     let size = data_reg.size() as u8;
-    m.check_io_exit(port, write)?;
+    m.check_io_exit(port, write, size, None)?;
     m.check_io_permission(port, size)?;
     if write {
         let v = m.gpr(data_reg) as u32;

@@ -201,7 +201,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         let write = kind == Kind::Outs;
         let idx = if write { 0 } else { 1 };
         shape.port = m.port_operand(insn, idx);
-        m.check_io_exit(shape.port, write)?;
+        m.check_io_exit(shape.port, write, size, Some(rep))?;
         // Checked even when rCX = 0 (measured).
         m.check_io_permission(shape.port, size)?;
     }

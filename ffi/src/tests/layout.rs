@@ -294,6 +294,9 @@ fn the_core_register_numbering_is_whv_register_name() {
         (R::CR8, w::WHvX64RegisterCr8),
         (R::XCR0, w::WHvX64RegisterXCr0),
         (R::XMM0, w::WHvX64RegisterXmm0),
+        (R::FP_MMX0, w::WHvX64RegisterFpMmx0),
+        (R::FP_CONTROL_STATUS, w::WHvX64RegisterFpControlStatus),
+        (R::XMM_CONTROL_STATUS, w::WHvX64RegisterXmmControlStatus),
         (R::EFER, w::WHvX64RegisterEfer),
     ];
     for (ours, theirs) in pairs {
@@ -352,6 +355,16 @@ fn the_core_register_numbering_is_whv_register_name() {
         w::WHvX64RegisterXmm13,
         w::WHvX64RegisterXmm14,
         w::WHvX64RegisterXmm15,
+        w::WHvX64RegisterFpMmx0,
+        w::WHvX64RegisterFpMmx1,
+        w::WHvX64RegisterFpMmx2,
+        w::WHvX64RegisterFpMmx3,
+        w::WHvX64RegisterFpMmx4,
+        w::WHvX64RegisterFpMmx5,
+        w::WHvX64RegisterFpMmx6,
+        w::WHvX64RegisterFpMmx7,
+        w::WHvX64RegisterFpControlStatus,
+        w::WHvX64RegisterXmmControlStatus,
     ];
     for i in 0..SLOTS {
         assert!(known.contains(&(slot_name(i).0 as i32)), "slot {i}");
