@@ -26,6 +26,10 @@ commands:
       Run conformance cases (spec/cases.md): one JSON case per line of FILE (standard input
       without FILE or with -), one JSON result per line on standard output, then a summary
       line. Exit status 0 when every case with an expected outcome passed, 1 otherwise.
+      One default differs from the spec's table: a case that does not give cr4 also gets
+      CR4.OSFXSR, OSXMMEXCPT and OSXSAVE (0x40600), and XCR0 is 0xe7, as under an operating
+      system on an AVX-512 host, so SSE, AVX and AVX-512 instructions run; a given cr4 is
+      taken as it is. The x87/MMX state is the state after FNINIT.
   demo
       Decode and explain instructions taken from real device drivers (decode only).
   help

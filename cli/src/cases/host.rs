@@ -6,8 +6,15 @@
 //! Translation is the identity with `not_present` holes and `read_only` pages (the latter set only
 //! by programs that build cases), or a real walk of the page tables in RAM (`"paging": "tables"`)
 //! with the permission checks of `WHvTranslateGva`.
+//!
+//! Registers: everything the emulator may ask for by WinHv name (general-purpose, segment,
+//! table and control registers, EFER, XCR0, XMM0..XMM15, the x87 `FpControlStatus` and
+//! `FpMmx0..7`, `XmmControlStatus`) and, as far as [`TestHost::vector_state`] says, hvemu's
+//! extension names for the upper parts of YMM/ZMM registers, ZMM16..ZMM31 and K0..K7.
+//! A name it does not serve is a broken contract, recorded in [`TestHost::violations`].
 
 use super::model::{Access, AccessKind, CS, Case, Paging, Range, State};
+use hvemu::emulator::VectorState;
 use hvemu::host::{Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
 use hvemu::regs::{RegName, RegValue};
 use std::collections::{BTreeMap, VecDeque};
@@ -107,6 +114,25 @@ pub struct TestHost {
     pub notes: Vec<String>,
     /// Calls the emulator should never make (the host interface's contract broken).
     pub violations: Vec<String>,
+    /// Which extension register names the host serves (the runner tells the emulator the same
+    /// through `Config::vector_state`): [`VectorState::Zmm`] unless a test says otherwise.
+    pub vector_state: VectorState,
+    /// Device accesses made through [`TestHost::wide_memory`] (the optional wide-memory
+    /// callback, which the runner does not offer: the case format has only accesses of 1, 2, 4
+    /// and 8 bytes), in order. They are not in [`TestHost::accesses`].
+    pub wide_accesses: Vec<WideAccess>,
+}
+
+/// One device access of more than 8 bytes (or of any size) made through the wide-memory
+/// callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WideAccess {
+    /// A write.
+    pub write: bool,
+    /// Guest-physical address of the first byte.
+    pub gpa: u64,
+    /// The bytes, in memory order (written, or returned by the read).
+    pub data: Vec<u8>,
 }
 
 /// Reserved physical-address bits of paging entries: none with a 52-bit physical address width.
@@ -141,7 +167,53 @@ impl TestHost {
             accesses: Vec::new(),
             notes: Vec::new(),
             violations: Vec::new(),
+            vector_state: VectorState::Zmm,
+            wide_accesses: Vec::new(),
         }
+    }
+
+    /// The wide-memory callback (`Callbacks::wide_memory`): one access of 1..=64 bytes within a
+    /// page. A device access is recorded in [`TestHost::wide_accesses`]; a device read consumes
+    /// one `mmio_reads` value per 8 bytes or part of 8 (little-endian, concatenated). RAM is read
+    /// and written as by [`Host::memory`].
+    pub fn wide_memory(&mut self, gpa: u64, write: bool, data: &mut [u8]) -> Result<(), HostError> {
+        let len = data.len() as u64;
+        if data.is_empty() || data.len() > 64 {
+            self.violations.push(format!(
+                "wide_memory: access of {} bytes at {gpa:#x}",
+                data.len()
+            ));
+            return Err(HostError { code: -1 });
+        }
+        if (gpa & (PAGE - 1)) + len > PAGE {
+            self.violations.push(format!(
+                "wide_memory: access of {len} bytes at {gpa:#x} crosses a page"
+            ));
+        }
+        if self.is_mmio(gpa, len) {
+            if !write {
+                for chunk in data.chunks_mut(8) {
+                    let v = self.mmio_reads.pop_front().unwrap_or_else(|| {
+                        self.notes.push(format!(
+                            "wide mmio_read {gpa:#x} size {len}: mmio_reads is empty, read 0"
+                        ));
+                        0
+                    });
+                    let n = chunk.len();
+                    chunk.copy_from_slice(&v.to_le_bytes()[..n]);
+                }
+            }
+            self.wide_accesses.push(WideAccess {
+                write,
+                gpa,
+                data: data.to_vec(),
+            });
+        } else if write {
+            self.ram.write(gpa, data);
+        } else {
+            self.ram.read(gpa, data);
+        }
+        Ok(())
     }
 
     /// True when `[gpa, gpa + len)` touches a device.
@@ -330,18 +402,48 @@ impl TestHost {
             0x1c..=0x20 => RegValue::from_u64(s.ctl[(name.0 - 0x1c) as usize]),
             0x27 => RegValue::from_u64(s.xcr0),
             0x1000..=0x100f => RegValue::from_u128(s.zmm[(name.0 - 0x1000) as usize][0]),
+            0x1010..=0x1017 => s.fp_mmx[(name.0 - 0x1010) as usize],
+            0x1018 => s.fp_control,
             // XmmControlStatus: MXCSR at byte 8, MXCSR_MASK at byte 12.
             0x1019 => RegValue {
                 lo: 0,
                 hi: u64::from(s.mxcsr) | 0xffff << 32,
             },
             0x2001 => RegValue::from_u64(s.ctl[5]),
-            _ => return None,
+            _ => match self.extension(name)? {
+                Ext::Part(n, p) => RegValue::from_u128(s.zmm[n][p]),
+                Ext::K(n) => RegValue::from_u64(s.k[n]),
+            },
         })
+    }
+
+    /// The register behind an extension name, if the host serves it under its
+    /// [`vector_state`](Self::vector_state): parts 1..=3 of ZMM0..ZMM15 (part 1 only with
+    /// [`VectorState::Ymm`]) and parts 0..=3 of ZMM16..ZMM31 and K0..K7 with
+    /// [`VectorState::Zmm`]. Part 0 of ZMM0..ZMM15 is XMM0..XMM15, served only by its WinHv name.
+    fn extension(&self, name: RegName) -> Option<Ext> {
+        let zmm = self.vector_state == VectorState::Zmm;
+        for n in 0..32u8 {
+            for p in 0..4u8 {
+                if RegName::zmm_part(n, p) == name {
+                    let served = match (n < 16, p) {
+                        (true, 0) => false,
+                        (true, 1) => self.vector_state != VectorState::Xmm,
+                        _ => zmm,
+                    };
+                    return served.then_some(Ext::Part(usize::from(n), usize::from(p)));
+                }
+            }
+        }
+        (0..8u8)
+            .find(|&n| RegName::k(n) == name)
+            .filter(|_| zmm)
+            .map(|n| Ext::K(usize::from(n)))
     }
 
     /// Stores a register by its WinHv name; false for a name the host does not have.
     pub fn set_reg(&mut self, name: RegName, v: RegValue) -> bool {
+        let ext = self.extension(name);
         let s = &mut self.state;
         match name.0 {
             0x00..=0x11 => s.reg[name.0 as usize] = v.lo,
@@ -351,9 +453,15 @@ impl TestHost {
             0x1c..=0x20 => s.ctl[(name.0 - 0x1c) as usize] = v.lo,
             0x27 => s.xcr0 = v.lo,
             0x1000..=0x100f => s.zmm[(name.0 - 0x1000) as usize][0] = v.u128(),
+            0x1010..=0x1017 => s.fp_mmx[(name.0 - 0x1010) as usize] = v,
+            0x1018 => s.fp_control = v,
             0x1019 => s.mxcsr = v.hi as u32,
             0x2001 => s.ctl[5] = v.lo,
-            _ => return false,
+            _ => match ext {
+                Some(Ext::Part(n, p)) => s.zmm[n][p] = v.u128(),
+                Some(Ext::K(n)) => s.k[n] = v.lo,
+                None => return false,
+            },
         }
         true
     }
@@ -362,6 +470,15 @@ impl TestHost {
     pub fn cs(&self) -> hvemu::regs::Segment {
         self.state.seg[CS]
     }
+}
+
+/// A register behind an extension name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Ext {
+    /// ZMM`n`, 128-bit part `p`.
+    Part(usize, usize),
+    /// K`n`.
+    K(usize),
 }
 
 const fn mask(size: u8) -> u64 {

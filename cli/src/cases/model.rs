@@ -3,7 +3,7 @@
 
 use super::json::Value;
 use hvemu::decode::{Mode, Vendor};
-use hvemu::regs::{Segment, Table};
+use hvemu::regs::{RegValue, Segment, Table};
 
 /// Names of the general-purpose registers in number order, then RIP and RFLAGS: the keys of
 /// `regs`.
@@ -39,7 +39,8 @@ pub struct State {
     pub idtr: Table,
     /// CR0, CR2, CR3, CR4, CR8, EFER (indexed as [`CTL_NAMES`]).
     pub ctl: [u64; 6],
-    /// XCR0 (not part of the case format: every state component enabled).
+    /// XCR0 (not part of the case format: [`XCR0_DEFAULT`], every state component of an
+    /// AVX-512 processor enabled).
     pub xcr0: u64,
     /// ZMM0..ZMM31 as four 128-bit lanes, lowest first (XMMn is lane 0, YMMn lanes 0..2).
     pub zmm: [[u128; 4]; 32],
@@ -47,7 +48,33 @@ pub struct State {
     pub k: [u64; 8],
     /// MXCSR.
     pub mxcsr: u32,
+    /// The x87 control and status registers in the WinHv `FpControlStatus` layout (`lo`: FCW
+    /// bits 0..16, FSW 16..32, abridged FTW 32..40, FOP 48..64; `hi`: FIP). Not part of the case
+    /// format: [`FP_CONTROL_DEFAULT`] (the state after FNINIT) before every case.
+    pub fp_control: RegValue,
+    /// The eight x87/MMX register slots of the FXSAVE image, ST(0)..ST(7) (`FpMmx0..7`:
+    /// mantissa in `lo`, sign and exponent in the low 16 bits of `hi`; MM`i` is slot `i` while
+    /// FSW.TOP is 0). Not part of the case format: all zero before every case.
+    pub fp_mmx: [RegValue; 8],
 }
+
+/// CR4 bits the runner adds to the mode's default CR4 (spec/cases.md, "Defaults per mode") when a
+/// case does not give `cr4`: OSFXSR (bit 9), OSXMMEXCPT (bit 10) and OSXSAVE (bit 18).
+///
+/// A deviation from the table, on purpose: with CR4 = 0x20 or 0 as the table says, every SSE,
+/// AVX and AVX-512 instruction raises #UD, which no suite captured on real hardware expects
+/// (an operating system turns these bits on; Linux user mode runs with them). A case that gives
+/// `cr4` gets exactly that value, so a case can still test the #UD of a CR4 without them.
+pub const CR4_DEFAULT_EXTRA: u64 = (1 << 9) | (1 << 10) | (1 << 18);
+
+/// XCR0 of every case (the format has no way to set it): x87, SSE, AVX, opmask, ZMM_Hi256 and
+/// Hi16_ZMM state enabled, as on an AVX-512 host under Linux.
+pub const XCR0_DEFAULT: u64 = 0xe7;
+
+/// `FpControlStatus` of every case (the format has no x87 state): FCW 0x37f (every exception
+/// masked, 64-bit precision, round to nearest), FSW 0 (TOP 0, nothing pending), abridged FTW 0
+/// (every register empty), FOP and FIP 0: the state after FNINIT.
+pub const FP_CONTROL_DEFAULT: RegValue = RegValue { lo: 0x37f, hi: 0 };
 
 impl State {
     /// CR0.
@@ -68,7 +95,9 @@ impl State {
     }
 
     /// The initial state of `mode` with nothing given (cases.md, "Defaults per mode"), with the
-    /// DPL of CS and SS set to `cpl`.
+    /// DPL of CS and SS set to `cpl`. CR4 is the table's value with [`CR4_DEFAULT_EXTRA`] added
+    /// (see there why), XCR0 is [`XCR0_DEFAULT`], the x87 state [`FP_CONTROL_DEFAULT`] with
+    /// zero registers.
     pub fn defaults(mode: Mode, cpl: u8) -> State {
         let (cr0, cr4, efer) = match mode {
             Mode::Real => (0x10, 0, 0),
@@ -95,11 +124,13 @@ impl State {
                 base: 0,
                 limit: 0xffff,
             },
-            ctl: [cr0, 0, 0, cr4, 0, efer],
-            xcr0: 0xe7,
+            ctl: [cr0, 0, 0, cr4 | CR4_DEFAULT_EXTRA, 0, efer],
+            xcr0: XCR0_DEFAULT,
             zmm: [[0; 4]; 32],
             k: [0; 8],
             mxcsr: 0x1f80,
+            fp_control: FP_CONTROL_DEFAULT,
+            fp_mmx: [RegValue::default(); 8],
         }
     }
 }
@@ -1090,7 +1121,7 @@ mod tests {
         assert_eq!(c.initial.seg[CS].attributes, 0xa0fb);
         assert_eq!(c.initial.seg[SS].attributes, 0xc093);
         assert_eq!(c.initial.cr0(), 0x8005_0033);
-        assert_eq!(c.initial.cr4(), 0x20);
+        assert_eq!(c.initial.cr4(), 0x20 | CR4_DEFAULT_EXTRA);
         assert_eq!(
             c.initial.zmm[0][0],
             0x0001_0203_0405_0607_0809_0a0b_0c0d_0e0f

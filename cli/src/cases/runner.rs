@@ -1,9 +1,26 @@
 //! Running one case: place the bytes, build the exit the hypervisor would report, call the
 //! emulator (again while it hands back a REP instruction part done), keep the final machine.
+//!
+//! The machine of a case follows spec/cases.md with one deliberate deviation in its defaults:
+//! when a case does not give `cr4`, CR4 is the mode's value from the table ("Defaults per mode")
+//! with OSFXSR, OSXMMEXCPT and OSXSAVE added
+//! ([`CR4_DEFAULT_EXTRA`](super::model::CR4_DEFAULT_EXTRA), 0x40600), and XCR0, which a case
+//! cannot set, is 0xe7 (x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM). Taken literally, the table
+//! would make every SSE, AVX and AVX-512 instruction raise #UD, which no suite captured on real
+//! hardware (under an operating system that enables them) expects. A case that gives `cr4` gets
+//! exactly that value. These bits do not change paging. The x87 state, which the format does
+//! not describe either, is the state after FNINIT with zero registers; a change to it (an MMX
+//! instruction) is not compared and is told in the result's notes.
+//!
+//! The emulator is configured with [`VectorState::Zmm`](hvemu::emulator::VectorState::Zmm) (the test host serves YMM/ZMM parts,
+//! ZMM16..ZMM31 and K0..K7 under hvemu's extension names), the register file of an AVX-512
+//! processor.
 
 use super::host::{PAGE, Ram, TestHost};
 use super::model::{CS, Case, RFLAGS, RIP, State, Status};
-use hvemu::decode::{self, Instruction, Mode, Op, Operand, Prefixes, Reg, RegClass, Seg, Vendor};
+use hvemu::decode::{
+    self, Encoding, Instruction, Mode, Op, Operand, Prefixes, Reg, RegClass, Seg, Vendor,
+};
 use hvemu::emulator::{
     AccessKind, Config, Emulator, Fault, InstructionBytes, IoExit, MmioExit, Outcome, Refusal,
     VpContext,
@@ -178,6 +195,31 @@ fn pure_store(op: Op) -> bool {
         || name.starts_with("Sidt")
         || name.starts_with("Sldt")
         || name.starts_with("Smsw")
+        || name.starts_with("Pextr")
+        || name.starts_with("Vpextr")
+}
+
+/// The element size of an AVX-512 move with element masking; `None` for other operations.
+fn masked_element(op: Op) -> Option<u64> {
+    Some(match op {
+        Op::Vmovdqu8 => 1,
+        Op::Vmovdqu16 => 2,
+        Op::Vmovdqa32 | Op::Vmovdqu32 | Op::Vmovups | Op::Vmovaps => 4,
+        Op::Vmovdqa64 | Op::Vmovdqu64 | Op::Vmovupd | Op::Vmovapd => 8,
+        _ => return None,
+    })
+}
+
+/// Runs of consecutive set bits of `mask` as (first bit, count), lowest first.
+fn mask_runs(mut mask: u64) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    while mask != 0 {
+        let start = mask.trailing_zeros();
+        let len = (mask >> start).trailing_ones();
+        out.push((u64::from(start), u64::from(len)));
+        mask &= !((u64::MAX >> (64 - len)) << start);
+    }
+    out
 }
 
 /// Operations whose memory operand is only an address (no data access).
@@ -247,10 +289,42 @@ fn accesses(
             ea = wrap(ea.wrapping_add(bytes), insn.addr_size);
         }
         let write = mem_dst && pure_store(op);
+        let lin = linear(s, mode, insn.mem.seg, ea);
+        let size = u64::from(insn.mem.size);
+        match masked_element(op) {
+            // An AVX-512 move under an opmask accesses only its unmasked elements.
+            Some(e) if insn.encoding == Encoding::Evex && insn.mask != 0 => {
+                let count = size / e;
+                let all = if count >= 64 {
+                    u64::MAX
+                } else {
+                    (1 << count) - 1
+                };
+                let mask = s.k[usize::from(insn.mask & 7)] & all;
+                for (start, len) in mask_runs(mask) {
+                    out.push(LinAccess {
+                        linear: wrap_linear(mode, lin.wrapping_add(start * e)),
+                        size: len * e,
+                        write,
+                    });
+                }
+            }
+            _ => out.push(LinAccess {
+                linear: lin,
+                size,
+                write,
+            }),
+        }
+    }
+    // MOVDIR64B stores 64 bytes at ES:[register] after reading its memory operand.
+    if op == Op::Movdir64b
+        && let Operand::Reg(r) = insn.operands[0]
+    {
+        let offset = wrap(s.reg[usize::from(r.num & 15)], insn.addr_size);
         out.push(LinAccess {
-            linear: linear(s, mode, insn.mem.seg, ea),
-            size: u64::from(insn.mem.size),
-            write,
+            linear: linear(s, mode, Seg::Es, offset),
+            size: 64,
+            write: true,
         });
     }
     if pushes {
@@ -430,6 +504,45 @@ fn mmio_exit(bytes: InstructionBytes, gpa: u64, gva: u64, write: bool, unmapped:
     }
 }
 
+/// What changed in the x87/MMX state, which the case format does not describe (and so cannot
+/// compare): the register slots (MM`i` is slot `i` after an MMX instruction, which sets TOP to 0)
+/// and the control and status registers.
+pub fn x87_note(before: &State, after: &State) -> Option<String> {
+    let mut changes = Vec::new();
+    for (i, (a, b)) in before.fp_mmx.iter().zip(&after.fp_mmx).enumerate() {
+        if a != b {
+            changes.push(format!(
+                "mm{i} (x87 slot {i}) {:#x} -> {:#x} (exponent {:#x})",
+                a.lo,
+                b.lo,
+                b.hi & 0xffff
+            ));
+        }
+    }
+    let (a, b) = (before.fp_control, after.fp_control);
+    for (name, shift, bits) in [
+        ("fcw", 0, 16),
+        ("fsw", 16, 16),
+        ("ftw", 32, 8),
+        ("fop", 48, 16),
+    ] {
+        let m = (1u64 << bits) - 1;
+        let (x, y) = ((a.lo >> shift) & m, (b.lo >> shift) & m);
+        if x != y {
+            changes.push(format!("{name} {x:#x} -> {y:#x}"));
+        }
+    }
+    if a.hi != b.hi {
+        changes.push(format!("fip {:#x} -> {:#x}", a.hi, b.hi));
+    }
+    (!changes.is_empty()).then(|| {
+        format!(
+            "x87/MMX state changed (not in the case format, not compared): {}",
+            changes.join(", ")
+        )
+    })
+}
+
 /// Runs a case. `Err` when the case cannot be set up (it is then an invalid case).
 pub fn run(case: &Case) -> Result<Run, String> {
     let mut host = TestHost::new(case);
@@ -460,7 +573,7 @@ pub fn run(case: &Case) -> Result<Run, String> {
     let emu = Emulator::new(Config {
         vendor,
         rep_budget: REP_BUDGET,
-        ..default
+        vector_state: host.vector_state,
     });
     let cb = Callbacks::<TestHost>::for_host();
     let first_entry = plan_entry(&host, case, vendor);
@@ -494,6 +607,9 @@ pub fn run(case: &Case) -> Result<Run, String> {
         notes.push(format!(
             "gave up after {MAX_REENTRIES} re-entries: the instruction never completed"
         ));
+    }
+    if let Some(note) = x87_note(&case.initial, &host.state) {
+        notes.push(note);
     }
     Ok(Run {
         status,
