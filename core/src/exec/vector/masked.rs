@@ -1,7 +1,7 @@
 //! AVX-512 moves under an opmask: VMOVDQU8/16/32/64, VMOVDQA32/64, VMOVUPS, VMOVAPS, VMOVUPD,
 //! VMOVAPD at 128, 256 and 512 bits. Masked-off elements are not accessed and never fault;
 //! a load merges into the destination or zeroes the masked elements; the aligned forms check
-//! the alignment of the whole operand whatever the mask.
+//! the alignment of the whole operand when any element is unmasked.
 
 use super::state::MmxRegs;
 use super::{Form, Vector, from_bytes, set_element, to_bytes, width};
@@ -90,9 +90,8 @@ pub(super) fn execute<C: ?Sized>(
     }
 }
 
-/// Reads (into `data`) or writes (from `data`) the unmasked elements of the
-/// memory operand, in address order, after checking alignment and preparing the span from the
-/// first to the last unmasked element.
+/// Reads (into `data`) or writes (from `data`) the unmasked elements of the memory operand, in
+/// address order, after checking alignment and every run of unmasked elements.
 fn memory<C: ?Sized>(
     m: &mut Machine<'_, C>,
     insn: &Instruction,
@@ -105,6 +104,11 @@ fn memory<C: ?Sized>(
     let ea = m.effective_address(insn);
     let seg = m.operand_segment(insn);
     let e = form.mask_element as usize;
+    // With every element masked off nothing is checked, alignment included (measured on the
+    // AMD host; with any element unmasked a misaligned aligned form raises #GP(0)).
+    if mask == 0 {
+        return Ok(());
+    }
     if form.aligned {
         let flat = m.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
         let base = if flat { 0 } else { m.segment(seg).base };
@@ -112,25 +116,28 @@ fn memory<C: ?Sized>(
             return Err(Fault::GP0.into());
         }
     }
-    if mask == 0 {
-        return Ok(());
-    }
-    let first = mask.trailing_zeros() as usize * e;
-    let end = (64 - mask.leading_zeros() as usize) * e;
-    let offset = match insn.addr_size {
-        2 => ea.wrapping_add(first as u64) & 0xffff,
-        4 => ea.wrapping_add(first as u64) & 0xffff_ffff,
-        _ => ea.wrapping_add(first as u64),
+    let run_offset = |start: usize| {
+        let o = ea.wrapping_add((start * e) as u64);
+        match insn.addr_size {
+            2 => o & 0xffff,
+            4 => o & 0xffff_ffff,
+            _ => o,
+        }
     };
-    let p = m.prepare(seg, offset, (end - first) as u16, intent)?;
+    // Every run is checked before the first access, each on its own: a #PF names the first
+    // unmasked byte on the faulting page (measured), not the start of the page.
     for (start, len) in runs(mask) {
-        let (at, n) = (start * e, len * e);
-        let bytes = data.get_mut(at..at + n).unwrap_or(&mut []);
+        m.prepare(seg, run_offset(start), (len * e) as u16, intent)?;
+    }
+    for (start, len) in runs(mask) {
+        let p = m.prepare(seg, run_offset(start), (len * e) as u16, intent)?;
+        let at = start * e;
+        let bytes = data.get_mut(at..at + len * e).unwrap_or(&mut []);
         let transfer = match intent {
             Intent::Read => Transfer::Read(bytes),
             _ => Transfer::Write(bytes),
         };
-        m.access_range(&p, (at - first) as u16, transfer)?;
+        m.access_range(&p, 0, transfer)?;
     }
     Ok(())
 }
