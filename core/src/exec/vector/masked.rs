@@ -1,7 +1,7 @@
 //! AVX-512 moves under an opmask: VMOVDQU8/16/32/64, VMOVDQA32/64, VMOVUPS, VMOVAPS, VMOVUPD,
 //! VMOVAPD at 128, 256 and 512 bits. Masked-off elements are not accessed and never fault;
-//! a load merges into the destination or zeroes the masked elements; the aligned forms check
-//! the alignment of the whole operand when any element is unmasked.
+//! a load merges into the destination or zeroes the masked elements; see [`memory`] for the
+//! order of the checks.
 
 use super::state::MmxRegs;
 use super::{Form, Vector, from_bytes, set_element, to_bytes, width};
@@ -90,8 +90,27 @@ pub(super) fn execute<C: ?Sized>(
     }
 }
 
-/// Reads (into `data`) or writes (from `data`) the unmasked elements of the memory operand, in
-/// address order, after checking alignment and every run of unmasked elements.
+/// Reads (into `data`) or writes (from `data`) the unmasked elements of the memory operand,
+/// in address order, once every one of them is known not to fault.
+///
+/// As measured on the AMD host (Zen 4):
+/// - an all-zero mask accesses nothing and faults on nothing, the aligned forms' #GP included;
+/// - the aligned forms' alignment (#GP(0), to the vector length) comes first;
+/// - without an opmask (`{k0}`) the operand is one access of the whole vector: the alignment
+///   check (#AC) takes it as a 16-, 32- or 64-byte access, canonical and limit checks cover
+///   all of it; but a 512-bit store is checked as two 32-byte halves, the low one first (limit
+///   or canonical form, alignment, pages: a ZMM store whose low half ends below the 4 GiB
+///   limit or the non-canonical hole faults on the low half's page first, where a ZMM load
+///   raises #GP);
+/// - under an opmask the unmasked elements are checked one by one, lowest address first:
+///   segment limit or canonical form (#GP(0) or #SS(0)), then the alignment check (#AC(0) to
+///   the element size, not the vector's: every element shares the first one's alignment)
+///   before the first element's page, then the page (#PF, CR2 the element's first byte on the
+///   faulting page). So an unmasked element at a not-present page faults before a
+///   non-canonical one after it, and element offsets run past the 4 GiB limit (#GP) rather
+///   than wrapping at the address size;
+/// - nothing is written unless every unmasked element can be.
+#[allow(clippy::too_many_arguments)]
 fn memory<C: ?Sized>(
     m: &mut Machine<'_, C>,
     insn: &Instruction,
@@ -101,13 +120,27 @@ fn memory<C: ?Sized>(
     intent: Intent,
     data: &mut [u8; 64],
 ) -> Result<(), Stop> {
+    // Two functions, so that the checks' deepest calls (the host's) do not carry the
+    // transfer's frame.
+    let (seg, ea) = check(m, insn, form, vl, mask, intent)?;
+    transfer(m, seg, ea, form.mask_element as usize, mask, intent, data)
+}
+
+/// The checks of [`memory`]; the operand's segment and effective address.
+#[inline(never)]
+fn check<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    insn: &Instruction,
+    form: Form,
+    vl: usize,
+    mask: u64,
+    intent: Intent,
+) -> Result<(Seg, u64), Stop> {
     let ea = m.effective_address(insn);
     let seg = m.operand_segment(insn);
     let e = form.mask_element as usize;
-    // With every element masked off nothing is checked, alignment included (measured on the
-    // AMD host; with any element unmasked a misaligned aligned form raises #GP(0)).
     if mask == 0 {
-        return Ok(());
+        return Ok((seg, ea));
     }
     if form.aligned {
         let flat = m.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
@@ -116,28 +149,70 @@ fn memory<C: ?Sized>(
             return Err(Fault::GP0.into());
         }
     }
-    let run_offset = |start: usize| {
-        let o = ea.wrapping_add((start * e) as u64);
-        match insn.addr_size {
-            2 => o & 0xffff,
-            4 => o & 0xffff_ffff,
-            _ => o,
+    if insn.mask == 0 {
+        let (parts, part) = if vl == 64 && intent == Intent::Write {
+            (2, 32)
+        } else {
+            (1, vl)
+        };
+        for i in 0..parts {
+            m.prepare(seg, ea.wrapping_add((i * part) as u64), part as u16, intent)?;
         }
-    };
-    // Every run is checked before the first access, each on its own: a #PF names the first
-    // unmasked byte on the faulting page (measured), not the start of the page.
-    for (start, len) in runs(mask) {
-        m.prepare(seg, run_offset(start), (len * e) as u16, intent)?;
+        return Ok((seg, ea));
     }
+    let mut first_element = true;
     for (start, len) in runs(mask) {
-        let p = m.prepare(seg, run_offset(start), (len * e) as u16, intent)?;
-        let at = start * e;
-        let bytes = data.get_mut(at..at + len * e).unwrap_or(&mut []);
-        let transfer = match intent {
+        // The elements of the run that pass segmentation (a prefix), then their pages.
+        let mut linear = None;
+        let mut passed = 0;
+        let mut seg_fault = None;
+        for i in start..start + len {
+            match m.linearize(seg, ea.wrapping_add((i * e) as u64), e as u16, intent) {
+                Ok(l) => {
+                    linear.get_or_insert(l);
+                    passed += 1;
+                }
+                Err(f) => {
+                    seg_fault = Some(f);
+                    break;
+                }
+            }
+        }
+        if let Some(l) = linear {
+            if first_element {
+                m.check_alignment(l, e as u16)?;
+                first_element = false;
+            }
+            m.translate_range(l, (passed * e) as u16, intent)?;
+        }
+        if let Some(f) = seg_fault {
+            return Err(f);
+        }
+    }
+    Ok((seg, ea))
+}
+
+/// The accesses of [`memory`] once [`check`] has passed: every run of unmasked elements of
+/// `e` bytes in address order.
+#[inline(never)]
+fn transfer<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    seg: Seg,
+    ea: u64,
+    e: usize,
+    mask: u64,
+    intent: Intent,
+    data: &mut [u8; 64],
+) -> Result<(), Stop> {
+    for (start, len) in runs(mask) {
+        let (at, n) = (start * e, len * e);
+        let p = m.prepare_without_ac(seg, ea.wrapping_add(at as u64), n as u16, intent)?;
+        let bytes = data.get_mut(at..at + n).unwrap_or(&mut []);
+        let xfer = match intent {
             Intent::Read => Transfer::Read(bytes),
             _ => Transfer::Write(bytes),
         };
-        m.access_range(&p, 0, transfer)?;
+        m.access_range(&p, 0, xfer)?;
     }
     Ok(())
 }
