@@ -24,6 +24,8 @@
 //! ([`Generated::undefined`]), so a runner can tell vendor-specific flag differences from real
 //! ones.
 
+pub mod vector;
+
 use crate::native::{
     GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, page, reg,
 };
@@ -168,11 +170,12 @@ impl Family {
     }
 }
 
-/// One generated case.
+/// One generated case (of a [`Family`], or of another family enum such as
+/// [`vector::VecFamily`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Generated {
+pub struct Generated<F = Family> {
     /// Its family.
-    pub family: Family,
+    pub family: F,
     /// The mode it runs in.
     pub mode: Mode,
     /// The instruction.
@@ -191,6 +194,34 @@ pub struct Generated {
     /// How many of `bytes` a hypervisor's exit would hand the emulator: all of them mostly,
     /// fewer now and then (the emulator then fetches the rest from guest memory).
     pub exit_bytes: usize,
+}
+
+/// The VEX or EVEX prefix of an instruction (see [`vector`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Vex {
+    /// EVEX (62) rather than VEX (C4/C5).
+    evex: bool,
+    /// Opcode map: 1 = 0F, 2 = 0F38, 3 = 0F3A.
+    map: u8,
+    /// The implied prefix: 0 none, 1 = 66, 2 = F3, 3 = F2.
+    pp: u8,
+    /// VEX.L, EVEX.L'L.
+    l: u8,
+    /// VEX.W, EVEX.W.
+    w: bool,
+    /// The register in vvvv (and EVEX.V'): 0 when the instruction has none (encoded 1111).
+    v: u8,
+    /// EVEX.aaa: the opmask register.
+    aaa: u8,
+    /// EVEX.z: zeroing.
+    z: bool,
+    /// EVEX.b.
+    b: bool,
+    /// EVEX.R': bit 4 of the ModRM.reg register.
+    r_hi: bool,
+    /// Bits that compatibility mode ignores, encoded anyway (inverted bits cleared): 1 = VEX.B
+    /// / EVEX.B, 2 = vvvv\[3\], 4 = EVEX.R', 8 = EVEX.V'.
+    ignored: u8,
 }
 
 /// Where the r/m operand ended up.
@@ -230,6 +261,16 @@ struct Gen<'a> {
     soft: u16,
     /// Registers the addressing used.
     addr_used: u16,
+    /// The VEX or EVEX prefix, if the instruction has one (REX and the mandatory prefix then
+    /// go into it).
+    vex: Option<Vex>,
+    /// What a disp8 is multiplied by (EVEX: the N of disp8*N), 1 otherwise.
+    disp8_scale: u64,
+    /// What a vector case's masking does about faulting elements.
+    masking: vector::Masking,
+    /// Vector cases: also the encodings the decoder is known to get wrong (see
+    /// [`vector::generate`]).
+    decoder_gaps: bool,
 }
 
 /// Operand-size mask.
@@ -329,6 +370,10 @@ impl<'a> Gen<'a> {
             hard: 0,
             soft: 0,
             addr_used: 0,
+            vex: None,
+            disp8_scale: 1,
+            masking: vector::Masking::None,
+            decoder_gaps: false,
         }
     }
 
@@ -654,6 +699,15 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The displacement a disp8 (`md` = 1) stands for: `d` times [`Gen::disp8_scale`].
+    fn scaled(&self, d: i64, md: u8) -> i64 {
+        if md == 1 {
+            d.wrapping_mul(self.disp8_scale as i64)
+        } else {
+            d
+        }
+    }
+
     fn push_disp(&mut self, d: i64, n: usize) {
         self.disp.extend_from_slice(&(d as u64).to_le_bytes()[..n]);
     }
@@ -693,13 +747,17 @@ impl<'a> Gen<'a> {
                 self.modrm_rm(md, b);
                 self.rex_b = b >= 8;
                 self.push_disp(d, if md == 1 { 1 } else { 4 });
+                let d = self.scaled(d, md);
                 self.set_addr(b, ea.wrapping_sub(d as u64) & am, asz);
             }
             // [base + index * scale (+ disp)], base and index sometimes the same register
             3..=5 => {
                 let md = (form - 3) as u8;
                 let b = self.addr_reg(|r| md != 0 || r & 7 != 5);
-                let same = md != 0 && b != 4 && self.chance(6);
+                // (Not with a scaled disp8: the displacement that makes up the difference is
+                // small but arbitrary.)
+                let same =
+                    md != 0 && b != 4 && self.chance(6) && (md != 1 || self.disp8_scale == 1);
                 let i = if same {
                     b
                 } else {
@@ -726,6 +784,7 @@ impl<'a> Gen<'a> {
                     if md != 0 {
                         self.push_disp(d, if md == 1 { 1 } else { 4 });
                     }
+                    let d = self.scaled(d, md);
                     let iv = self.index_value(asz) & am;
                     self.set_addr(i, iv, asz);
                     let bv = ea.wrapping_sub(iv.wrapping_mul(s)).wrapping_sub(d as u64) & am;
@@ -778,6 +837,7 @@ impl<'a> Gen<'a> {
                 if md != 0 {
                     self.push_disp(d, if md == 1 { 1 } else { 4 });
                 }
+                let d = self.scaled(d, md);
                 self.set_addr(b, ea.wrapping_sub(d as u64) & am, asz);
             }
             // RIP- (EIP-) relative
@@ -848,9 +908,41 @@ impl<'a> Gen<'a> {
         self.locked = true;
     }
 
+    /// The bytes of the VEX (C5 when it can, now and then C4 anyway) or EVEX prefix `v`, with
+    /// the REX bits of the instruction (ModRM.reg bit 3, SIB index or r/m bit 4, base or r/m
+    /// bit 3).
+    fn vex_prefix(&mut self, v: Vex) -> Vec<u8> {
+        let inv = |b: bool| u8::from(!b);
+        let (r, x, b) = (self.rex_r, self.rex_x, self.rex_b);
+        let ign = |bit: u8| v.ignored & bit != 0;
+        let vvvv = (!v.v & 0xf) & if ign(2) { 0x7 } else { 0xf };
+        if v.evex {
+            let p0 = inv(r) << 7
+                | inv(x) << 6
+                | (inv(b) & u8::from(!ign(1))) << 5
+                | (inv(v.r_hi) & u8::from(!ign(4))) << 4
+                | v.map;
+            let p1 = u8::from(v.w) << 7 | vvvv << 3 | 0x4 | v.pp;
+            let p2 = u8::from(v.z) << 7
+                | v.l << 5
+                | u8::from(v.b) << 4
+                | (inv(v.v & 0x10 != 0) & u8::from(!ign(8))) << 3
+                | v.aaa;
+            return vec![0x62, p0, p1, p2];
+        }
+        let p = vvvv << 3 | v.l << 2 | v.pp;
+        // (Compatibility mode: C5 with vvvv[3] clear is LDS.)
+        if !x && !b && !v.w && v.map == 1 && v.ignored == 0 && self.chance(70) {
+            vec![0xc5, inv(r) << 7 | p]
+        } else {
+            let b1 = inv(r) << 7 | inv(x) << 6 | (inv(b) & u8::from(!ign(1))) << 5 | v.map;
+            vec![0xc4, b1, u8::from(v.w) << 7 | p]
+        }
+    }
+
     /// Assembles the instruction; `None` when it would be longer than 15 bytes even without
     /// its optional prefixes (the flat segment overrides).
-    fn finish(mut self, family: Family) -> Option<Generated> {
+    fn finish<F>(mut self, family: F) -> Option<Generated<F>> {
         let mut bytes = Vec::with_capacity(15);
         // Legacy prefixes in random order, the mandatory prefix (F3) usually last.
         let mut legacy = core::mem::take(&mut self.legacy);
@@ -866,7 +958,13 @@ impl<'a> Gen<'a> {
             };
             legacy.insert(at, m);
         }
-        let rest = usize::from(self.rex_on)
+        let vex = self.vex;
+        let vex = vex.map(|v| self.vex_prefix(v));
+        let prefix = match &vex {
+            Some(v) => v.len(),
+            None => usize::from(self.rex_on),
+        };
+        let rest = prefix
             + self.opcode.len()
             + usize::from(self.modrm.is_some())
             + usize::from(self.sib.is_some())
@@ -879,12 +977,19 @@ impl<'a> Gen<'a> {
             legacy.remove(at);
         }
         // Now and then a REX prefix that a legacy prefix after it makes the processor ignore.
-        if self.long() && !legacy.is_empty() && legacy.len() + rest < 15 && self.chance(3) {
+        if vex.is_none()
+            && self.long()
+            && !legacy.is_empty()
+            && legacy.len() + rest < 15
+            && self.chance(3)
+        {
             let at = self.below(legacy.len() as u64) as usize;
             legacy.insert(at, 0x40 | self.below(16) as u8);
         }
         bytes.extend_from_slice(&legacy);
-        if self.rex_on {
+        if let Some(v) = vex {
+            bytes.extend_from_slice(&v);
+        } else if self.rex_on {
             assert!(self.long());
             bytes.push(
                 0x40 | u8::from(self.rex_w) << 3

@@ -8,11 +8,14 @@ use crate::native::{
 };
 use hvemu::decode::{self, Vendor};
 use hvemu_cli::cases::model::{
-    self, Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range,
+    self, Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, VecReg,
 };
 
 /// CR0.AM (Linux runs with it set: AC = 1 at CPL 3 checks alignment).
 pub const CR0_AM: u64 = 1 << 18;
+/// CR4 as Linux runs user code, as far as the emulator cares: OSFXSR, OSXMMEXCPT, OSXSAVE (and
+/// PAE, the case format's default in 64-bit and compatibility mode).
+pub const CR4: u64 = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 18);
 /// FS in the case format's segments (`model::State::seg`).
 pub const FS: usize = 4;
 /// GS in the case format's segments.
@@ -66,8 +69,11 @@ pub struct Start<'a> {
 
 /// The case the runner checks: `start`'s state, the processor's outcome `out` and the window's
 /// changed bytes `ram` as `final`, the pages in `not_present` absent and the read-only page
-/// read-only. Mode `long64` or `compat32`, vendor AMD, CPL 3, CR0.AM set, RFLAGS compared under
-/// [`COMPARE_FLAGS`], no device accesses expected.
+/// read-only. Mode `long64` or `compat32`, vendor AMD, CPL 3, CR0.AM set, CR4 as [`CR4`], XCR0
+/// the runner's default (x87, SSE, AVX and the AVX-512 state), RFLAGS compared under
+/// [`COMPARE_FLAGS`], no device accesses expected. The vector state (ZMM0..ZMM31, K0..K7,
+/// MXCSR) is the case's; every vector or mask register the processor changed is expected whole
+/// (`zmmN`, `kN`).
 pub fn build_case(
     start: &Start<'_>,
     out: &Output,
@@ -78,6 +84,12 @@ pub fn build_case(
     let st = start.state;
     let mut initial = model::State::defaults(mode, 3);
     initial.ctl[0] |= CR0_AM;
+    initial.ctl[3] |= CR4;
+    for n in 0..32 {
+        initial.zmm[n] = st.zmm(n);
+    }
+    initial.k = st.k;
+    initial.mxcsr = st.mxcsr;
     initial.reg[..16].copy_from_slice(&st.gpr);
     initial.reg[RIP] = INSN_ADDR;
     initial.reg[RFLAGS] = (st.rflags & INPUT_FLAGS) | 0x202;
@@ -89,6 +101,21 @@ pub fn build_case(
         .collect();
     regs.push((RIP, out.rip));
     regs.push((RFLAGS, out.state.rflags));
+    let mut vecs: Vec<(VecReg, [u128; 4])> = (0..32u8)
+        .filter(|&n| out.state.zmm(n.into()) != st.zmm(n.into()))
+        .map(|n| (VecReg::Zmm(n), out.state.zmm(n.into())))
+        .collect();
+    vecs.extend(
+        (0..8u8)
+            .filter(|&n| out.state.k[usize::from(n)] != st.k[usize::from(n)])
+            .map(|n| {
+                (
+                    VecReg::K(n),
+                    [u128::from(out.state.k[usize::from(n)]), 0, 0, 0],
+                )
+            }),
+    );
+    let mxcsr = (out.state.mxcsr != st.mxcsr).then_some(out.state.mxcsr);
     let exception = match out.outcome {
         Outcome::Exception(e) => Some(Exception {
             vector: e.vector,
@@ -117,6 +144,8 @@ pub fn build_case(
         }],
         expected: Some(Expected {
             regs,
+            vecs,
+            mxcsr,
             ram,
             accesses: Some(Vec::new()),
             exception: Some(exception),
