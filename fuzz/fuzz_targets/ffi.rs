@@ -9,7 +9,8 @@
 //!   4; instruction length 0; a callback table too short or with a NULL entry) gives
 //!   `E_INVALIDARG` and makes no callback; destroying twice gives `E_INVALIDARG`;
 //! - otherwise `S_OK`, and the call is the core's: the same input through the core with the
-//!   ffi's vtable (no compare-exchange, no bulk, every port allowed) and the host's vendor makes
+//!   ffi's vtable (no compare-exchange, no bulk, no wide memory, every port allowed), the XMM
+//!   vector state (WinHv has no YMM/ZMM or opmask names) and the host's vendor makes
 //!   the same callbacks with the same arguments and answers, leaves the same guest memory and
 //!   registers, and its outcome maps to the status bits the ffi reported (documented in
 //!   ffi/src/exports.rs);
@@ -19,7 +20,7 @@
 
 use core::ffi::c_void;
 use hvemu::decode::Vendor;
-use hvemu::emulator::{CallbackKind, Config, Outcome, Refusal};
+use hvemu::emulator::{CallbackKind, Config, Outcome, Refusal, VectorState};
 use hvemu::host::{IoAccess, MemAccess, TranslateFlags, TranslateResult};
 use hvemu::regs::{RegName, RegValue};
 use hvemu_ffi::abi::*;
@@ -285,6 +286,8 @@ thread_local! {
 fn run(input: &FfiInput, bufs: &mut Bufs) {
     let misuse = input.misuse % 16;
     let mut e = input.emu;
+    // WinHv has no YMM/ZMM names and no wide memory callback.
+    e.winhv();
     // The ffi has no `emulate_at_rip`; its exit context packs the instruction length and CR8
     // into 4 bits each.
     if e.entry % 3 == entry::AT_RIP {
@@ -340,9 +343,9 @@ fn run(input: &FfiInput, bufs: &mut Bufs) {
         InstructionBytes: e.bytes,
         AccessInfo: WHV_X64_IO_PORT_ACCESS_INFO {
             AsUINT32: (e.io_flags & 1) as u32
-                | io_size << 1
-                | ((e.io_flags >> 1) & 1) as u32 * 0x10
-                | ((e.io_flags >> 2) & 1) as u32 * 0x20,
+                | (io_size << 1)
+                | (((e.io_flags >> 1) & 1) as u32 * 0x10)
+                | (((e.io_flags >> 2) & 1) as u32 * 0x20),
         },
         PortNumber: e.port,
         Rax: regs.gpr[0],
@@ -429,7 +432,6 @@ fn run(input: &FfiInput, bufs: &mut Bufs) {
     });
     let ffi_breach = sim.breach_seen();
     let ffi_regs = sim.regs;
-    drop(sim);
     if misuse != M_DESTROYED_HANDLE {
         // SAFETY: a live handle.
         assert_eq!(unsafe { WHvEmulatorDestroyEmulator(handle) }, S_OK);
@@ -460,6 +462,7 @@ fn run(input: &FfiInput, bufs: &mut Bufs) {
     let config = Config {
         vendor: host_vendor(),
         rep_budget: 1024,
+        vector_state: VectorState::Xmm,
     };
     let cb = emu::winhv_callbacks();
     let r = emu::run_with(&e, &cb, config, &mut bufs.core.1, &mut bufs.core.0);

@@ -12,24 +12,34 @@
 //! fault, an unmapped GPA, an intercept, another code, or a GPA that is not page-aligned; short
 //! or dirty reads; garbage in the upper half of register values; a compare-exchange that loses
 //! a race; a bulk transfer that does fewer elements, or claims more; a flipped I/O permission),
-//! then the full register file and the contents of guest memory.
+//! then the full register file and the contents of guest memory, then the vector side
+//! ([`vecopt`]: which `Config::vector_state` the host serves, whether it offers the wide memory
+//! entry, and whether CR0, CR4 and XCR0 are forced to the values that enable vector
+//! instructions), the x87/MMX and MXCSR state, a pattern for the YMM/ZMM parts beyond XMM0..15
+//! and the opmask registers. These come last so that inputs written before they existed keep
+//! their meaning (their missing tail reads as zeros: the widest state, enabling control
+//! registers, which only vector instructions look at, no wide entry).
 //!
 //! # The oracles ([`check`])
 //! - no panic, and no heap allocation inside the emulation call ([`crate::alloc_guard`]);
 //! - determinism: the same input twice gives the same outcome, the same callback trace and
 //!   the same final host state;
-//! - the host's contract: memory accesses of 1..=8 bytes that do not cross a page, port
+//! - the host's contract: memory accesses of 1..=8 bytes that do not cross a page, wide
+//!   accesses of 1..=64 bytes that do not cross a page (reads into a zeroed buffer), port
 //!   accesses of 1, 2 or 4 bytes, page-aligned translations, compare-exchanges of 1..=16 bytes
-//!   within a page, bulk runs within a page, known register names without duplicates;
+//!   within a page, bulk runs within a page, known register names without duplicates (the
+//!   extension names only as far as the configured vector state serves them);
 //! - a bounded number of callbacks per call: 64 + 16 per element of the REP budget;
 //! - at most one Set, as the last callback; Set only on `Completed` or `Partial` (or with the
 //!   progress of a REP string instruction that faults); `Completed` always sets (RIP moves),
 //!   `Partial` only for a REP string instruction and never moves RIP;
-//! - no guest-visible write (memory write, OUT, compare-exchange, bulk transfer, Set) on a
+//! - no guest-visible write (memory or wide write, OUT, compare-exchange, bulk transfer, Set) on a
 //!   faulting or refused path, except the progress of a REP string instruction, or writes done
 //!   before a host callback that the schedule made fail;
 //! - a refusal for a pending interruption makes no callback; a fault's vector carries the error
-//!   code and CR2 its vector defines.
+//!   code and CR2 its vector defines;
+//! - with no scheduled host behaviour, offering the wide memory entry or not gives the same
+//!   outcome, registers and guest memory (the accesses are only split differently).
 
 use crate::alloc_guard;
 use crate::codec::{Codec, Reader, Writer};
@@ -37,7 +47,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use hvemu::decode::{Mode, Op, Prefixes, Vendor, decode};
 use hvemu::emulator::{
     AccessKind, CallbackKind, Config, Emulator, InstructionBytes, IoExit, MmioExit, Outcome,
-    Refusal, VpContext,
+    Refusal, VectorState, VpContext,
 };
 use hvemu::host::{
     BulkEnd, BulkTransfer, Callbacks, HostError, IoAccess, MemAccess, TranslateFlags,
@@ -111,8 +121,10 @@ pub mod act {
     /// The callback fails.
     pub const FAIL: u8 = 1;
     /// Translate: a failed result (`arg % 6`: not present, privilege, reserved bits, GPA
-    /// unmapped, intercept, other code). Memory read: fill only `arg % size` bytes (short).
-    /// Port read: garbage above the size. Get: garbage in the upper halves. Compare-exchange:
+    /// unmapped, intercept, other code). Memory or wide read: fill only `arg % size` bytes
+    /// (short).
+    /// Port read: garbage above the size. Get: garbage in the upper halves (and in the
+    /// reserved bits of the x87/MMX slots). Compare-exchange:
     /// lose the race. Bulk: do `arg % count` elements. I/O permission: the other answer.
     pub const ODD: u8 = 2;
     /// Translate: a GPA that is not page-aligned. Memory and port reads: garbage past the
@@ -139,6 +151,31 @@ pub mod opt {
     /// Guest memory at CS:RIP holds [`super::EmuInput::alt`] rather than the exit's bytes.
     pub const CHANGED: u8 = 1 << 7;
 }
+
+/// Bits of [`EmuInput::vector`]. Zero (what an input too short to reach the byte gets) is the
+/// widest register state, enabling control registers and no wide entry.
+pub mod vecopt {
+    /// `% 4`: the `Config::vector_state` and what the host serves: 0 and 3 `Zmm` (the upper
+    /// parts of ZMM0..31 and K0..K7 by extension name), 1 `Ymm` (the upper halves of
+    /// YMM0..15), 2 `Xmm` (WinHv names only).
+    pub const STATE: u8 = 3;
+    /// The host offers the wide (up to 64 bytes) memory entry.
+    pub const WIDE: u8 = 1 << 2;
+    /// CR0 as the input gives it; otherwise CR0.TS and CR0.EM are cleared.
+    pub const RAW_CR0: u8 = 1 << 3;
+    /// CR4 and XCR0 as the input gives them; otherwise CR4.OSFXSR and CR4.OSXSAVE are set and
+    /// XCR0 is 0xe7 (x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM).
+    pub const RAW_XSTATE: u8 = 1 << 4;
+}
+
+/// CR0.EM.
+const CR0_EM: u64 = 1 << 2;
+/// CR0.TS.
+const CR0_TS: u64 = 1 << 3;
+/// CR4.OSFXSR and CR4.OSXSAVE.
+const CR4_VECTOR: u64 = 1 << 9 | 1 << 18;
+/// XCR0 with every state component the vector moves use.
+const XCR0_ALL: u64 = 0xe7;
 
 /// Mode presets (`EmuInput::preset % 8`); 6 and 7 use the raw CS, CR0.PE and EFER.LMA.
 pub mod preset {
@@ -248,6 +285,24 @@ pub struct EmuInput {
     pub mem: [u8; PATTERN],
     /// XMM0..XMM15.
     pub xmm: [u128; 16],
+    /// [`vecopt`] bits.
+    pub vector: u8,
+    /// FpControlStatus (WinHv layout: FCW, FSW, abridged FTW, FOP in `lo`, FIP in `hi`).
+    pub fp_control: u128,
+    /// XmmControlStatus (FDP in `lo`, MXCSR and MXCSR_MASK in `hi`).
+    pub xmm_control: u128,
+    /// FpMmx0..7: the x87/MMX register slots (mantissa, then sign and exponent).
+    pub fp_mmx: [u128; 8],
+    /// The parts of ZMM`n` beyond XMM0..15: part `p` is this pattern's element `p` rotated by
+    /// `8 n` bits ([`zmm_value`]).
+    pub zmm: [u128; 4],
+    /// K0..K7.
+    pub k: [u64; 8],
+}
+
+/// Part `part` of ZMM`n` in the host's initial state, from the input's pattern.
+pub fn zmm_value(pattern: &[u128; 4], n: u8, part: u8) -> u128 {
+    pattern[(part & 3) as usize].rotate_left(8 * n as u32) ^ (n as u128) << 120
 }
 
 impl EmuInput {
@@ -304,6 +359,19 @@ impl EmuInput {
         for x in &mut self.xmm {
             c.u128(x);
         }
+        // The vector side, last: inputs from before it keep their meaning.
+        c.u8(&mut self.vector);
+        c.u128(&mut self.fp_control);
+        c.u128(&mut self.xmm_control);
+        for x in &mut self.fp_mmx {
+            c.u128(x);
+        }
+        for x in &mut self.zmm {
+            c.u128(x);
+        }
+        for k in &mut self.k {
+            c.u64(k);
+        }
     }
 
     /// The input's bytes (what the seed generator writes).
@@ -329,6 +397,25 @@ impl EmuInput {
         } else {
             Vendor::Intel
         }
+    }
+
+    /// The vector register state the host serves (`Config::vector_state`).
+    pub fn vector_state(&self) -> VectorState {
+        match self.vector & vecopt::STATE {
+            1 => VectorState::Ymm,
+            2 => VectorState::Xmm,
+            _ => VectorState::Zmm,
+        }
+    }
+
+    /// The host offers the wide memory entry.
+    pub fn wide(&self) -> bool {
+        self.vector & vecopt::WIDE != 0
+    }
+
+    /// The input as a WinHv host (the ffi) runs it: XMM state only, no wide entry.
+    pub fn winhv(&mut self) {
+        self.vector = (self.vector & !(vecopt::STATE | vecopt::WIDE)) | 2;
     }
 
     /// Elements of a REP string instruction per call.
@@ -391,6 +478,15 @@ impl EmuInput {
         let cr0_am = self.opts & opt::CR0_AM != 0;
         let mut cr0 = self.cr0 & !(1 | 1 << 18);
         cr0 |= u64::from(pe) | u64::from(cr0_am) << 18;
+        // Biased toward vector instructions that run: see `vecopt`.
+        if self.vector & vecopt::RAW_CR0 == 0 {
+            cr0 &= !(CR0_TS | CR0_EM);
+        }
+        let (mut cr4, mut xcr0) = (self.cr4, self.xcr0);
+        if self.vector & vecopt::RAW_XSTATE == 0 {
+            cr4 |= CR4_VECTOR;
+            xcr0 = XCR0_ALL;
+        }
         let mut efer = self.efer & !(1 << 10 | 1 << 8);
         if lma {
             efer |= 1 << 10 | 1 << 8;
@@ -412,6 +508,14 @@ impl EmuInput {
             *d = s.segment();
         }
         seg[1] = cs.segment();
+        let mut zmm = [[0u128; 4]; 32];
+        for (n, parts) in zmm.iter_mut().enumerate() {
+            // Part 0 of ZMM0..15 is XMM0..15 (WinHv names).
+            let first = if n < 16 { 1 } else { 0 };
+            for (p, v) in parts.iter_mut().enumerate().skip(first) {
+                *v = zmm_value(&self.zmm, n as u8, p as u8);
+            }
+        }
         let regs = HostRegs {
             gpr: self.gpr,
             rip: self.rip,
@@ -424,11 +528,17 @@ impl EmuInput {
             cr0,
             cr2: self.cr2,
             cr3: self.cr3,
-            cr4: self.cr4,
+            cr4,
             cr8: (self.cr8 & 15) as u64,
             efer,
-            xcr0: self.xcr0,
+            xcr0,
             xmm: self.xmm,
+            fp_control: self.fp_control,
+            xmm_control: self.xmm_control,
+            fp_mmx: self.fp_mmx,
+            zmm,
+            k: self.k,
+            served: self.vector_state(),
         };
         (vp, regs)
     }
@@ -526,9 +636,47 @@ pub struct HostRegs {
     pub xcr0: u64,
     /// XMM0..15.
     pub xmm: [u128; 16],
+    /// FpControlStatus.
+    pub fp_control: u128,
+    /// XmmControlStatus.
+    pub xmm_control: u128,
+    /// FpMmx0..7.
+    pub fp_mmx: [u128; 8],
+    /// ZMM0..31 by 128-bit part (part 0 of ZMM0..15 unused: that is XMM0..15).
+    pub zmm: [[u128; 4]; 32],
+    /// K0..K7.
+    pub k: [u64; 8],
+    /// Which extension names the host serves.
+    pub served: VectorState,
+}
+
+/// What an extension name names.
+enum Ext {
+    /// Part `.1` of ZMM`.0`.
+    Zmm(usize, usize),
+    /// K`.0`.
+    K(usize),
 }
 
 impl HostRegs {
+    /// The extension name `n` as the served vector state allows it.
+    fn ext(&self, n: RegName) -> Option<Ext> {
+        let x = n.0.checked_sub(RegName::EXTENSION.0)?;
+        match x {
+            0..=0x7f => {
+                let (r, p) = ((x >> 2) as usize, (x & 3) as usize);
+                let ok = match self.served {
+                    VectorState::Xmm => false,
+                    VectorState::Ymm => r < 16 && p == 1,
+                    VectorState::Zmm => r >= 16 || p > 0,
+                };
+                ok.then_some(Ext::Zmm(r, p))
+            }
+            0x100..=0x107 if self.served == VectorState::Zmm => Some(Ext::K((x & 7) as usize)),
+            _ => None,
+        }
+    }
+
     fn get(&self, n: RegName) -> Option<RegValue> {
         let seg = |s: Segment| RegValue::from_segment(s);
         let table =
@@ -549,8 +697,14 @@ impl HostRegs {
             0x20 => RegValue::from_u64(self.cr8),
             0x27 => RegValue::from_u64(self.xcr0),
             0x1000..=0x100f => RegValue::from_u128(self.xmm[(n.0 - 0x1000) as usize]),
+            0x1010..=0x1017 => RegValue::from_u128(self.fp_mmx[(n.0 - 0x1010) as usize]),
+            0x1018 => RegValue::from_u128(self.fp_control),
+            0x1019 => RegValue::from_u128(self.xmm_control),
             0x2001 => RegValue::from_u64(self.efer),
-            _ => return None,
+            _ => match self.ext(n)? {
+                Ext::Zmm(r, p) => RegValue::from_u128(self.zmm[r][p]),
+                Ext::K(k) => RegValue::from_u64(self.k[k]),
+            },
         })
     }
 
@@ -571,8 +725,15 @@ impl HostRegs {
             0x20 => self.cr8 = v.lo,
             0x27 => self.xcr0 = v.lo,
             0x1000..=0x100f => self.xmm[(n.0 - 0x1000) as usize] = v.u128(),
+            0x1010..=0x1017 => self.fp_mmx[(n.0 - 0x1010) as usize] = v.u128(),
+            0x1018 => self.fp_control = v.u128(),
+            0x1019 => self.xmm_control = v.u128(),
             0x2001 => self.efer = v.lo,
-            _ => return false,
+            _ => match self.ext(n) {
+                Some(Ext::Zmm(r, p)) => self.zmm[r][p] = v.u128(),
+                Some(Ext::K(k)) => self.k[k] = v.lo,
+                None => return false,
+            },
         }
         true
     }
@@ -599,6 +760,10 @@ pub enum Kind {
     Perm,
     /// Bulk transfer.
     Bulk,
+    /// Wide memory read.
+    WideRead,
+    /// Wide memory write.
+    WideWrite,
 }
 
 /// One recorded callback: its kind, its arguments and what the host answered (summarised in
@@ -840,6 +1005,68 @@ pub fn cb_memory(s: &mut Sim, a: &mut MemAccess) -> Result<(), HostError> {
     }
 }
 
+fn fnv(b: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for x in b {
+        h = (h ^ *x as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// The simulated host's wide memory entry (see [`Sim`]): a failure, or (`act::ODD`) a short
+/// read of `arg % len` bytes.
+pub fn cb_wide(s: &mut Sim, gpa: u64, write: bool, data: &mut [u8]) -> Result<(), HostError> {
+    let (action, arg) = s.begin()?;
+    let len = data.len();
+    if !(1..=64).contains(&len) {
+        s.breach("wide memory access size not 1..=64");
+    } else if (gpa & 0xfff) + len as u64 > 0x1000 {
+        s.breach("wide memory access crosses a page");
+    }
+    if !write && data.iter().any(|b| *b != 0) {
+        s.breach("wide memory read into a buffer that is not zeroed");
+    }
+    let fail = action == act::FAIL;
+    if !fail {
+        if write {
+            for (i, b) in data.iter().enumerate() {
+                s.mem[mem_index(gpa.wrapping_add(i as u64))] = *b;
+            }
+        } else {
+            let fill = if action == act::ODD {
+                arg as usize % len.max(1)
+            } else {
+                len
+            };
+            for (i, b) in data.iter_mut().enumerate().take(fill) {
+                *b = s.mem[mem_index(gpa.wrapping_add(i as u64))];
+            }
+        }
+    }
+    let mut first = [0u8; 8];
+    for (d, b) in first.iter_mut().zip(data.iter()) {
+        *d = *b;
+    }
+    s.push(Ev {
+        kind: if write {
+            Kind::WideWrite
+        } else {
+            Kind::WideRead
+        },
+        a: gpa,
+        b: len as u64,
+        c: u64::from_le_bytes(first),
+        d: fnv(data),
+        failed: fail,
+        wrote: !fail && write,
+    });
+    if fail {
+        Err(HostError { code: -1 })
+    } else {
+        Ok(())
+    }
+}
+
 fn hash_names(names: &[RegName], values: &[RegValue]) -> (u64, u64) {
     let mut h1 = 0xcbf2_9ce4_8422_2325u64;
     let mut h2 = h1;
@@ -875,9 +1102,15 @@ pub fn cb_get(s: &mut Sim, names: &[RegName], values: &mut [RegValue]) -> Result
     if !fail {
         for (n, v) in names.iter().zip(values.iter_mut()) {
             *v = s.regs.get(*n).unwrap_or_default();
-            // Garbage in the upper half of a 64-bit register's value.
-            if action == act::ODD && !(0x12..=0x1b).contains(&n.0) && n.0 < 0x1000 {
-                v.hi = mix(n.0 as u64 ^ arg as u64);
+            // Garbage in the upper half of a 64-bit register's value (a GPR, a control
+            // register, an opmask), and in the reserved bits of an x87/MMX slot.
+            if action == act::ODD {
+                let g = mix(n.0 as u64 ^ arg as u64);
+                if (n.0 < 0x1000 && !(0x12..=0x1b).contains(&n.0)) || n.0 >= RegName::k(0).0 {
+                    v.hi = g;
+                } else if (0x1010..=0x1017).contains(&n.0) {
+                    v.hi = (v.hi & 0xffff) | g << 16;
+                }
             }
         }
     }
@@ -1174,6 +1407,7 @@ pub fn callbacks<'t>(input: &EmuInput) -> Callbacks<Sim<'t>> {
         compare_exchange: (input.opts & opt::CMPXCHG != 0).then_some(cb_cmpxchg as _),
         io_permission: (input.opts & opt::IO_PERM != 0).then_some(cb_perm as _),
         bulk: (input.opts & opt::BULK != 0).then_some(cb_bulk as _),
+        wide_memory: input.wide().then_some(cb_wide as _),
     }
 }
 
@@ -1214,7 +1448,7 @@ pub fn run_once(input: &EmuInput, mem: &mut [u8; MEM], trace: &mut Vec<Ev>) -> R
     let config = Config {
         vendor: input.vendor(),
         rep_budget: input.rep_budget(),
-        ..Config::default()
+        vector_state: input.vector_state(),
     };
     run_with(input, &callbacks(input), config, mem, trace)
 }
@@ -1351,9 +1585,10 @@ impl Buffers {
 
 /// A summary of the input, the outcome and the first callbacks, for reports.
 pub fn describe(input: &EmuInput, run: &Run, trace: &[Ev]) -> String {
-    let (vp, _) = input.state();
+    let (vp, regs) = input.state();
     let mut s = format!(
         "entry {} mode {:?} vendor {:?} exit bytes {} (count {}), guest memory at rip {}\n\
+         vector state {:?}, wide entry {}, cr0 {:#x} cr4 {:#x} xcr0 {:#x}\n\
          outcome {:?}\n{} callbacks:\n",
         ["mmio", "io", "at_rip"][(input.entry % 3) as usize],
         EmuInput::mode(&vp),
@@ -1361,6 +1596,11 @@ pub fn describe(input: &EmuInput, run: &Run, trace: &[Ev]) -> String {
         crate::hex(&input.bytes),
         input.exit_count(),
         crate::hex(&input.code()),
+        input.vector_state(),
+        input.wide(),
+        regs.cr0,
+        regs.cr4,
+        regs.xcr0,
         run.outcome,
         trace.len()
     );
@@ -1542,16 +1782,39 @@ pub fn verdict(input: &EmuInput, bufs: &mut Buffers) -> Result<(), Violation> {
             );
         }
     }
+    // The wide memory entry changes how accesses are split, never what they do: without
+    // scheduled host behaviours (which count callbacks), the other choice ends the same.
+    if input.nsched == 0 {
+        let mut other = *input;
+        other.vector ^= vecopt::WIDE;
+        let r3 = run_once(&other, &mut bufs.mem_b, &mut bufs.b);
+        let same =
+            r3.outcome == r1.outcome && r3.regs == r1.regs && bufs.mem_a[..] == bufs.mem_b[..];
+        if !same && !r3.overflow {
+            return fail(
+                "wide-differs",
+                &format!(
+                    "with the wide memory entry {}: {:?} with {} callbacks, {}",
+                    if other.wide() { "offered" } else { "withdrawn" },
+                    r3.outcome,
+                    bufs.b.len(),
+                    if r3.regs == r1.regs {
+                        "different guest memory"
+                    } else {
+                        "different registers"
+                    }
+                ),
+            );
+        }
+    }
     if let Outcome::Refused(Refusal::CallbackFailed(k)) = r1.outcome {
         let last = t.last();
         let want = match k {
             CallbackKind::IoPort => Kind::Io,
-            CallbackKind::Memory => last.map_or(Kind::MemRead, |e| {
-                if e.kind == Kind::MemWrite {
-                    Kind::MemWrite
-                } else {
-                    Kind::MemRead
-                }
+            // The memory and wide entries both report a memory callback failure.
+            CallbackKind::Memory => last.map_or(Kind::MemRead, |e| match e.kind {
+                Kind::MemWrite | Kind::WideRead | Kind::WideWrite => e.kind,
+                _ => Kind::MemRead,
             }),
             CallbackKind::GetRegisters => Kind::Get,
             CallbackKind::SetRegisters => Kind::Set,
