@@ -22,13 +22,25 @@
 //!   without the permission entry, REP with and without the bulk entry, LOCK with and without
 //!   compare-exchange, and the schedule's host behaviours at each callback of the instruction
 //!   (failures, non-present and odd translations, short reads, lost races).
+//!   The vector and cache-management families (SSE, VEX and EVEX moves, MMX, MOVD/MOVQ,
+//!   PINSR/PEXTR, MOVNTI/MOVDIRI/MOVDIR64B, CLFLUSH/CLFLUSHOPT/CLWB) start from a machine where
+//!   they are enabled (CR4.OSFXSR and OSXSAVE, XCR0 0xe7, the ZMM register state, a 64-byte
+//!   aligned operand, opmasks and x87 state with TOP ≠ 0), and add, once per (mode, operation,
+//!   memory or not, encoding, vector length): each register state the host may serve (XMM
+//!   only, YMM, ZMM), the wide memory entry, each enabling fault (#UD from CR0.EM, CR4 and
+//!   XCR0, #NM from CR0.TS, #MF from a pending x87 exception), misaligned operands, operands
+//!   across a page boundary (with and without the wide entry, with the second page not
+//!   present), other immediates, other x87 TOP values and tags, and for EVEX every opmask
+//!   k1..k7 with merging and zeroing, also over a page boundary whose second page is not
+//!   present (masked-off elements never fault).
 //! - **ffi**: every emulate input as a well-formed call of the C ABI, and every misuse of the
 //!   entry points (NULL pointers, foreign and destroyed handles, bad counts and sizes, a bad
 //!   callback table) on a sample of them.
 
+use hvemu::decode::Encoding;
 use hvemu::decode::{Instruction, Mode, Op, Operand, Prefixes, RegClass, Vendor, decode};
 use hvemu::emulator::{Outcome, Refusal};
-use hvemu_fuzz::emu::{self, Buffers, EmuInput, Kind, Sched, Seg, act, entry, opt, preset};
+use hvemu_fuzz::emu::{self, Buffers, EmuInput, Kind, Sched, Seg, act, entry, opt, preset, vecopt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -286,12 +298,18 @@ fn decode_extras() -> Vec<Vec<u8>> {
     v
 }
 
-fn decode_corpus(out: &mut Out) -> BTreeMap<(u8, u8), Vec<(Vec<u8>, Instruction)>> {
+/// The walk's instructions per (mode, vendor) index: their bytes and decoding.
+type PerMode = BTreeMap<(u8, u8), Vec<(Vec<u8>, Instruction)>>;
+
+/// A `decode_vs_iced` table key with its mode class.
+type IcedKey = (u8, (u8, u8, u8, Op, u16));
+
+fn decode_corpus(out: &mut Out) -> PerMode {
     let mut keys: BTreeSet<Key> = BTreeSet::new();
     // Per mode (Compat32 decodes as Prot32): the table entries seen, for either vendor.
-    let mut iced_keys: BTreeSet<(u8, (u8, u8, u8, Op, u16))> = BTreeSet::new();
+    let mut iced_keys: BTreeSet<IcedKey> = BTreeSet::new();
     // Per (mode, vendor): one instruction per key, for the emulate corpus.
-    let mut per_mode: BTreeMap<(u8, u8), Vec<(Vec<u8>, Instruction)>> = BTreeMap::new();
+    let mut per_mode: PerMode = BTreeMap::new();
     for (mi, &mode) in MODES.iter().enumerate() {
         for (vi, &vendor) in VENDORS.iter().enumerate() {
             let mut mode_keys: BTreeSet<Key> = BTreeSet::new();
@@ -434,6 +452,338 @@ fn family(op: Op) -> &'static str {
     }
 }
 
+/// The vector move operations (the core's `exec::vector`).
+fn is_vector(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Movups
+            | Movupd
+            | Movaps
+            | Movapd
+            | Movdqu
+            | Movdqa
+            | Movntdq
+            | Movntps
+            | Movntpd
+            | Movntdqa
+            | Lddqu
+            | Movss
+            | MovsdX
+            | Movntss
+            | Movntsd
+            | Movlps
+            | Movhps
+            | Movlpd
+            | Movhpd
+            | Movd
+            | Movq
+            | Movntq
+            | Pextrb
+            | Pextrw
+            | Pextrd
+            | Pextrq
+            | Pinsrb
+            | Pinsrw
+            | Pinsrd
+            | Pinsrq
+            | Vmovups
+            | Vmovupd
+            | Vmovaps
+            | Vmovapd
+            | Vmovdqu
+            | Vmovdqa
+            | Vmovntdq
+            | Vmovntps
+            | Vmovntpd
+            | Vmovntdqa
+            | Vlddqu
+            | Vmovss
+            | Vmovsd
+            | Vmovlps
+            | Vmovhps
+            | Vmovlpd
+            | Vmovhpd
+            | Vmovd
+            | Vmovq
+            | Vpextrb
+            | Vpextrw
+            | Vpextrd
+            | Vpextrq
+            | Vpinsrb
+            | Vpinsrw
+            | Vpinsrd
+            | Vpinsrq
+            | Vmovdqa32
+            | Vmovdqa64
+            | Vmovdqu8
+            | Vmovdqu16
+            | Vmovdqu32
+            | Vmovdqu64
+    )
+}
+
+fn has_mmx(i: &Instruction) -> bool {
+    i.operands
+        .iter()
+        .any(|o| matches!(o, Operand::Reg(r) if r.class == RegClass::Mmx))
+}
+
+/// The executor family of a vector, MMX or cache-management instruction (the core's
+/// `exec::vector` and `exec::store`), for the summary and the vector variants.
+fn vector_family(i: &Instruction) -> Option<&'static str> {
+    use Op::*;
+    Some(match i.op {
+        Movnti | Movdiri | Movdir64b => "store",
+        Clflush | Clflushopt | Clwb => "flush",
+        Pextrb | Pextrw | Pextrd | Pextrq | Pinsrb | Pinsrw | Pinsrd | Pinsrq | Vpextrb
+        | Vpextrw | Vpextrd | Vpextrq | Vpinsrb | Vpinsrw | Vpinsrd | Vpinsrq => "pinsr-pextr",
+        Movd | Movq | Vmovd | Vmovq => "movd-movq",
+        op if !is_vector(op) => return None,
+        _ if i.encoding == Encoding::Evex => "evex",
+        _ if i.encoding == Encoding::Vex => "vex",
+        _ if has_mmx(i) => "mmx",
+        _ => "sse",
+    })
+}
+
+/// CR0.EM.
+const CR0_EM: u64 = 1 << 2;
+/// CR0.TS.
+const CR0_TS: u64 = 1 << 3;
+/// CR4.OSFXSR.
+const CR4_OSFXSR: u64 = 1 << 9;
+/// CR4.OSXSAVE.
+const CR4_OSXSAVE: u64 = 1 << 18;
+/// FSW.TOP in FpControlStatus.
+const FP_TOP: u128 = 7 << 27;
+/// FpControlStatus: FCW 0x37f, FSW with TOP = 5, abridged FTW 0x0f.
+const FP_CONTROL: u128 = 0x037f | (5 << 11) << 16 | 0x0f << 32;
+/// XmmControlStatus: MXCSR 0x1f80, MXCSR_MASK 0xffff.
+const XMM_CONTROL: u128 = (0x1f80 | 0xffff << 32) << 64;
+
+/// [`base_input`] where vector instructions run: CR4.OSFXSR and OSXSAVE, XCR0 0xe7, the ZMM
+/// state, RAX 64-byte aligned (the walk's memory operands are `[rax]` and `[rax+rax]`, or
+/// `[bx+si]` and `[si]` with 16-bit addresses, all aligned), vector registers, opmasks and the
+/// x87 slots filled, x87 TOP 5.
+fn vector_input(mode: Mode, vendor: Vendor, bytes: &[u8]) -> EmuInput {
+    let mut i = base_input(mode, vendor, bytes);
+    i.cr4 |= CR4_OSFXSR | CR4_OSXSAVE;
+    i.xcr0 = 0xe7;
+    i.vector = 0;
+    i.gpr[0] = 0x1040;
+    for (n, x) in i.xmm.iter_mut().enumerate() {
+        *x = u128::from_le_bytes(core::array::from_fn(|b| (n * 16 + b) as u8 ^ 0x5a));
+    }
+    i.zmm = [
+        0x0f1e_2d3c_4b5a_6978_8796_a5b4_c3d2_e1f0,
+        0x1111_2222_3333_4444_5555_6666_7777_8888,
+        0xdead_beef_0bad_f00d_cafe_babe_feed_face,
+        0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+    ];
+    i.k = [
+        0,
+        u64::MAX,
+        0x5555_5555_5555_5555,
+        0x0f0f_0f0f_0f0f_0f0f,
+        1,
+        0x8000_0000_0000_0001,
+        0,
+        0xffff_0000_ffff_0000,
+    ];
+    i.fp_control = FP_CONTROL;
+    i.xmm_control = XMM_CONTROL;
+    for (n, x) in i.fp_mmx.iter_mut().enumerate() {
+        let mantissa = 0x0101_0101_0101_0101u64.wrapping_mul(n as u64 + 1) ^ (1 << 63);
+        *x = mantissa as u128 | (0x4000 + n as u128) << 64;
+    }
+    i
+}
+
+/// The starting input of an instruction the walk found.
+fn seed_input(mode: Mode, vendor: Vendor, bytes: &[u8], insn: &Instruction) -> EmuInput {
+    if vector_family(insn).is_some() {
+        vector_input(mode, vendor, bytes)
+    } else {
+        base_input(mode, vendor, bytes)
+    }
+}
+
+/// Indexes of the translations of data (after the Get) in a trace.
+fn data_translations(trace: &[emu::Ev]) -> Vec<usize> {
+    let start = trace.iter().position(|e| e.kind == Kind::Get).unwrap_or(0);
+    (start..trace.len())
+        .filter(|&k| trace[k].kind == Kind::Translate)
+        .collect()
+}
+
+/// `i` with the last data translation scheduled to find its page not present, if it has one.
+fn second_page_absent(i: EmuInput, bufs: &mut Buffers) -> Option<EmuInput> {
+    let _ = bufs.run(&i);
+    let last = *data_translations(&bufs.a).last()?;
+    let mut np = i;
+    np.nsched = 1;
+    np.sched[0] = Sched {
+        at: last as u8,
+        action: act::ODD,
+        arg: 0,
+    };
+    Some(np)
+}
+
+/// The variants of the vector and cache-management families (see the module docs).
+fn vector_variants(
+    base: &EmuInput,
+    mode: Mode,
+    insn: &Instruction,
+    bufs: &mut Buffers,
+    add: &mut dyn FnMut(EmuInput),
+) {
+    // The register state the host serves (YMM, XMM; the base serves ZMM); the wide entry.
+    for state in [1u8, 2] {
+        add(EmuInput {
+            vector: state,
+            ..*base
+        });
+    }
+    let wide = EmuInput {
+        vector: vecopt::WIDE,
+        ..*base
+    };
+    add(wide);
+    // The host's behaviours at each wide access: a failure, a short read.
+    let _ = bufs.run(&wide);
+    let at: Vec<(usize, Kind)> = (bufs.a.iter().enumerate())
+        .filter(|(_, e)| matches!(e.kind, Kind::WideRead | Kind::WideWrite))
+        .map(|(k, e)| (k, e.kind))
+        .collect();
+    for (k, kind) in at {
+        for action in [act::FAIL, act::ODD] {
+            if action == act::ODD && kind != Kind::WideRead {
+                continue;
+            }
+            let mut s = wide;
+            s.nsched = 1;
+            s.sched[0] = Sched {
+                at: k as u8,
+                action,
+                arg: 5,
+            };
+            add(s);
+        }
+    }
+    // Each enabling fault, with the control registers as given.
+    let raw = EmuInput {
+        vector: vecopt::RAW_CR0 | vecopt::RAW_XSTATE,
+        ..*base
+    };
+    add(raw);
+    let (cr0, cr4) = (raw.cr0, raw.cr4);
+    for (cr0, cr4, xcr0) in [
+        (cr0 | CR0_TS, cr4, 0xe7),                                     // #NM
+        (cr0 | CR0_EM, cr4, 0xe7),                                     // #UD for SSE and MMX
+        (cr0, cr4 & !CR4_OSFXSR, 0xe7),                                // #UD for SSE
+        (cr0, cr4 & !CR4_OSXSAVE, 0xe7),                               // #UD for VEX and EVEX
+        (cr0, cr4, 0x3),                                               // no AVX state
+        (cr0, cr4, 0x7),                                               // no AVX-512 state
+        (cr0, cr4, 0x67),                                              // no opmask state
+        (cr0, cr4, 0xa7),                                              // no ZMM_Hi256 state
+        (cr0 | CR0_TS | CR0_EM, cr4 & !(CR4_OSFXSR | CR4_OSXSAVE), 0), // all off
+    ] {
+        add(EmuInput {
+            cr0,
+            cr4,
+            xcr0,
+            ..raw
+        });
+    }
+    if has_mmx(insn) {
+        // A pending x87 exception (#MF); other stack tops; an empty tag word.
+        add(EmuInput {
+            fp_control: base.fp_control | 0x80 << 16,
+            ..*base
+        });
+        for top in [0u128, 1, 7] {
+            add(EmuInput {
+                fp_control: (base.fp_control & !FP_TOP) | top << 27,
+                ..*base
+            });
+        }
+        add(EmuInput {
+            fp_control: base.fp_control & !(0xff << 32),
+            ..*base
+        });
+    }
+    // Other immediates (the PINSR/PEXTR element selectors): the last byte of the instruction.
+    if insn
+        .operands
+        .iter()
+        .any(|o| matches!(o, Operand::Imm { .. }))
+        && (1..=16).contains(&insn.len)
+    {
+        for imm in [0x01u8, 0x03, 0x07, 0x0f, 0xff] {
+            let mut v = *base;
+            v.bytes[insn.len as usize - 1] = imm;
+            add(v);
+        }
+    }
+    if !insn.operands.contains(&Operand::Mem) {
+        return;
+    }
+    // Misaligned operands (the aligned forms #GP), with and without the wide entry.
+    let mut m = *base;
+    m.gpr[0] = 0x1041;
+    m.gpr[3] = 0x1001;
+    m.gpr[6] = 0x1109;
+    add(m);
+    m.vector |= vecopt::WIDE;
+    add(m);
+    // Across a page boundary (a 64-byte operand at 0xfe0 is half in each page), with and
+    // without the wide entry, also with the second page not present.
+    for at in [0xfe0u64, 0xff8, 0xffc] {
+        for wide in [0, vecopt::WIDE] {
+            let mut c = *base;
+            c.gpr[0] = at;
+            c.gpr[3] = at - 0x100;
+            c.gpr[6] = 0x100;
+            c.vector |= wide;
+            add(c);
+            if let Some(np) = second_page_absent(c, bufs) {
+                add(np);
+            }
+        }
+    }
+    // MOVDIR64B: every register a 64-byte aligned destination.
+    if insn.op == Op::Movdir64b {
+        let mut d = *base;
+        for (n, g) in d.gpr.iter_mut().enumerate() {
+            *g = 0x1000 + 0x40 * n as u64;
+        }
+        add(d);
+        d.vector |= vecopt::WIDE;
+        add(d);
+    }
+    // EVEX: every opmask, merging and zeroing, also over a page boundary whose second page is
+    // not present (masked-off elements never fault).
+    if insn.encoding == Encoding::Evex && base.bytes[0] == 0x62 && mode != Mode::Real {
+        for aaa in 1..=7u8 {
+            for z in [0u8, 1] {
+                let mut v = *base;
+                v.bytes[3] = (v.bytes[3] & !0x87) | aaa | z << 7;
+                add(v);
+                let mut c = v;
+                c.gpr[0] = 0xfe0;
+                c.gpr[3] = 0xee0;
+                c.gpr[6] = 0x100;
+                add(c);
+                if let Some(np) = second_page_absent(c, bufs) {
+                    add(np);
+                }
+            }
+        }
+    }
+}
+
 /// Preference of modes for the schedule variants (lower first).
 fn sched_mode(m: Mode) -> u8 {
     match m {
@@ -470,7 +820,7 @@ fn shape(i: &Instruction) -> String {
     s
 }
 
-fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Instruction)>>) {
+fn emulate_corpus(out: &mut Out, per_mode: &PerMode) {
     let mut bufs = Buffers::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut families: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -479,7 +829,7 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
         let mode = MODES[mi as usize];
         let vendor = VENDORS[vi as usize];
         for (bytes, insn) in list {
-            let input = base_input(mode, vendor, bytes);
+            let input = seed_input(mode, vendor, bytes, insn);
             let r = run(&input, &mut bufs);
             if matches!(r.outcome, Outcome::Refused(Refusal::Unsupported(_))) {
                 continue;
@@ -494,7 +844,9 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
             if !seen.insert(k) {
                 continue;
             }
-            *families.entry(family(insn.op)).or_default() += 1;
+            *families
+                .entry(vector_family(insn).unwrap_or(family(insn.op)))
+                .or_default() += 1;
             out.put("emulate", input.to_bytes());
             // Division overflow: RDX:RAX = -2^127 over -1 (every operand size of the form).
             if matches!(insn.op, Op::Div | Op::Idiv) {
@@ -528,6 +880,8 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
         *e = (*e).min(sched_mode(*mode));
     }
     let mut variants = 0usize;
+    let mut vector_done: BTreeSet<String> = BTreeSet::new();
+    let mut vector_by_family: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (mode, vendor, bytes, insn) in &executed {
         let (mode, vendor) = (*mode, *vendor);
         let k = format!(
@@ -541,10 +895,30 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
                     Prefixes::LOCK
                 }
         );
+        // The vector families' own variants, once per (mode, operation, memory or not,
+        // encoding, vector length).
+        if let Some(fam) = vector_family(insn)
+            && vector_done.insert(format!(
+                "{mode:?} {:?} {} {:?} {}",
+                insn.op,
+                insn.operands.contains(&Operand::Mem),
+                insn.encoding,
+                insn.vl
+            ))
+        {
+            let vbase = seed_input(mode, vendor, bytes, insn);
+            let mut n = 0usize;
+            vector_variants(&vbase, mode, insn, &mut bufs, &mut |i| {
+                if out.put("emulate", i.to_bytes()) {
+                    n += 1;
+                }
+            });
+            *vector_by_family.entry(fam).or_default() += n;
+        }
         if !done.insert(k) {
             continue;
         }
-        let base = base_input(mode, vendor, bytes);
+        let base = seed_input(mode, vendor, bytes, insn);
         let mut add = |i: EmuInput, out: &mut Out| {
             if out.put("emulate", i.to_bytes()) {
                 variants += 1;
@@ -560,15 +934,20 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
         let r = run(&v, &mut bufs);
         let trace = &bufs.a;
         let fetch_end = trace.iter().position(|e| e.kind == Kind::Get).unwrap_or(0);
-        if let Some(e) = trace
-            .iter()
-            .skip(fetch_end)
-            .find(|e| matches!(e.kind, Kind::MemRead | Kind::MemWrite))
-        {
+        if let Some(e) = trace.iter().skip(fetch_end).find(|e| {
+            matches!(
+                e.kind,
+                Kind::MemRead | Kind::MemWrite | Kind::WideRead | Kind::WideWrite
+            )
+        }) {
             let mut m = base;
             m.count = 1;
             m.gpa = e.a;
-            m.access = if e.kind == Kind::MemWrite { 1 } else { 0 };
+            m.access = if matches!(e.kind, Kind::MemWrite | Kind::WideWrite) {
+                1
+            } else {
+                0
+            };
             add(m, out);
             // ... and the same with the guest having rewritten the instruction to a NOP.
             let mut c = m;
@@ -746,7 +1125,13 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
                     actions.extend((0..6).map(|a| (act::ODD, a)));
                     actions.push((act::ODDER, 0x12));
                 }
-                Kind::MemRead | Kind::Io | Kind::Get | Kind::Cmpxchg | Kind::Bulk | Kind::Perm => {
+                Kind::MemRead
+                | Kind::WideRead
+                | Kind::Io
+                | Kind::Get
+                | Kind::Cmpxchg
+                | Kind::Bulk
+                | Kind::Perm => {
                     actions.push((act::ODD, 3));
                     actions.push((act::ODDER, 5));
                 }
@@ -777,6 +1162,7 @@ fn emulate_corpus(out: &mut Out, per_mode: &BTreeMap<(u8, u8), Vec<(Vec<u8>, Ins
         out.put("emulate", raw.to_bytes());
     }
     eprintln!("gen_corpus: emulate: {variants} variants");
+    eprintln!("gen_corpus: emulate: vector and store variants by family: {vector_by_family:?}");
 }
 
 /// The `ffi` target's input is a misuse selector and its argument, then an `emulate` input:
