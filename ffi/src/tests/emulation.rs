@@ -45,7 +45,7 @@ fn invariants(vm: &Vm, status: u32) {
     assert!(vm.translates().iter().all(|(gva, _)| gva & 0xfff == 0));
 }
 
-fn mmio(vm: &mut Vm, bytes: &[u8], gpa: u64, write: bool) -> u32 {
+pub(super) fn mmio(vm: &mut Vm, bytes: &[u8], gpa: u64, write: bool) -> u32 {
     let emu = Emu::new();
     let vp = vm.vp(bytes.len().min(15) as u8);
     let c = vm.mmio_ctx(bytes, gpa, write as u32);

@@ -5,4 +5,5 @@
 mod api;
 mod emulation;
 mod layout;
+mod vector;
 mod vm;

@@ -43,6 +43,11 @@ pub mod reg {
     pub const DS: i32 = 0x15;
     pub const CR0: i32 = 0x1c;
     pub const CR4: i32 = 0x1f;
+    pub const XCR0: i32 = 0x27;
+    pub const XMM0: i32 = 0x1000;
+    pub const FP_MMX0: i32 = 0x1010;
+    pub const FP_CONTROL_STATUS: i32 = 0x1018;
+    pub const XMM_CONTROL_STATUS: i32 = 0x1019;
     pub const EFER: i32 = 0x2001;
 }
 
