@@ -289,11 +289,12 @@ fn run(input: &FfiInput, bufs: &mut Bufs) {
     // WinHv has no YMM/ZMM names and no wide memory callback.
     e.winhv();
     // The ffi has no `emulate_at_rip`; its exit context packs the instruction length and CR8
-    // into 4 bits each.
+    // into 4 bits each, and a port access's size into 3.
     if e.entry % 3 == entry::AT_RIP {
         e.entry = entry::MMIO;
     }
     e.insn_len &= 0xf;
+    e.io_size &= 7;
     e.budget = 31; // the ffi's budget: 1024 elements
     let is_io = e.entry % 3 == entry::IO;
     let (vp, regs) = e.state();
