@@ -9,12 +9,16 @@
 #   - feature combinations: cargo hack checks every one, for the host and (core) the none target.
 # Installs nightly (llvm-tools, x86_64-unknown-none), the UEFI target, cargo-hack, and Debian's
 # qemu-system-x86 and ovmf when they are missing.
-# Usage: ci.sh [decoder-stack-budget] [emulator-stack-budget] [ffi-stack-budget] (bytes)
+# Usage: ci.sh [decoder-stack-budget] [emulator-stack-budget] [ffi-stack-budget]
+#              [the same three for the opt-level "s" build] (bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 decoder_stack=${1:-1024}
 emulator_stack=${2:-4096}
 ffi_stack=${3:-5120}
+decoder_stack_s=${4:-$decoder_stack}
+emulator_stack_s=${5:-$emulator_stack}
+ffi_stack_s=${6:-$ffi_stack}
 start=$SECONDS
 # Prints the time the previous step took, then the next step's title (none at the end).
 step_name=""
@@ -47,6 +51,9 @@ fi
 
 step "stack depth per entry point (budgets: decoder ${decoder_stack} B, emulator ${emulator_stack} B, ffi ${ffi_stack} B)"
 nostd-probe/stack.sh "$decoder_stack" "$emulator_stack" "$ffi_stack"
+
+step "stack depth, opt-level s build (budgets: decoder ${decoder_stack_s} B, emulator ${emulator_stack_s} B, ffi ${ffi_stack_s} B)"
+STACK_OPT_LEVEL=s nostd-probe/stack.sh "$decoder_stack_s" "$emulator_stack_s" "$ffi_stack_s"
 
 step "core for x86_64-unknown-uefi"
 cargo build -p hvemu --release --target x86_64-unknown-uefi

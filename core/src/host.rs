@@ -150,6 +150,11 @@ pub struct BulkTransfer {
     pub descending: bool,
 }
 
+/// The most registers one [`GetRegistersFn`] or [`SetRegistersFn`] call names. The most any
+/// instruction needs is 14 (an MMX load: eight FpMmx slots, FpControlStatus, CR0, CR4, base,
+/// index, segment); a host may size its buffers by this.
+pub const MAX_REGISTERS_PER_CALL: usize = 16;
+
 /// Port I/O callback.
 pub type IoPortFn<C> = fn(&mut C, &mut IoAccess) -> Result<(), HostError>;
 /// Guest-physical memory callback.

@@ -8,14 +8,16 @@
 
 use core::ffi::c_void;
 
-use hvemu::host::{Callbacks, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
-use hvemu::regs::{RegName, RegValue, SLOTS};
+use hvemu::host::{
+    Callbacks, HostError, IoAccess, MAX_REGISTERS_PER_CALL, MemAccess, TranslateFlags,
+    TranslateResult,
+};
+use hvemu::regs::{RegName, RegValue};
 
 use crate::abi::*;
 
-/// The most registers one Get or Set names (the core's whole register file fits).
-const MAX_REGS: usize = 64;
-const _: () = assert!(SLOTS as usize <= MAX_REGS);
+/// The most registers one Get or Set names.
+const MAX_REGS: usize = MAX_REGISTERS_PER_CALL;
 const _: () = assert!(core::mem::size_of::<RegName>() == core::mem::size_of::<WHV_REGISTER_NAME>());
 
 /// The caller's five callbacks, checked non-null at creation.

@@ -32,10 +32,8 @@ impl From<Refusal> for Stop {
     }
 }
 
-/// Most registers one Get or Set names. The most any instruction needs is 14 (an MMX load:
-/// eight FpMmx slots, FpControlStatus, CR0, CR4, base, index, segment), so 24 leaves room
-/// while keeping the arrays small on the stack.
-const BATCH: usize = 24;
+/// Most registers one Get or Set names (small arrays on the stack, room to spare).
+const BATCH: usize = crate::host::MAX_REGISTERS_PER_CALL;
 
 /// Marks an extension slot among the slot numbers of one Get or Set.
 const EXT_FLAG: u8 = 0x80;
@@ -309,6 +307,18 @@ impl<'a, C: ?Sized> Machine<'a, C> {
                 self.regs.load(*s, *v);
             }
         }
+        Ok(())
+    }
+
+    /// Reads CR4 alone: the rare second Get, for an address that is non-canonical under 4-level
+    /// paging (only CR4.LA57 can make it valid). Kept apart from `get_slots` so this path
+    /// needs no batch arrays on the stack.
+    pub(crate) fn fetch_cr4(&mut self) -> Result<(), Stop> {
+        let mut value = [RegValue::default()];
+        (self.cb.get_registers)(self.ctx, &[RegName::CR4], &mut value)
+            .map_err(|_| Refusal::CallbackFailed(CallbackKind::GetRegisters))?;
+        let [v] = value;
+        self.regs.load(Slot::Cr4 as u8, v);
         Ok(())
     }
 

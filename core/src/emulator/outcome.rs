@@ -123,7 +123,7 @@ pub enum Refusal {
     /// The instruction needs a register the host does not serve (see
     /// [`VectorState`](crate::emulator::VectorState)).
     RegisterUnavailable,
-    /// One Get or Set would name more registers than the emulator batches (24); no instruction
+    /// One Get or Set would name more registers than the emulator batches (16); no instruction
     /// it implements needs that many.
     TooManyRegisters,
 }

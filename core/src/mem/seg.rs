@@ -47,7 +47,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 if self.regs.is_known(cr4) {
                     return Err(Self::seg_fault(seg));
                 }
-                self.get_slots(1 << cr4, 0)?;
+                self.fetch_cr4()?;
                 if !ok(self) {
                     return Err(Self::seg_fault(seg));
                 }

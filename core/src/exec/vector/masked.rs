@@ -4,7 +4,7 @@
 //! order of the checks.
 
 use super::state::MmxRegs;
-use super::{Form, Vector, from_bytes, set_element, to_bytes, width};
+use super::{Form, from_bytes, to_bytes, width};
 use crate::decode::{Instruction, Mode, Operand, Seg};
 use crate::emulator::{Fault, Machine, Refusal, Stop};
 use crate::mem::{Intent, Transfer};
@@ -22,12 +22,14 @@ fn runs(mut mask: u64) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
-/// The bytes of the elements selected by `mask`, as lane masks.
-fn byte_mask(mask: u64, e: usize) -> Vector {
-    let mut out = [0u128; 4];
-    for i in 0..64 / e {
-        if mask >> i & 1 != 0 {
-            set_element(&mut out, i * e, e, u128::MAX);
+/// The bytes of lane `lane` that belong to the elements selected by `mask` (`e` bytes each).
+fn lane_mask(mask: u64, e: usize, lane: usize) -> u128 {
+    let per_lane = 16 / e;
+    let bits = (mask >> (lane * per_lane)) & ((1u64 << per_lane) - 1);
+    let mut out = 0u128;
+    for i in 0..per_lane {
+        if bits >> i & 1 != 0 {
+            out |= super::low_bytes(e) << (i * e * 8);
         }
     }
     out
@@ -56,13 +58,13 @@ pub(super) fn execute<C: ?Sized>(
     } else {
         m.regs.k.get(insn.mask as usize).copied().unwrap_or(0) & all
     };
-    let mut no_mmx = MmxRegs::default();
+    let no_mmx = &MmxRegs::NONE;
     match (dst, src) {
         (Operand::Mem, Operand::Reg(s)) => {
             if insn.zeroing {
                 return Err(Fault::UD.into());
             }
-            let mut v = to_bytes(&m.vec_read(s, &no_mmx));
+            let mut v = to_bytes(&m.vec_read(s, no_mmx));
             memory(m, insn, form, vl, mask, Intent::Write, &mut v)
         }
         (Operand::Reg(d), _) => {
@@ -72,18 +74,19 @@ pub(super) fn execute<C: ?Sized>(
                     memory(m, insn, form, vl, mask, Intent::Read, &mut b)?;
                     from_bytes(&b)
                 }
-                Operand::Reg(s) => m.vec_read(s, &no_mmx),
+                Operand::Reg(s) => m.vec_read(s, no_mmx),
                 _ => return Err(Refusal::Unsupported(insn.op).into()),
             };
             let mut out = if insn.zeroing {
                 [0u128; 4]
             } else {
-                m.vec_read(d, &no_mmx)
+                m.vec_read(d, no_mmx)
             };
-            for ((o, l), s) in out.iter_mut().zip(&loaded).zip(&byte_mask(mask, e)) {
+            for (lane, (o, l)) in out.iter_mut().zip(&loaded).enumerate() {
+                let s = lane_mask(mask, e, lane);
                 *o = (l & s) | (*o & !s);
             }
-            m.vec_write(d, &out, vl, true, &mut no_mmx);
+            m.xmm_write(d, &out, vl, true);
             Ok(())
         }
         _ => Err(Refusal::Unsupported(insn.op).into()),

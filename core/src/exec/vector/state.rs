@@ -39,6 +39,16 @@ pub(super) struct MmxRegs {
     pub written: u8,
 }
 
+impl MmxRegs {
+    /// No MMX instruction running (for reads of XMM, YMM and ZMM registers).
+    pub(super) const NONE: MmxRegs = MmxRegs {
+        active: false,
+        top: 0,
+        mm: [0; 8],
+        written: 0,
+    };
+}
+
 impl<C: ?Sized> Machine<'_, C> {
     /// #UD and #NM (and #MF for MMX) from CR0, CR4, XCR0 and the x87 status.
     #[inline(never)]
@@ -158,9 +168,9 @@ impl<C: ?Sized> Machine<'_, C> {
         out
     }
 
-    /// Writes the first `len` bytes of `v` to register `r` (8 for MMX, a multiple of 16
-    /// otherwise); with `zero_upper` (VEX and EVEX) the bytes from `len` up to MAXVL become 0,
-    /// else they keep their value.
+    /// Writes the first `len` bytes of `v` to vector or MMX register `r` (8 for MMX, a
+    /// multiple of 16 otherwise); with `zero_upper` (VEX and EVEX) the bytes from `len` up to
+    /// MAXVL become 0, else they keep their value.
     pub(super) fn vec_write(
         &mut self,
         r: Reg,
@@ -175,8 +185,13 @@ impl<C: ?Sized> Machine<'_, C> {
                 *mm = v[0] as u64;
             }
             mmx.written |= 1 << n;
-            return;
+        } else {
+            self.xmm_write(r, v, len, zero_upper);
         }
+    }
+
+    /// [`vec_write`](Self::vec_write) for XMM, YMM and ZMM registers.
+    pub(super) fn xmm_write(&mut self, r: Reg, v: &Vector, len: usize, zero_upper: bool) {
         let top = if zero_upper { self.max_vl() } else { len };
         for (p, lane) in v.iter().enumerate().take(top / 16) {
             let value = if p * 16 < len { *lane } else { 0 };
