@@ -27,8 +27,9 @@
 //! - the host's contract: memory accesses of 1..=8 bytes that do not cross a page, wide
 //!   accesses of 1..=64 bytes that do not cross a page (reads into a zeroed buffer), port
 //!   accesses of 1, 2 or 4 bytes, page-aligned translations, compare-exchanges of 1..=16 bytes
-//!   within a page, bulk runs within a page, known register names without duplicates (the
-//!   extension names only as far as the configured vector state serves them);
+//!   within a page, bulk runs within a page, 1..=`MAX_REGISTERS_PER_CALL` known register
+//!   names without duplicates per Get or Set (the extension names only as far as the
+//!   configured vector state serves them);
 //! - a bounded number of callbacks per call: 64 + 16 per element of the REP budget;
 //! - at most one Set, as the last callback; Set only on `Completed` or `Partial` (or with the
 //!   progress of a REP string instruction that faults); `Completed` always sets (RIP moves),
@@ -1083,6 +1084,9 @@ fn hash_names(names: &[RegName], values: &[RegValue]) -> (u64, u64) {
 fn names_ok(s: &mut Sim, names: &[RegName], values_len: usize) {
     if names.len() != values_len {
         s.breach("register names and values of different lengths");
+    }
+    if names.is_empty() || names.len() > hvemu::host::MAX_REGISTERS_PER_CALL {
+        s.breach("a Get or Set of no register or of more than MAX_REGISTERS_PER_CALL");
     }
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
