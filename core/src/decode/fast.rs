@@ -1024,12 +1024,6 @@ fn sext_n(v: u64, n: usize) -> u64 {
     (((v << sh) as i64) >> sh) as u64
 }
 
-/// The low `n` bytes (1 <= `n` <= 8).
-#[inline(always)]
-fn low_n(v: u64, n: usize) -> u64 {
-    v & (u64::MAX >> ((64 - 8 * n) & 63))
-}
-
 /// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
 /// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
 #[inline(always)]
@@ -1205,6 +1199,33 @@ const IMMK: [u16; 64] = {
             _ => OP_IMM + lg,
         };
         t[i] = n | (op as u16) << 8;
+        i += 1;
+    }
+    t
+};
+
+/// By the index of `IMMK`: the mask that turns the sign-extended immediate bytes into the
+/// immediate (0 without one).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const IMASK: [u64; 64] = {
+    let mut t = [0u64; 64];
+    let mut i = 0;
+    while i < 64 {
+        let osz = 1u32 << (i & 3);
+        let n = (IMMK[i] & 15) as u32;
+        // Bytes of the value: all for branches, the operand size for sign-extended ones, the
+        // encoded size for the others.
+        let keep = match (i >> 2) as u32 {
+            IM_JB | IM_JZ => 8,
+            IM_BS | IM_Z => osz,
+            _ => n,
+        };
+        t[i] = if keep == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - 8 * keep)
+        };
         i += 1;
     }
     t
@@ -1399,22 +1420,12 @@ fn body(
             .unwrap_or(0);
     }
     out.prefixes = Prefixes(p);
-    let mut imm = 0;
+    // The immediate without a branch: its bytes sign-extended, then masked to the value (to
+    // nothing without an immediate).
     let n = ((d >> (E_IMM_SHIFT + (rex as u32 & 8) / 2)) & 15) as usize;
-    let ipos = pos;
+    let keep = IMASK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
+    out.imm = sext_n(le8(win, pos), n) & keep;
     pos += n;
-    if ik != 0 && ik < IM_ONE {
-        let raw = low_n(le8(win, ipos), n);
-        let sx = sext_n(raw, n);
-        imm = if ik >= IM_JB {
-            sx
-        } else if ik == IM_BS || ik == IM_Z {
-            low_n(sx, 1 << oc)
-        } else {
-            raw
-        };
-    }
-    out.imm = imm;
     out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
