@@ -761,15 +761,14 @@ static FORMS: [Form; NF] = trim_forms(&BUILT.forms);
 // ---------------------------------------------------------------------------------------------
 // Run time.
 
-/// Classes of a byte before the opcode.
+/// What a byte before the opcode is: 0 the opcode; else bits 0-1 the 66 (1), F3 (2) or F2 (3)
+/// prefix, bit 2 LOCK, bits 3-5 a segment override (the segment's number + 1), bit 6 REX, bit 7
+/// a prefix the fast path leaves to the engine (67).
 const PC_OPCODE: u8 = 0;
-const PC_REX: u8 = 1;
-const PC_66: u8 = 2;
-const PC_F3: u8 = 3;
-const PC_F2: u8 = 4;
-const PC_SEG: u8 = 5;
-const PC_LOCK: u8 = 6;
-const PC_SLOW: u8 = 7;
+const PC_LOCK: u8 = 4;
+const PC_SEG_SHIFT: u8 = 3;
+const PC_REX: u8 = 0x40;
+const PC_SLOW: u8 = 0x80;
 
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
@@ -780,15 +779,15 @@ const PCLASS: [u8; 256] = {
         t[b] = PC_REX;
         b += 1;
     }
-    t[0x66] = PC_66;
-    t[0xf3] = PC_F3;
-    t[0xf2] = PC_F2;
-    t[0x26] = PC_SEG;
-    t[0x2e] = PC_SEG;
-    t[0x36] = PC_SEG;
-    t[0x3e] = PC_SEG;
-    t[0x64] = PC_SEG;
-    t[0x65] = PC_SEG;
+    t[0x66] = 1;
+    t[0xf3] = 2;
+    t[0xf2] = 3;
+    t[0x26] = (Seg::Es as u8 + 1) << PC_SEG_SHIFT;
+    t[0x2e] = (Seg::Cs as u8 + 1) << PC_SEG_SHIFT;
+    t[0x36] = (Seg::Ss as u8 + 1) << PC_SEG_SHIFT;
+    t[0x3e] = (Seg::Ds as u8 + 1) << PC_SEG_SHIFT;
+    t[0x64] = (Seg::Fs as u8 + 1) << PC_SEG_SHIFT;
+    t[0x65] = (Seg::Gs as u8 + 1) << PC_SEG_SHIFT;
     t[0x67] = PC_SLOW;
     t[0xf0] = PC_LOCK;
     t
@@ -1093,66 +1092,60 @@ struct Pfx {
     ovr: Option<Seg>,
 }
 
+/// Segment overrides by number + 1.
+const OVR: [Option<Seg>; 8] = [
+    None,
+    Some(Seg::Es),
+    Some(Seg::Cs),
+    Some(Seg::Ss),
+    Some(Seg::Ds),
+    Some(Seg::Fs),
+    Some(Seg::Gs),
+    None,
+];
+
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
+/// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
+/// loop's and the rare exits.
 #[inline(never)]
 fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
-    let mut p = Pfx {
-        pos: 0,
-        rex: 0,
-        pfx: 0,
-        lock: false,
-        ovr: None,
-    };
-    let mut seg = None;
-    let mut fsgs = None;
+    let mut pos = 0;
+    let mut rex = 0;
+    let mut pfx = 0;
+    let mut lock = 0;
+    // Segment numbers + 1 (0 none): the last override, the last FS or GS override.
+    let mut seg = 0;
+    let mut fsgs = 0;
     loop {
-        if p.pos >= super::MAX_LEN {
+        if pos >= super::MAX_LEN {
             return None;
         }
-        let b = at(win, p.pos);
-        match PCLASS.get(b as usize).copied().unwrap_or(PC_SLOW) {
-            PC_OPCODE => break,
-            PC_REX => {
-                p.rex = b;
-                p.pos += 1;
-                continue;
-            }
-            PC_66 | PC_F3 | PC_F2 => {
-                let x = if b == 0x66 {
-                    1
-                } else if b == 0xf3 {
-                    2
-                } else {
-                    3
-                };
-                if p.pfx != 0 && p.pfx != x {
-                    return None;
-                }
-                p.pfx = x;
-            }
-            PC_SEG => {
-                let s = match b {
-                    0x26 => Seg::Es,
-                    0x2e => Seg::Cs,
-                    0x36 => Seg::Ss,
-                    0x3e => Seg::Ds,
-                    0x64 => Seg::Fs,
-                    _ => Seg::Gs,
-                };
-                if matches!(s, Seg::Fs | Seg::Gs) {
-                    fsgs = Some(s);
-                }
-                seg = Some(s);
-            }
-            PC_LOCK => p.lock = true,
-            _ => return None,
+        let b = at(win, pos);
+        let c = PCLASS.get(b as usize).copied().unwrap_or(PC_SLOW);
+        if c == PC_OPCODE {
+            break;
         }
-        p.pos += 1;
+        let x = (c & 3) as usize;
+        if c & PC_SLOW != 0 || (x != 0) & (pfx != 0) & (pfx != x) {
+            return None;
+        }
         // A legacy prefix after REX cancels it.
-        p.rex = 0;
+        rex = if c & PC_REX != 0 { b } else { 0 };
+        pfx = if x != 0 { x } else { pfx };
+        lock |= c & PC_LOCK;
+        let s = c >> PC_SEG_SHIFT & 7;
+        seg = if s != 0 { s } else { seg };
+        fsgs = if s > Seg::Fs as u8 { s } else { fsgs };
+        pos += 1;
     }
-    p.ovr = if fsgs.is_some() { fsgs } else { seg };
-    Some(p)
+    let ovr = if fsgs != 0 { fsgs } else { seg };
+    Some(Pfx {
+        pos,
+        rex,
+        pfx,
+        lock: lock != 0,
+        ovr: OVR.get(ovr as usize).copied().unwrap_or(None),
+    })
 }
 
 /// Prefix flags by legacy prefix (0, 66, F3, F2) and whether it is the mandatory prefix.
