@@ -1224,6 +1224,13 @@ const IMASK: [u64; 64] = {
     t
 };
 
+/// The fields the fast path does not compute, as it leaves them.
+const TEMPLATE: Instruction = Instruction {
+    addr_size: 8,
+    encoding: Encoding::Legacy,
+    ..Instruction::BLANK
+};
+
 /// Decodes the instruction at the start of `bytes` in 64-bit mode into `out` (whatever it held),
 /// or returns `None` when the general engine has to (anything unusual, invalid, truncated or
 /// too long; `out` is then partly written).
@@ -1337,20 +1344,12 @@ fn body(
     let fb = form.bits;
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
     // record is unspecified anyway).
+    // The constant fields in one copy of a template (a few wide stores).
+    *out = TEMPLATE;
     out.op = form.op;
     out.opcode = b;
     out.map = map;
     out.seg_override = ovr;
-    out.addr_size = 8;
-    out.encoding = Encoding::Legacy;
-    out.imm2 = 0;
-    out.vl = 0;
-    out.mask = 0;
-    out.zeroing = false;
-    out.broadcast = false;
-    out.rounding = 0;
-    out.operands = [Operand::None; 4];
-    out.mem = MemOperand::EMPTY;
     let ctx = OSZ
         .get(
             ((fb & F_CTX) as usize) << 4
