@@ -1107,7 +1107,7 @@ const OVR: [Option<Seg>; 8] = [
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 /// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
 /// loop's and the rare exits.
-#[inline(never)]
+#[inline(always)]
 fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
     let mut pos = 0;
     let mut rex = 0;
