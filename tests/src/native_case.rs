@@ -47,6 +47,37 @@ pub fn mode_name(m: Mode) -> &'static str {
     }
 }
 
+/// The name of exception vector `v` (`#GP`, `#PF`...).
+pub fn vector_name(v: u8) -> String {
+    match v {
+        0 => "#DE".into(),
+        6 => "#UD".into(),
+        7 => "#NM".into(),
+        12 => "#SS".into(),
+        13 => "#GP".into(),
+        14 => "#PF".into(),
+        16 => "#MF".into(),
+        17 => "#AC".into(),
+        v => format!("#{v}"),
+    }
+}
+
+/// How a native run ended, for a report: `ok`, `#PF(0x6)`, `#GP`, `hung`.
+pub fn outcome_name(out: &Output) -> String {
+    match out.outcome {
+        Outcome::Completed => "ok".into(),
+        Outcome::Exception(e) if e.vector == 14 => format!("#PF({:#x})", e.error_code),
+        Outcome::Exception(e) => vector_name(e.vector),
+        Outcome::Hung => "hung".into(),
+    }
+}
+
+/// The field a runner's diff line is about (`rflags`, `rax`, `zmm3`, `ram`, `exception.cr2`...).
+pub fn diff_field(d: &str) -> &str {
+    let end = d.find([':', ' ']).unwrap_or(d.len());
+    d.get(..end).unwrap_or(d)
+}
+
 /// Whether exception `vector` pushes an error code.
 pub fn has_error_code(vector: u8) -> bool {
     matches!(vector, 8 | 10..=14 | 17 | 21)

@@ -49,7 +49,9 @@ use hvemu_tests::native::{
     self, COMPARE_FLAGS, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, PAGE, RO_PAGE,
     SCRATCH_BASE, SCRATCH_END, reg,
 };
-use hvemu_tests::native_case::{FS, GS, Start, decode_mode, env_u64, mode_name};
+use hvemu_tests::native_case::{
+    FS, GS, Start, decode_mode, diff_field, env_u64, mode_name, outcome_name, vector_name,
+};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -256,33 +258,6 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
         ),
     ])
     .to_json()
-}
-
-fn vector_name(v: u8) -> String {
-    match v {
-        0 => "#DE".into(),
-        6 => "#UD".into(),
-        12 => "#SS".into(),
-        13 => "#GP".into(),
-        14 => "#PF".into(),
-        17 => "#AC".into(),
-        v => format!("#{v}"),
-    }
-}
-
-fn outcome_name(out: &Output) -> String {
-    match out.outcome {
-        Outcome::Completed => "ok".into(),
-        Outcome::Exception(e) if e.vector == 14 => format!("#PF({:#x})", e.error_code),
-        Outcome::Exception(e) => vector_name(e.vector),
-        Outcome::Hung => "hung".into(),
-    }
-}
-
-/// The field a diff line is about (`rflags`, `rax`, `ram`, `exception.cr2`, `status`...).
-fn diff_field(d: &str) -> &str {
-    let end = d.find([':', ' ']).unwrap_or(d.len());
-    &d[..end]
 }
 
 #[derive(Clone, Copy, Default)]

@@ -150,19 +150,6 @@ impl<C: ?Sized> Machine<'_, C> {
         self.prepare_linear(linear, size, intent)
     }
 
-    /// Prepares an access of `size` bytes at `seg:offset` as [`Self::prepare`] does, without
-    /// the alignment check (the caller makes its own).
-    pub(crate) fn prepare_without_ac(
-        &mut self,
-        seg: Seg,
-        offset: u64,
-        size: u16,
-        intent: Intent,
-    ) -> Result<Prepared, Stop> {
-        let linear = self.linearize(seg, offset, size, intent)?;
-        self.translate_range(linear, size, intent)
-    }
-
     /// Prepares an access at a linear address.
     pub(crate) fn prepare_linear(
         &mut self,

@@ -46,7 +46,7 @@ pub(super) fn insert<C: ?Sized>(
     fam: Family,
     mmx: &mut MmxRegs,
 ) -> Result<(), Stop> {
-    let zero_upper = fam != Family::Sse && fam != Family::Mmx;
+    let zero_upper = fam.zeroes_upper();
     let (dst, keep, src) = match insn.operands {
         [
             Operand::Reg(d),

@@ -209,7 +209,9 @@ fn transfer<C: ?Sized>(
 ) -> Result<(), Stop> {
     for (start, len) in runs(mask) {
         let (at, n) = (start * e, len * e);
-        let p = m.prepare_without_ac(seg, ea.wrapping_add(at as u64), n as u16, intent)?;
+        // Alignment was checked with the elements (by the element size), not by the run.
+        let linear = m.linearize(seg, ea.wrapping_add(at as u64), n as u16, intent)?;
+        let p = m.translate_range(linear, n as u16, intent)?;
         let bytes = data.get_mut(at..at + n).unwrap_or(&mut []);
         let xfer = match intent {
             Intent::Read => Transfer::Read(bytes),

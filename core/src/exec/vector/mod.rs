@@ -243,6 +243,14 @@ pub(crate) fn is_vector(op: Op) -> bool {
     form(op).is_some()
 }
 
+impl Family {
+    /// VEX and EVEX register writes zero the register above what they write, up to MAXVL;
+    /// legacy SSE and MMX writes keep it.
+    fn zeroes_upper(self) -> bool {
+        matches!(self, Family::Vex | Family::Evex)
+    }
+}
+
 fn family(insn: &Instruction) -> Family {
     match insn.encoding {
         Encoding::Vex => Family::Vex,
@@ -321,7 +329,7 @@ pub(crate) fn needs<C: ?Sized>(
         let dest = i == 0;
         // VEX and EVEX writes zero the register above what they write, up to the widest the
         // processor has: the host must serve all of it.
-        let touched = if dest && fam != Family::Sse {
+        let touched = if dest && fam.zeroes_upper() {
             let widest = if fam == Family::Evex {
                 VectorState::Zmm
             } else {

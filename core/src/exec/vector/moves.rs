@@ -20,7 +20,7 @@ pub(super) fn execute<C: ?Sized>(
     fam: Family,
     mmx: &mut MmxRegs,
 ) -> Result<(), Stop> {
-    let zero_upper = fam != Family::Sse && fam != Family::Mmx;
+    let zero_upper = fam.zeroes_upper();
     let [dst, ..] = insn.operands;
     // A VEX/EVEX three-operand form names the register that supplies the kept bits.
     let (merge_src, src) = match insn.operands {
