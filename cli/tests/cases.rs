@@ -11,7 +11,7 @@ use hvemu::host::{
 use hvemu::regs::{RegName, RegValue};
 use hvemu_cli::cases::host::{TestHost, WideAccess};
 use hvemu_cli::cases::json::{self, Value};
-use hvemu_cli::cases::model::{Case, RIP};
+use hvemu_cli::cases::model::{self, Case, RIP};
 use hvemu_cli::cases::runner::{self, Entry, plan_entry, vp_context};
 use hvemu_cli::cases::{Summary, Verdict, run_case, run_line, run_reader};
 use std::io::Write;
@@ -464,6 +464,8 @@ struct Counting {
     bulks: Vec<BulkTransfer>,
     /// How much of each bulk transfer to take: 0 none, 1 half (rounded down), 2 all.
     take: u8,
+    /// Every read through the memory and wide entries: (GPA, bytes).
+    reads: Vec<(u64, usize)>,
 }
 
 impl Host for Counting {
@@ -471,6 +473,9 @@ impl Host for Counting {
         self.host.io_port(io)
     }
     fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+        if !a.write {
+            self.reads.push((a.gpa, a.size.into()));
+        }
         self.host.memory(a)
     }
     fn get_registers(&mut self, n: &[RegName], v: &mut [RegValue]) -> Result<(), HostError> {
@@ -563,6 +568,11 @@ struct Driven {
 /// Runs `case` as the runner does (exit from the instruction, re-entered while part done), with
 /// the given per-call budget and bulk behaviour (`None`: no bulk entry).
 fn drive(case: &Case, budget: u32, take: Option<u8>) -> Driven {
+    drive_with(case, budget, take, false)
+}
+
+/// [`drive`], the host offering the wide memory entry when `wide`.
+fn drive_with(case: &Case, budget: u32, take: Option<u8>, wide: bool) -> Driven {
     let mut host = TestHost::new(case);
     for (i, b) in case.bytes.iter().enumerate() {
         host.ram.set_byte(case.initial.reg[RIP] + i as u64, *b);
@@ -573,10 +583,19 @@ fn drive(case: &Case, budget: u32, take: Option<u8>) -> Driven {
         sets: 0,
         bulks: Vec::new(),
         take: take.unwrap_or(0),
+        reads: Vec::new(),
     };
     let mut cb = Callbacks::<Counting>::for_host();
     if take.is_some() {
         cb.bulk = Some(bulk);
+    }
+    if wide {
+        cb.wide_memory = Some(|c, gpa, write, data| {
+            if !write {
+                c.reads.push((gpa, data.len()));
+            }
+            c.host.wide_memory(gpa, write, data)
+        });
     }
     let vendor = case.vendor.unwrap_or(Vendor::Amd);
     let emu = Emulator::new(Config {
@@ -729,6 +748,85 @@ fn bulk_runs_are_split_at_pages_and_budgets() {
         r#"{"mode": "long64", "bytes": "f3a6", "initial": {"regs": {"rcx": "0x30", "rsi": "0x3000", "rdi": "0x4000", "rip": "0x1000"}}}"#,
     );
     assert!(drive(&c, 1024, Some(2)).c.bulks.is_empty());
+}
+
+/// The device writes of a driven run: (GPA, size, data).
+fn device_writes(d: &Driven) -> Vec<(u64, u8, u64)> {
+    d.c.host
+        .accesses
+        .iter()
+        .map(|a| {
+            assert_eq!(a.kind, model::AccessKind::MmioWrite, "only device writes");
+            (a.addr, a.size, a.data)
+        })
+        .collect()
+}
+
+#[test]
+fn movs_reads_a_source_the_exit_proves_mapped_in_wider_pieces() {
+    // rep movsb of 4 KiB from RAM at 0x3800 to a device at 0x20000100 in one call: the exit is
+    // the write to the device (unmapped), so the source's first page (0x800 bytes) is memory and
+    // is read 8 bytes at a time; the next page is not known to be memory: one read per byte.
+    let ram: String = (0..0x1000u32)
+        .map(|i| format!("{:02x}", (i * 7 + 3) & 0xff))
+        .collect();
+    let c = case(&format!(
+        r#"{{"mode": "long64", "bytes": "f3a4", "initial": {{"regs": {{"rcx": "0x1000", "rsi": "0x3800", "rdi": "0x20000100", "rip": "0x1000"}}, "ram": [["0x3800", "{ram}"]], "mmio": [{{"base": "0x20000000", "size": "0x2000"}}]}}}}"#
+    ));
+    let expect: Vec<(u64, u8, u64)> = (0..0x1000u64)
+        .map(|i| (0x2000_0100 + i, 1, (i * 7 + 3) & 0xff))
+        .collect();
+    let d = drive(&c, 4096, None);
+    assert_eq!(d.outcomes, [Outcome::Completed]);
+    assert_eq!(device_writes(&d), expect);
+    let mut want: Vec<(u64, usize)> = (0..0x100).map(|k| (0x3800 + 8 * k, 8)).collect();
+    want.extend((0x4000..0x4800).map(|g| (g, 1)));
+    assert_eq!(d.c.reads, want);
+    // With the wide entry, 64 bytes at a time.
+    let d = drive_with(&c, 4096, None, true);
+    assert_eq!(device_writes(&d), expect);
+    let mut want: Vec<(u64, usize)> = (0..0x20).map(|k| (0x3800 + 64 * k, 64)).collect();
+    want.extend((0x4000..0x4800).map(|g| (g, 1)));
+    assert_eq!(d.c.reads, want);
+    // Each call's exit proves the source page of its own first run: with a budget of 1,024,
+    // calls start at 0x3800, 0x3c00, 0x4000 and 0x4400; the last call's first run ends with the
+    // device page at 0x4700, its second is not proven.
+    let d = drive(&c, 1024, None);
+    assert_eq!(d.outcomes.len(), 4);
+    assert_eq!(device_writes(&d), expect);
+    let mut want: Vec<(u64, usize)> = (0..0x1e0).map(|k| (0x3800 + 8 * k, 8)).collect();
+    want.extend((0x4700..0x4800).map(|g| (g, 1)));
+    assert_eq!(d.c.reads, want);
+
+    // Descending words with a tail: 9 words from 0x3010 down, two 8-byte reads (the lowest
+    // address of each four words) and one word read.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f366a5", "initial": {"regs": {"rcx": "0x9", "rsi": "0x3010", "rdi": "0x20000110", "rflags": "0x402", "rip": "0x1000"}, "mmio": [{"base": "0x20000000", "size": "0x2000"}]}}"#,
+    );
+    let d = drive(&c, 1024, None);
+    assert_eq!(d.c.reads, [(0x300a, 8), (0x3002, 8), (0x3000, 2)]);
+    assert_eq!(device_writes(&d).len(), 9);
+
+    // An exit that proves nothing: RAM to RAM (the exit is a mapped GPA), one read per element.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3a4", "initial": {"regs": {"rcx": "0x20", "rsi": "0x3000", "rdi": "0x5000", "rip": "0x1000"}}}"#,
+    );
+    let d = drive(&c, 1024, None);
+    assert_eq!(
+        d.c.reads,
+        (0x3000..0x3020).map(|g| (g, 1)).collect::<Vec<_>>()
+    );
+    // Device to device in one page: the exit is the source's read, device reads stay per byte.
+    let c = case(
+        r#"{"mode": "long64", "bytes": "f3a4", "initial": {"regs": {"rcx": "0x10", "rsi": "0x20000000", "rdi": "0x20000800", "rip": "0x1000"}, "mmio": [{"base": "0x20000000", "size": "0x1000"}]}}"#,
+    );
+    let d = drive(&c, 1024, None);
+    assert_eq!(
+        d.c.reads,
+        (0x2000_0000..0x2000_0010)
+            .map(|g| (g, 1))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

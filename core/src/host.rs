@@ -203,7 +203,8 @@ pub struct Callbacks<C: ?Sized> {
     pub io_permission: Option<IoPermissionFn<C>>,
     /// Optional: bulk string transfers. With it, REP MOVS, STOS, INS and OUTS hand the host
     /// each run of elements within a page in one call; without it, one memory or port callback
-    /// per element and side (the translation is still done once per page). The ffi leaves it
+    /// per element and side (the translation is still done once per page; a MOVS source that
+    /// the exit proves to be memory is read 8 bytes at a time). The ffi leaves it
     /// empty: the WinHv ABI has no such callback.
     pub bulk: Option<BulkFn<C>>,
     /// Optional: memory accesses of up to 64 bytes. Without it every access is split into

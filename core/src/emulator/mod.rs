@@ -155,6 +155,8 @@ pub(crate) enum ExitAccess {
         gpa: u64,
         /// A write.
         write: bool,
+        /// The GPA is not mapped (the exit's `gpa_unmapped`).
+        unmapped: bool,
     },
     /// A port access.
     Io {
@@ -188,6 +190,7 @@ impl Emulator {
         let access = ExitAccess::Mmio {
             gpa: exit.gpa,
             write: exit.access == AccessKind::Write,
+            unmapped: exit.gpa_unmapped,
         };
         let mut m = Machine::new(callbacks, ctx, vp, self.config, access);
         m.run(exit.bytes)

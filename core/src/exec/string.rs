@@ -18,6 +18,11 @@
 //!   the host's bulk entry in one call (REP MOVS/STOS/INS/OUTS) when it has one. An element
 //!   that crosses a page is a run of one, prepared in two pieces. Each side is checked in the
 //!   processor's order: segment, alignment (#AC before #PF), page.
+//! - MOVS whose exit is a write to an unmapped GPA (a device) reads its source in 8-byte pieces
+//!   (64 with the wide entry) within the page of the element it exited at: the processor read
+//!   that element from there without an exit, so the page is memory, where the number and size
+//!   of reads cannot be seen (a processor's fast string operation makes them wider too). The
+//!   device still sees every element, in order. Any other source is read element by element.
 //! - CMPS compares `seg:rSI` with `ES:rDI` (the flags of source minus destination); with the
 //!   AMD vendor setting the destination is checked and read first, as AMD processors do
 //!   (but REPE CMPSB, source first there too).
@@ -29,7 +34,7 @@
 //!   instruction hands back [`Stop::Partial`] with RIP on it, and the next call continues.
 
 use crate::decode::{Instruction, Mode, Op, Operand, Prefixes, Seg, Vendor};
-use crate::emulator::{CallbackKind, Machine, Refusal, Stop};
+use crate::emulator::{CallbackKind, ExitAccess, Machine, Refusal, Stop};
 use crate::exec::alu::{self, mask};
 use crate::flags;
 use crate::host::{BulkEnd, BulkTransfer, IoAccess, MemAccess};
@@ -218,7 +223,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     let mut used = 0u64;
     loop {
         let want = count.min(budget - used);
-        let (k, stop) = m.string_run(&shape, si, di, want)?;
+        let (k, stop) = m.string_run(&shape, si, di, want, used == 0)?;
         used += k;
         count -= k;
         if kind.has_src() {
@@ -245,7 +250,6 @@ impl<C: ?Sized> Machine<'_, C> {
     /// The port of IN/OUT/INS/OUTS from operand `idx`: the exit's port for the DX forms of a
     /// port exit, else DX or the immediate.
     pub(crate) fn port_operand(&self, insn: &Instruction, idx: usize) -> u16 {
-        use crate::emulator::ExitAccess;
         match (insn.operands.get(idx), self.exit) {
             (Some(Operand::Reg(_)), ExitAccess::Io { port, .. }) => port,
             (Some(Operand::Reg(r)), _) => self.gpr(*r) as u16,
@@ -322,9 +326,17 @@ impl<C: ?Sized> Machine<'_, C> {
         Ok((Run::Fast(gpa), n))
     }
 
-    /// Performs one run of at most `want` elements (at least one) from offsets `si` and `di`.
-    /// Returns the elements done and whether REPE/REPNE ended the instruction.
-    fn string_run(&mut self, sh: &Shape, si: u64, di: u64, want: u64) -> Result<(u64, bool), Stop> {
+    /// Performs one run of at most `want` elements (at least one) from offsets `si` and `di`;
+    /// `first`: the run starts at the element the call started at. Returns the elements done and
+    /// whether REPE/REPNE ended the instruction.
+    fn string_run(
+        &mut self,
+        sh: &Shape,
+        si: u64,
+        di: u64,
+        want: u64,
+        first: bool,
+    ) -> Result<(u64, bool), Stop> {
         let kind = sh.kind;
         let mut n = want;
         let mut src = Run::Fast(0);
@@ -384,7 +396,13 @@ impl<C: ?Sized> Machine<'_, C> {
         }
         match (kind, src, dst) {
             // The hot loops: whole runs inside single pages.
-            (Kind::Movs, Run::Fast(s), Run::Fast(d)) => self.movs_run(sh, s, d, done, n)?,
+            (Kind::Movs, Run::Fast(s), Run::Fast(d)) => {
+                if first && self.source_mapped(sh, s, d) {
+                    self.movs_run_mapped(sh, s, d, done, n)?;
+                } else {
+                    self.movs_run(sh, s, d, done, n)?;
+                }
+            }
             (Kind::Stos, _, Run::Fast(d)) => self.stos_run(sh, d, done, n)?,
             (Kind::Outs, Run::Fast(s), _) => self.outs_run(sh, s, done, n)?,
             (Kind::Ins, _, Run::Fast(d)) => self.ins_run(sh, d, done, n)?,
@@ -446,7 +464,7 @@ impl<C: ?Sized> Machine<'_, C> {
     }
 
     /// MOVS of elements `from..n` of runs at `s` and `d`: a read and a write callback per
-    /// element, the bytes passed through untouched.
+    /// element.
     fn movs_run(&mut self, sh: &Shape, s: u64, d: u64, from: u64, n: u64) -> Result<(), Stop> {
         let memory = self.cb.memory;
         let ctx = &mut *self.ctx;
@@ -460,13 +478,117 @@ impl<C: ?Sized> Machine<'_, C> {
                 data: [0; 8],
             };
             memory(ctx, &mut a).map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
-            a.gpa = d;
-            a.write = true;
-            memory(ctx, &mut a).map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
+            let mut w = MemAccess {
+                gpa: d,
+                size: sh.size,
+                write: true,
+                data: element(&a.data, sh.size).to_le_bytes(),
+            };
+            memory(ctx, &mut w).map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
             s = s.wrapping_add(step);
             d = d.wrapping_add(step);
         }
         Ok(())
+    }
+
+    /// Whether the MOVS exit proves the source page of runs at `s` and `d` to be mapped
+    /// memory: the exit is a write to an unmapped GPA inside the first destination element, so
+    /// the processor read the first source element, without an exit, before it. Reads there
+    /// reach memory, not a device, and may be made wider and fewer, as a processor's own fast
+    /// string operation makes them. Only the page of the element the exit was taken at is
+    /// known so (the call's first run), and only when it is not the destination's page (a
+    /// read-ahead must not miss the copy's own writes).
+    fn source_mapped(&self, sh: &Shape, s: u64, d: u64) -> bool {
+        match self.exit {
+            ExitAccess::Mmio {
+                gpa,
+                write: true,
+                unmapped: true,
+            } => gpa.wrapping_sub(d) < u64::from(sh.size) && (s ^ d) >> 12 != 0,
+            _ => false,
+        }
+    }
+
+    /// MOVS of elements `from..n` of runs at `s` and `d` whose source is mapped memory (see
+    /// [`Self::source_mapped`]): the source is read 8 bytes at a time (64 with the host's wide
+    /// entry), the destination still written element by element, in order; the tail shorter
+    /// than 8 bytes element by element.
+    fn movs_run_mapped(
+        &mut self,
+        sh: &Shape,
+        s: u64,
+        d: u64,
+        from: u64,
+        n: u64,
+    ) -> Result<(), Stop> {
+        let memory = self.cb.memory;
+        let wide = self.cb.wide_memory;
+        let size = u64::from(sh.size);
+        let step = sh.step();
+        let (mut sp, mut dp) = (sh.at(s, from), sh.at(d, from));
+        let mut i = from;
+        let m = mask(sh.size);
+        // The chunk, with 8 bytes of slack so that every element is one 8-byte load.
+        let mut buf = [0u8; 72];
+        loop {
+            // Run lengths stay within one page: no overflow.
+            let left = n.saturating_sub(i).saturating_mul(size);
+            let chunk = match wide {
+                Some(_) if left >= 64 => 64,
+                _ if left >= 8 => 8,
+                _ => break,
+            };
+            let per = chunk / size.max(1);
+            let span = per.wrapping_sub(1).wrapping_mul(size);
+            // The chunk's lowest address: its first element going up, its last going down.
+            let lo = if sh.down { sp.wrapping_sub(span) } else { sp };
+            match wide {
+                Some(read) if chunk == 64 => {
+                    let bytes = buf.get_mut(..64).unwrap_or_default();
+                    read(self.ctx, lo, false, bytes)
+                        .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
+                }
+                _ => {
+                    let mut a = MemAccess {
+                        gpa: lo,
+                        size: 8,
+                        write: false,
+                        data: [0; 8],
+                    };
+                    memory(self.ctx, &mut a)
+                        .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
+                    if let Some(head) = buf.first_chunk_mut::<8>() {
+                        *head = a.data;
+                    }
+                }
+            }
+            for j in 0..per {
+                let at = if sh.down {
+                    per.wrapping_sub(1).wrapping_sub(j)
+                } else {
+                    j
+                };
+                let off = at.wrapping_mul(size) as usize;
+                let v = buf
+                    .get(off..)
+                    .and_then(|t| t.first_chunk::<8>())
+                    .map_or(0, |e| u64::from_le_bytes(*e));
+                // The element as one 8-byte store: a host that loads all of `data` at once
+                // then reads what it was just given without a store-forwarding stall.
+                let mut a = MemAccess {
+                    gpa: dp,
+                    size: sh.size,
+                    write: true,
+                    data: (v & m).to_le_bytes(),
+                };
+                memory(self.ctx, &mut a)
+                    .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
+                dp = dp.wrapping_add(step);
+            }
+            sp = sp.wrapping_add(step.wrapping_mul(per));
+            i = i.wrapping_add(per);
+        }
+        self.movs_run(sh, s, d, i, n)
     }
 
     /// STOS of elements `from..n` of the run at `d`.
@@ -504,16 +626,11 @@ impl<C: ?Sized> Machine<'_, C> {
                 data: [0; 8],
             };
             memory(ctx, &mut a).map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
-            let d = a.data;
             let mut io = IoAccess {
                 port: sh.port,
                 size: sh.size,
                 write: true,
-                data: match sh.size {
-                    1 => u32::from(d[0]),
-                    2 => u32::from(u16::from_le_bytes([d[0], d[1]])),
-                    _ => u32::from_le_bytes([d[0], d[1], d[2], d[3]]),
-                },
+                data: element(&a.data, sh.size) as u32,
             };
             io_port(ctx, &mut io).map_err(|_| Refusal::CallbackFailed(CallbackKind::IoPort))?;
             s = s.wrapping_add(step);
@@ -562,15 +679,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 };
                 (self.cb.memory)(self.ctx, &mut a)
                     .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
-                // Loads of the element's own width: a wider load of bytes the host has just
-                // stored one at a time would stall on store forwarding.
-                let d = a.data;
-                Ok(match sh.size {
-                    1 => u64::from(d[0]),
-                    2 => u64::from(u16::from_le_bytes([d[0], d[1]])),
-                    4 => u64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]])),
-                    _ => u64::from_le_bytes(d),
-                })
+                Ok(element(&a.data, sh.size))
             }
             Run::Split(p) => self.read_value(p),
         }
@@ -592,5 +701,18 @@ impl<C: ?Sized> Machine<'_, C> {
             }
             Run::Split(p) => self.write_value(p, v),
         }
+    }
+}
+
+/// The element of `size` bytes a read callback left in `d`, by a load of the element's own
+/// width: a wider load of bytes the host has just stored one at a time would stall on store
+/// forwarding. Passed on as a fresh 8-byte store for the same reason.
+#[inline(always)]
+fn element(d: &[u8; 8], size: u8) -> u64 {
+    match size {
+        1 => u64::from(d[0]),
+        2 => u64::from(u16::from_le_bytes([d[0], d[1]])),
+        4 => u64::from(u32::from_le_bytes([d[0], d[1], d[2], d[3]])),
+        _ => u64::from_le_bytes(*d),
     }
 }

@@ -237,7 +237,7 @@ impl<C: ?Sized> Machine<'_, C> {
     }
 
     pub(crate) fn note_exit_match(&mut self, p: &Prepared, intent: Intent) {
-        if let ExitAccess::Mmio { gpa, write } = self.exit {
+        if let ExitAccess::Mmio { gpa, write, .. } = self.exit {
             let dir_ok = if write {
                 intent.writes()
             } else {
