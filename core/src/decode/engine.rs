@@ -140,7 +140,7 @@ impl<'a> Decoder<'a> {
     fn byte(&mut self) -> R<u8> {
         match self.bytes.get(self.pos) {
             Some(&b) => {
-                self.pos += 1;
+                self.pos = self.pos.wrapping_add(1);
                 Ok(b)
             }
             None => Err(self.end_error()),
@@ -166,12 +166,13 @@ impl<'a> Decoder<'a> {
     /// Reads an `n`-byte little-endian value (`n` <= 8).
     #[inline]
     fn le(&mut self, n: u8) -> R<u64> {
-        let end = self.pos + n as usize;
+        // Positions stay within the 15-byte cut: no overflow.
+        let end = self.pos.wrapping_add(n as usize);
         if end <= self.bytes.len() {
             // Fast path: eight bytes available (within the 15-byte cut) or a short tail.
             if let Some(Ok(b)) = self
                 .bytes
-                .get(self.pos..self.pos + 8)
+                .get(self.pos..self.pos.wrapping_add(8))
                 .map(<[u8; 8]>::try_from)
             {
                 self.pos = end;
@@ -179,7 +180,7 @@ impl<'a> Decoder<'a> {
                 return Ok(if n >= 8 {
                     v
                 } else {
-                    v & ((1u64 << (8 * n)) - 1)
+                    v & ((1u64 << (n << 3)).wrapping_sub(1))
                 });
             }
         }
@@ -190,8 +191,8 @@ impl<'a> Decoder<'a> {
         let mut v = 0u64;
         let mut i = 0;
         while i < n {
-            v |= (self.byte()? as u64) << (8 * i);
-            i += 1;
+            v |= (self.byte()? as u64) << (i << 3);
+            i = i.wrapping_add(1);
         }
         Ok(v)
     }
@@ -505,7 +506,7 @@ impl<'a> Decoder<'a> {
             }
         } else {
             let def = self.mode.code_size();
-            if self.p66 { 6 - def } else { def }
+            if self.p66 { 6u8.wrapping_sub(def) } else { def }
         }
     }
 
@@ -514,7 +515,7 @@ impl<'a> Decoder<'a> {
             if self.p67 { 4 } else { 8 }
         } else {
             let def = self.mode.code_size();
-            if self.p67 { 6 - def } else { def }
+            if self.p67 { 6u8.wrapping_sub(def) } else { def }
         }
     }
 
@@ -569,7 +570,7 @@ impl<'a> Decoder<'a> {
                 && self.bcst
                 && matches!(self.modrm, Some(m) if m >= 0xc0);
             if !rounding {
-                k |= 1 << (KB_L_SHIFT + (self.l & 3) as u32);
+                k |= 1 << KB_L_SHIFT.wrapping_add((self.l & 3) as u32);
             }
         }
         (k, osz0, osz1)
@@ -596,8 +597,8 @@ impl<'a> Decoder<'a> {
             let m = self.byte()?;
             self.modrm = Some(m);
             key = if m >= 0xc0 { KB_REG } else { KB_MEM }
-                | 1 << (KB_MREG_SHIFT + ((m >> 3) & 7) as u32)
-                | 1 << (KB_MRM_SHIFT + (m & 7) as u32);
+                | 1 << KB_MREG_SHIFT.wrapping_add(((m >> 3) & 7) as u32)
+                | 1 << KB_MRM_SHIFT.wrapping_add((m & 7) as u32);
         }
         let vex_like = self.enc != Encoding::Legacy;
         let pfx = if vex_like { self.pp } else { self.legacy_pfx() };
@@ -722,7 +723,7 @@ impl<'a> Decoder<'a> {
                         return Err(inv(Invalid::EvexFeature));
                     }
                 } else if a & A_ER != 0 {
-                    insn.rounding = self.l + 1;
+                    insn.rounding = self.l.wrapping_add(1);
                 } else if a & A_SAE != 0 {
                     insn.rounding = 5;
                 } else {
@@ -790,7 +791,7 @@ impl<'a> Decoder<'a> {
 
     fn gpr8(&self, num: u8) -> Reg {
         if self.rex == 0 && self.enc == Encoding::Legacy && (4..8).contains(&num) {
-            Reg::new(RegClass::Gpr8High, num - 4)
+            Reg::new(RegClass::Gpr8High, num & 3)
         } else {
             Reg::new(RegClass::Gpr8, num)
         }
@@ -1080,7 +1081,7 @@ impl<'a> Decoder<'a> {
                         K::Mo => 16,
                         K::My => ysize as u16,
                         K::Mv => osz as u16,
-                        K::Mp => osz as u16 + 2,
+                        K::Mp => u16::from(osz).wrapping_add(2),
                         K::Ms => {
                             if self.is64() {
                                 10
@@ -1105,7 +1106,7 @@ impl<'a> Decoder<'a> {
                         }
                         K::M512 => 512,
                         K::M64b => 64,
-                        K::Ma => 2 * osz as u16,
+                        K::Ma => u16::from(osz) << 1,
                         K::Mx => vl,
                         _ => 32,
                     };
@@ -1511,9 +1512,9 @@ impl<'a> Decoder<'a> {
             }
             FULLMEM => vl,
             T1S | T1F => es,
-            T2 => es * 2,
-            T4 => es * 4,
-            T8 => es * 8,
+            T2 => es << 1,
+            T4 => es << 2,
+            T8 => es << 3,
             HALFMEM => vl / 2,
             // FP16 conversions (VCVTPH2PD...) use the quarter tuple with broadcast.
             QMEM => {

@@ -144,8 +144,9 @@ const fn kind_info(k: K) -> (u16, u32, u32, u32, u32) {
 
 /// The descriptor of candidate `idx` of `cands` in table prefix `pfx` (0 none, 1 66, 2 F3,
 /// 3 F2), or 0 when the fast path cannot produce its operands.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn cand_desc(cands: &[(u8, Cand)], idx: usize, pfx: usize) -> u32 {
     let c = &cands[idx].1;
     if c.attr & (A_MODREG | A_PORT) != 0 {
@@ -241,6 +242,8 @@ const fn size_bit(bytes: u8) -> u64 {
 }
 
 /// The engine's matching key in 64-bit mode for a legacy encoding (see `Decoder::ctx_key`).
+// Evaluated at compile time: an overflow is a compile error, not a panic.
+#[allow(clippy::arithmetic_side_effects)]
 const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32) -> u64 {
     let p66 = pfx == 1;
     let mut k: u64 = (1u64 << pfx) << KB_PFX_SHIFT;
@@ -283,8 +286,9 @@ const VARIES: i32 = -2;
 
 /// The candidate (index) the engine picks for ModRM `modrm` (-1: none), provided it is the same
 /// whatever W, the vendor and (where a candidate looks at them) REX.B and ModRM.rm.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32) -> i32 {
     let mut vary_rm = false;
     let mut vary_b = false;
@@ -389,8 +393,9 @@ struct Fast {
 }
 
 /// Builds the tables (at compile time).
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn build() -> Fast {
     let mut f = Fast {
         tab: [[0; 256]; N_TABLES],
@@ -516,8 +521,9 @@ const IM_ONE: u32 = 8;
 const IM_CL: u32 = 9;
 
 /// The slot of operand source `src` in layout `layout` (3 when it has none).
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn slot_of(layout: usize, src: u16) -> u32 {
     let l = LAYOUTS[layout];
     let mut n = 0;
@@ -557,8 +563,9 @@ struct Fast16 {
     nforms: usize,
 }
 
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
     let c = &cands[(d & D_IDX) as usize].1;
     let rule = if c.attr & A_BYTE != 0 {
@@ -595,8 +602,9 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
     Form { op: c.op, bits }
 }
 
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32 {
     if d == 0 {
         return 0;
@@ -659,8 +667,9 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
 }
 
 /// Turns the build tables into the run-time ones.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn compress(b: &Fast) -> Fast16 {
     let mut f = Fast16 {
         tab: [[0; 256]; N_TABLES],
@@ -739,8 +748,9 @@ const fn compress(b: &Fast) -> Fast16 {
 const BUILT: Fast16 = compress(&build());
 const NF: usize = BUILT.nforms;
 
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn trim_forms<const N: usize>(g: &[Form; N_FORMS]) -> [Form; N] {
     let mut t = [Form {
         op: Op::Invalid,
@@ -1010,7 +1020,10 @@ fn at(win: &[u8; WIN], pos: usize) -> u8 {
 #[inline(always)]
 fn le8(win: &[u8; WIN], pos: usize) -> u64 {
     let p = pos & 15;
-    match win.get(p..p + 8).and_then(|s| s.first_chunk::<8>()) {
+    match win
+        .get(p..p.wrapping_add(8))
+        .and_then(|s| s.first_chunk::<8>())
+    {
         Some(a) => u64::from_le_bytes(*a),
         None => 0,
     }
@@ -1019,7 +1032,7 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
 /// Sign-extends the low `n` bytes (1 <= `n` <= 8).
 #[inline(always)]
 fn sext_n(v: u64, n: usize) -> u64 {
-    let sh = (64 - 8 * n) & 63;
+    let sh = 64usize.wrapping_sub(n.wrapping_mul(8)) & 63;
     (((v << sh) as i64) >> sh) as u64
 }
 
@@ -1042,7 +1055,7 @@ fn mem64(
     let mut bnum = rm | rb;
     if rm == 4 {
         let sib = at(win, dpos);
-        dpos += 1;
+        dpos = dpos.wrapping_add(1);
         m.scale = 1 << (sib >> 6);
         let idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
         if idx != 4 {
@@ -1066,11 +1079,11 @@ fn mem64(
     if d32 {
         m.disp = raw as i32 as i64;
         m.disp_size = 4;
-        dpos += 4;
+        dpos = dpos.wrapping_add(4);
     } else if md == 1 {
         m.disp = raw as i8 as i64;
         m.disp_size = 1;
-        dpos += 1;
+        dpos = dpos.wrapping_add(1);
     }
     *pos = dpos;
     m.seg = match ovr {
@@ -1136,7 +1149,7 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
         let s = c >> PC_SEG_SHIFT & 7;
         seg = if s != 0 { s } else { seg };
         fsgs = if s > Seg::Fs as u8 { s } else { fsgs };
-        pos += 1;
+        pos = pos.wrapping_add(1);
     }
     let ovr = if fsgs != 0 { fsgs } else { seg };
     Some(Pfx {
@@ -1301,7 +1314,7 @@ fn body(
     after_prefixes: bool,
 ) -> Option<()> {
     let mut b = at(win, pos);
-    pos += 1;
+    pos = pos.wrapping_add(1);
     let mut d = TAB
         .get(pfx & 1)
         .and_then(|x| x.get(b as usize))
@@ -1316,9 +1329,9 @@ fn body(
             return None;
         }
         b = at(win, pos);
-        pos += 1;
+        pos = pos.wrapping_add(1);
         d = TAB
-            .get(2 + pfx)
+            .get(pfx.wrapping_add(2))
             .and_then(|x| x.get(b as usize))
             .copied()
             .unwrap_or(0);
@@ -1331,11 +1344,11 @@ fn body(
     }
     let modrm = at(win, pos);
     let has_modrm = d & E_MODRM != 0;
-    pos += has_modrm as usize;
+    pos = pos.wrapping_add(has_modrm as usize);
     // Group members by ModRM.reg, selected without a branch (the masked index needs no bounds
     // check).
     let gd = GROUPS
-        .get((d & (N_RT_GROUPS as u32 - 1)) as usize)
+        .get(d as usize % N_RT_GROUPS)
         .and_then(|g| g.get(((modrm >> 3) & 7) as usize))
         .copied()
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
@@ -1377,7 +1390,7 @@ fn body(
                 return None;
             }
             out.mem.size = MEMSZ
-                .get(((fb >> F_EMEM_SHIFT) & 7) as usize * 8 + (ctx & 7))
+                .get((((fb >> F_EMEM_SHIFT) & 7) as usize) << 3 | (ctx & 7))
                 .copied()
                 .unwrap_or(0);
             mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
@@ -1414,10 +1427,10 @@ fn body(
     out.prefixes = Prefixes(p);
     // The immediate without a branch: its bytes sign-extended, then masked to the value (to
     // nothing without an immediate).
-    let n = ((d >> (E_IMM_SHIFT + (rex as u32 & 8) / 2)) & 15) as usize;
+    let n = ((d >> (E_IMM_SHIFT | (rex as u32 & 8) >> 1)) & 15) as usize;
     let keep = IMASK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
     out.imm = sext_n(le8(win, pos), n) & keep;
-    pos += n;
+    pos = pos.wrapping_add(n);
     out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
@@ -1426,6 +1439,7 @@ fn body(
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::super::engine::Decoder;
     use super::super::insn::{

@@ -407,6 +407,8 @@ pub(crate) const KB_NOREXB: u64 = 1 << 44; // REX.B clear
 pub(crate) const KB_66: u64 = 1 << 45; // a 66 prefix is present
 
 /// The key bits that rule out a candidate with selector `sel` and attributes `attr`.
+// Evaluated at compile time: an overflow is a compile error, not a panic.
+#[allow(clippy::arithmetic_side_effects)]
 const fn forbid_of(sel: u32, attr: u32) -> u64 {
     assert!(
         attr & A_MODREG == 0 || (sel >> S_MOD_SHIFT) & 3 == 0,
@@ -485,8 +487,9 @@ const fn forbid_of(sel: u32, attr: u32) -> u64 {
 
 impl Cand {
     /// A candidate matching any prefix and ModRM, with operand kinds `k`.
-    // Evaluated at compile time: an index out of range is a compile error, not a panic.
-    #[allow(clippy::indexing_slicing)]
+    // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+    // panic.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     pub(crate) const fn new(op: Op, k: [K; 4]) -> Cand {
         let mut attr = 0;
         let mut i = 0;
@@ -797,8 +800,9 @@ impl Cand {
 }
 
 /// Shorthand: a candidate with up to four operand kinds.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
     let mut kk = [K::None; 4];
     let mut i = 0;
@@ -828,8 +832,9 @@ pub(crate) const START_MASK: u16 = (1 << 13) - 1;
 impl OpMap {
     /// Builds the index; fails to compile when the candidates are not sorted by opcode or when
     /// candidates of one opcode disagree about having a ModRM byte.
-    // Evaluated at compile time: an index out of range is a compile error, not a panic.
-    #[allow(clippy::indexing_slicing)]
+    // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+    // panic.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     pub(crate) const fn new(cands: &'static [(u8, Cand)]) -> OpMap {
         let n = cands.len();
         let mut start = [0u16; 257];
@@ -903,7 +908,11 @@ impl OpMap {
     #[inline]
     pub(crate) fn lookup(&self, opcode: u8) -> (&'static [(u8, Cand)], u16) {
         let a = self.start.get(opcode as usize).copied().unwrap_or(0);
-        let b = self.start.get(opcode as usize + 1).copied().unwrap_or(0);
+        let b = self
+            .start
+            .get(usize::from(opcode).wrapping_add(1))
+            .copied()
+            .unwrap_or(0);
         let lo = (a & START_MASK) as usize;
         let hi = (b & START_MASK) as usize;
         (self.cands.get(lo..hi).unwrap_or(&[]), a)

@@ -273,7 +273,8 @@ impl Instruction {
             // Elements in the vector: the wider of the broadcast and destination elements
             // decides (VCVTDQ2PD zmm0,[rax]{1to8}).
             let elem = m.size.max(self.dest_elem()).max(1);
-            write!(w, "{{1to{}}}", u16::from(self.vl) / elem)?;
+            let n = u16::from(self.vl).checked_div(elem).unwrap_or_default();
+            write!(w, "{{1to{n}}}")?;
         }
         Ok(())
     }
