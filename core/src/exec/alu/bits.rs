@@ -7,7 +7,7 @@ use crate::flags::{CF, OF, STATUS, ZF, parity};
 /// operand width, as register destinations and all immediate offsets use it.
 #[inline(always)]
 pub const fn bit_index(size: u8, offset: u64) -> u32 {
-    (offset & (width(size) as u64 - 1)) as u32
+    (offset & (width(size) as u64).wrapping_sub(1)) as u32
 }
 
 /// For BT/BTS/BTR/BTC with a memory destination and a register offset: the byte displacement
@@ -101,7 +101,7 @@ pub const fn bsr(size: u8, dest: u64, src: u64, rflags: u64, vendor: Vendor) -> 
     let index = if s == 0 {
         0
     } else {
-        63 - s.leading_zeros() as u64
+        63u64.wrapping_sub(s.leading_zeros() as u64)
     };
     AluOut {
         value: if s == 0 { dest & mask(size) } else { index },
@@ -138,7 +138,8 @@ const fn cnt_flags(src_zero: bool, result: u64, rflags: u64, vendor: Vendor) -> 
 #[inline]
 pub const fn lzcnt(size: u8, src: u64, rflags: u64, vendor: Vendor) -> AluOut {
     let s = src & mask(size);
-    let n = (s.leading_zeros() - (64 - width(size))) as u64;
+    // The masked source has at least `64 - width` leading zeros.
+    let n = s.leading_zeros().wrapping_add(width(size)).wrapping_sub(64) as u64;
     AluOut {
         value: n,
         rflags: cnt_flags(s == 0, n, rflags, vendor),

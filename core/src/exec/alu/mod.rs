@@ -67,13 +67,13 @@ pub const fn width(size: u8) -> u32 {
 /// The sign bit of a `size`-byte operand.
 #[inline(always)]
 pub const fn sign_bit(size: u8) -> u64 {
-    1 << (width(size) - 1)
+    1 << width(size).wrapping_sub(1)
 }
 
 /// Sign-extends the low `size` bytes of `v` to 64 bits.
 #[inline(always)]
 pub const fn sign_extend(size: u8, v: u64) -> i64 {
-    let shift = 64 - width(size);
+    let shift = 64u32.wrapping_sub(width(size));
     ((v << shift) as i64) >> shift
 }
 

@@ -57,7 +57,8 @@ const fn mul_flags(overflow: bool, rflags: u64, vendor: Vendor) -> u64 {
 #[inline]
 pub const fn mul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOut {
     let m = mask(size);
-    let p = (a & m) as u128 * (b & m) as u128;
+    // Two 64-bit factors never overflow 128 bits.
+    let p = ((a & m) as u128).wrapping_mul((b & m) as u128);
     let lo = p as u64 & m;
     let hi = (p >> width(size)) as u64 & m;
     MulOut {
@@ -72,7 +73,7 @@ pub const fn mul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOu
 #[inline]
 pub const fn imul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOut {
     let m = mask(size);
-    let p = sign_extend(size, a) as i128 * sign_extend(size, b) as i128;
+    let p = (sign_extend(size, a) as i128).wrapping_mul(sign_extend(size, b) as i128);
     let lo = p as u64 & m;
     let hi = (p >> width(size)) as u64 & m;
     MulOut {
@@ -128,17 +129,16 @@ pub const fn div(
 ) -> Result<DivOut, DivError> {
     let m = mask(size);
     let d = (divisor & m) as u128;
-    if d == 0 {
-        return Err(DivError::DivideByZero);
-    }
     let n = dividend(size, hi, lo);
-    let q = n / d;
+    let (Some(q), Some(r)) = (n.checked_div(d), n.checked_rem(d)) else {
+        return Err(DivError::DivideByZero);
+    };
     if q > m as u128 {
         return Err(DivError::Overflow);
     }
     Ok(DivOut {
         quotient: q as u64,
-        remainder: (n % d) as u64,
+        remainder: r as u64,
         rflags: div_flags(rflags, vendor),
     })
 }
@@ -160,13 +160,13 @@ pub const fn idiv(
     if d == 0 {
         return Err(DivError::DivideByZero);
     }
-    let shift = 128 - 2 * width(size);
+    let shift = 128u32.wrapping_sub(width(size).wrapping_mul(2));
     let n = ((dividend(size, hi, lo) << shift) as i128) >> shift;
     let Some(q) = n.checked_div(d) else {
         return Err(DivError::Overflow);
     };
-    let half = 1i128 << (width(size) - 1);
-    if q < -half || q >= half {
+    let half = 1i128 << width(size).wrapping_sub(1);
+    if q < half.wrapping_neg() || q >= half {
         return Err(DivError::Overflow);
     }
     let Some(r) = n.checked_rem(d) else {

@@ -34,7 +34,13 @@ const fn rot_out(r: u64, cf: u64, of: u64, rflags: u64) -> AluOut {
 
 #[inline(always)]
 const fn flag_bits(cf: u64, of: u64) -> u64 {
-    ((cf & 1) * CF) | ((of & 1) * OF)
+    (cf & 1).wrapping_mul(CF) | (of & 1).wrapping_mul(OF)
+}
+
+/// `MSB(r) XOR MSB-1(r)` for a `w`-bit result, the OF of ROR, RCR and SHRD.
+#[inline(always)]
+const fn top_bits_xor(r: u64, w: u32) -> u64 {
+    bit(r, w.wrapping_sub(1)) ^ bit(r, w.wrapping_sub(2))
 }
 
 /// The flags of a shift (SHL SHR SAR SHLD SHRD): SF ZF PF from the result, CF, OF and AF as
@@ -64,7 +70,7 @@ pub const fn shl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let wide = (a as u128) << c;
     let r = wide as u64 & m;
     let cf = (wide >> w) as u64 & 1;
-    let of = bit(r, w - 1) ^ cf;
+    let of = bit(r, w.wrapping_sub(1)) ^ cf;
     let of = multi_count_of(vendor, c, of, rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
 }
@@ -83,8 +89,8 @@ pub const fn shr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let w = width(size);
     let a = value & mask(size);
     let r = a >> c;
-    let cf = bit(a, c - 1) & (c <= w) as u64;
-    let of = if c == 1 { bit(a, w - 1) } else { 0 };
+    let cf = bit(a, c.wrapping_sub(1)) & (c <= w) as u64;
+    let of = if c == 1 { bit(a, w.wrapping_sub(1)) } else { 0 };
     let of = multi_count_of(vendor, c, of, rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
 }
@@ -101,7 +107,7 @@ pub const fn sar(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     }
     let s = sign_extend(size, value);
     let r = (s >> c) as u64 & mask(size);
-    let cf = (s >> (c - 1)) as u64 & 1;
+    let cf = (s >> c.wrapping_sub(1)) as u64 & 1;
     let of = multi_count_of(vendor, c, 0, rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
 }
@@ -139,14 +145,15 @@ pub const fn rol(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let w = width(size);
     let m = mask(size);
     let a = value & m;
-    let rc = c % w;
+    // Widths are powers of two: the count modulo the width.
+    let rc = c & w.wrapping_sub(1);
     let r = if rc == 0 {
         a
     } else {
-        ((a << rc) | (a >> (w - rc))) & m
+        ((a << rc) | (a >> w.wrapping_sub(rc))) & m
     };
     let cf = r & 1;
-    rot_out(r, cf, bit(r, w - 1) ^ cf, rflags)
+    rot_out(r, cf, bit(r, w.wrapping_sub(1)) ^ cf, rflags)
 }
 
 /// ROR: rotate right. CF is the bit rotated into the sign bit, OF is `MSB(result) XOR
@@ -161,14 +168,15 @@ pub const fn ror(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let w = width(size);
     let m = mask(size);
     let a = value & m;
-    let rc = c % w;
+    // Widths are powers of two: the count modulo the width.
+    let rc = c & w.wrapping_sub(1);
     let r = if rc == 0 {
         a
     } else {
-        ((a >> rc) | (a << (w - rc))) & m
+        ((a >> rc) | (a << w.wrapping_sub(rc))) & m
     };
-    let cf = bit(r, w - 1);
-    rot_out(r, cf, cf ^ bit(r, w - 2), rflags)
+    let cf = bit(r, w.wrapping_sub(1));
+    rot_out(r, cf, top_bits_xor(r, w), rflags)
 }
 
 /// The rotation count of RCL/RCR: the masked count modulo 9 or 17 for 8- and 16-bit operands.
@@ -194,12 +202,12 @@ pub const fn rcl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let w = width(size);
     let m = mask(size);
     let x = ((rflags & CF) as u128) << w | (value & m) as u128;
-    let xm = (1u128 << (w + 1)) - 1;
+    let xm = (1u128 << w.wrapping_add(1)).wrapping_sub(1);
     let rc = rc_count(size, c);
-    let y = ((x << rc) | (x >> (w + 1 - rc))) & xm;
+    let y = ((x << rc) | (x >> w.wrapping_add(1).wrapping_sub(rc))) & xm;
     let r = y as u64 & m;
     let cf = (y >> w) as u64 & 1;
-    rot_out(r, cf, bit(r, w - 1) ^ cf, rflags)
+    rot_out(r, cf, bit(r, w.wrapping_sub(1)) ^ cf, rflags)
 }
 
 /// RCR: rotate right through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR
@@ -214,12 +222,12 @@ pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let w = width(size);
     let m = mask(size);
     let x = ((rflags & CF) as u128) << w | (value & m) as u128;
-    let xm = (1u128 << (w + 1)) - 1;
+    let xm = (1u128 << w.wrapping_add(1)).wrapping_sub(1);
     let rc = rc_count(size, c);
-    let y = ((x >> rc) | (x << (w + 1 - rc))) & xm;
+    let y = ((x >> rc) | (x << w.wrapping_add(1).wrapping_sub(rc))) & xm;
     let r = y as u64 & m;
     let cf = (y >> w) as u64 & 1;
-    rot_out(r, cf, bit(r, w - 1) ^ bit(r, w - 2), rflags)
+    rot_out(r, cf, top_bits_xor(r, w), rflags)
 }
 
 /// SHLD: shift `dest` left, filling from the top of `src`.
@@ -248,11 +256,11 @@ pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
     let (x, xw) = match (size, vendor) {
         (2, Vendor::Amd) => ((d << 32) | (s << 16) | s, 48),
         (2, Vendor::Intel) => ((d << 32) | (s << 16) | d, 48),
-        _ => ((d << w) | s, 2 * w),
+        _ => ((d << w) | s, w.wrapping_mul(2)),
     };
-    let r = (x << c >> (xw - w)) as u64 & m;
-    let mut cf = (x >> (xw - c)) as u64 & 1;
-    let mut of = bit(r, w - 1) ^ cf;
+    let r = (x << c >> xw.wrapping_sub(w)) as u64 & m;
+    let mut cf = (x >> xw.wrapping_sub(c)) as u64 & 1;
+    let mut of = bit(r, w.wrapping_sub(1)) ^ cf;
     if size == 2 && c >= 16 && matches!(vendor, Vendor::Amd) {
         if c > 16 {
             cf = 0;
@@ -290,11 +298,11 @@ pub const fn shrd(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
         _ => (s << w) | d,
     };
     let r = (x >> c) as u64 & m;
-    let mut cf = (x >> (c - 1)) as u64 & 1;
+    let mut cf = (x >> c.wrapping_sub(1)) as u64 & 1;
     if size == 2 && c > 16 && matches!(vendor, Vendor::Amd) {
         cf = 0;
     }
-    let of = multi_count_of(vendor, c, bit(r, w - 1) ^ bit(r, w - 2), rflags);
+    let of = multi_count_of(vendor, c, top_bits_xor(r, w), rflags);
     shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
 }
 
