@@ -214,6 +214,14 @@ pub enum Slot {
     FpMmx0 = 53,
 }
 
+impl Slot {
+    /// The slot `n` places after this one: segment register `n` after [`Slot::Seg0`], XMM`n`
+    /// after [`Slot::Xmm0`], ST(`n`) after [`Slot::FpMmx0`] (`n` is small: no overflow).
+    pub(crate) const fn nth(self, n: u8) -> u8 {
+        (self as u8).wrapping_add(n)
+    }
+}
+
 /// Number of slots.
 pub const SLOTS: u8 = 61;
 
@@ -224,7 +232,7 @@ pub const EXT_SLOTS: u8 = 12;
 
 /// Bit of extension slot for opmask register `n`.
 pub const fn ext_k(n: u8) -> u16 {
-    1 << (4 + (n & 7))
+    (1 << 4) << (n & 7)
 }
 
 /// The WinHv name of slot `i`.
@@ -233,7 +241,7 @@ pub const fn slot_name(i: u8) -> RegName {
         0..=15 => RegName(i as u32),
         16 => RegName::RIP,
         17 => RegName::RFLAGS,
-        18..=23 => RegName(0x12 + (i - 18) as u32),
+        18..=23 => RegName(0x12u32.wrapping_add(i.wrapping_sub(18) as u32)),
         24 => RegName::LDTR,
         25 => RegName::TR,
         26 => RegName::IDTR,
@@ -245,10 +253,11 @@ pub const fn slot_name(i: u8) -> RegName {
         32 => RegName::CR8,
         33 => RegName::EFER,
         34 => RegName::XCR0,
-        35..=50 => RegName(0x1000 + (i - 35) as u32),
+        35..=50 => RegName(0x1000u32.wrapping_add(i.wrapping_sub(35) as u32)),
         51 => RegName::FP_CONTROL_STATUS,
         52 => RegName::XMM_CONTROL_STATUS,
-        _ => RegName(RegName::FP_MMX0.0 + (i.saturating_sub(53) & 7) as u32),
+        // FP_MMX0's low four bits are clear: OR adds.
+        _ => RegName(RegName::FP_MMX0.0 | (i.saturating_sub(53) & 7) as u32),
     }
 }
 
@@ -349,7 +358,7 @@ impl RegisterFile {
         if i < 4 {
             RegName::zmm_part(self.wide_reg, i)
         } else {
-            RegName::k(i - 4)
+            RegName::k(i.wrapping_sub(4))
         }
     }
     /// The value of extension slot `i`.
@@ -357,7 +366,7 @@ impl RegisterFile {
         if i < 4 {
             RegValue::from_u128(self.wide.get(i as usize).copied().unwrap_or(0))
         } else {
-            RegValue::from_u64(self.k.get((i - 4) as usize).copied().unwrap_or(0))
+            RegValue::from_u64(self.k.get(i.wrapping_sub(4) as usize).copied().unwrap_or(0))
         }
     }
     /// Stores a value from the host into extension slot `i` and marks it known.
@@ -366,7 +375,7 @@ impl RegisterFile {
             if let Some(p) = self.wide.get_mut(i as usize) {
                 *p = v.u128();
             }
-        } else if let Some(k) = self.k.get_mut((i - 4) as usize) {
+        } else if let Some(k) = self.k.get_mut(i.wrapping_sub(4) as usize) {
             *k = v.lo;
         }
         self.ext_known |= 1 << (i & 15);
@@ -379,7 +388,7 @@ impl RegisterFile {
             0..=15 => RegValue::from_u64(self.gpr.get(i as usize).copied().unwrap_or(0)),
             16 => RegValue::from_u64(self.rip),
             17 => RegValue::from_u64(self.rflags),
-            18..=23 => RegValue::from_segment(seg(i - 18)),
+            18..=23 => RegValue::from_segment(seg(i.wrapping_sub(18))),
             24 => RegValue::from_segment(self.ldtr),
             25 => RegValue::from_segment(self.tr),
             26 => RegValue::from_table(self.idtr),
@@ -391,7 +400,12 @@ impl RegisterFile {
             32 => RegValue::from_u64(self.cr8),
             33 => RegValue::from_u64(self.efer),
             34 => RegValue::from_u64(self.xcr0),
-            35..=50 => RegValue::from_u128(self.xmm.get((i - 35) as usize).copied().unwrap_or(0)),
+            35..=50 => RegValue::from_u128(
+                self.xmm
+                    .get(i.wrapping_sub(35) as usize)
+                    .copied()
+                    .unwrap_or(0),
+            ),
             51 => self.fp_control,
             52 => self.xmm_control,
             _ => self
@@ -413,7 +427,7 @@ impl RegisterFile {
             16 => self.rip = v.lo,
             17 => self.rflags = v.lo,
             18..=23 => {
-                if let Some(s) = self.seg.get_mut((i - 18) as usize) {
+                if let Some(s) = self.seg.get_mut(i.wrapping_sub(18) as usize) {
                     *s = v.segment();
                 }
             }
@@ -429,7 +443,7 @@ impl RegisterFile {
             33 => self.efer = v.lo,
             34 => self.xcr0 = v.lo,
             35..=50 => {
-                if let Some(x) = self.xmm.get_mut((i - 35) as usize) {
+                if let Some(x) = self.xmm.get_mut(i.wrapping_sub(35) as usize) {
                     *x = v.u128();
                 }
             }

@@ -101,7 +101,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         if let Some(cs) = regs.seg.get_mut(Seg::Cs as usize) {
             *cs = vp.cs;
         }
-        regs.mark_known(Slot::Seg0 as u8 + Seg::Cs as u8);
+        regs.mark_known(Slot::Seg0.nth(Seg::Cs as u8));
         regs.cr8 = vp.cr8 as u64;
         regs.mark_known(Slot::Cr8 as u8);
         Machine {
@@ -134,7 +134,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
             if let Some(r) = self.regs.seg.get_mut(s as usize) {
                 *r = v;
             }
-            self.regs.mark_known(Slot::Seg0 as u8 + s as u8);
+            self.regs.mark_known(Slot::Seg0.nth(s as u8));
         }
     }
 
@@ -205,17 +205,19 @@ impl<'a, C: ?Sized> Machine<'a, C> {
 
     fn fetch_decode(&mut self, bytes: InstructionBytes) -> Result<Instruction, Stop> {
         let mut buf = [0u8; decode::MAX_LEN];
-        let mut n = 0usize;
-        for (d, s) in buf.iter_mut().zip(bytes.as_slice()) {
+        let src = bytes.as_slice();
+        for (d, s) in buf.iter_mut().zip(src) {
             *d = *s;
-            n += 1;
         }
+        // The bytes the loop copied.
+        let mut n = src.len().min(decode::MAX_LEN);
         loop {
             let have = buf.get(..n).unwrap_or(&[]);
             match decode::decode(have, self.mode, self.config.vendor) {
                 Ok(i) => return Ok(i),
                 Err(DecodeError::Truncated) if n < decode::MAX_LEN => {
-                    n += self.fetch_more(&mut buf, n)?;
+                    // `fetch_more` reads at most up to `MAX_LEN`.
+                    n = n.wrapping_add(self.fetch_more(&mut buf, n)?);
                 }
                 Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
                     return Err(Fault::GP0.into());
@@ -245,20 +247,23 @@ impl<'a, C: ?Sized> Machine<'a, C> {
             }
             cs.base.wrapping_add(ip) & 0xffff_ffff
         };
-        let page_left = 0x1000 - (linear & 0xfff) as usize;
-        let want = (decode::MAX_LEN - have).min(page_left);
+        // `have` is below `MAX_LEN` (the caller's condition); the host's GPA may sit at the top of
+        // the address space: wrap rather than overflow.
+        let page_left = 0x1000usize.wrapping_sub((linear & 0xfff) as usize);
+        let want = decode::MAX_LEN.wrapping_sub(have).min(page_left);
         let gpa = self.translate(linear, crate::mem::Intent::Fetch)?;
-        let mut done = 0;
+        let mut done = 0usize;
         while done < want {
-            let chunk = (want - done).min(8);
+            let chunk = want.wrapping_sub(done).min(8);
             let mut data = [0u8; 8];
-            self.phys_read(gpa + done as u64, data.get_mut(..chunk).unwrap_or(&mut []))?;
+            let at = gpa.wrapping_add(done as u64);
+            self.phys_read(at, data.get_mut(..chunk).unwrap_or(&mut []))?;
             for (i, b) in data.iter().take(chunk).enumerate() {
-                if let Some(d) = buf.get_mut(have + done + i) {
+                if let Some(d) = buf.get_mut(have.wrapping_add(done).wrapping_add(i)) {
                     *d = *b;
                 }
             }
-            done += chunk;
+            done = done.wrapping_add(chunk);
         }
         Ok(done)
     }
@@ -289,7 +294,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
                 slot_name(i)
             };
             *s = i;
-            count += 1;
+            count = count.wrapping_add(1);
         }
         if count == 0 {
             return Ok(());
@@ -342,7 +347,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
                 *n = slot_name(i);
                 *v = self.regs.value(i);
             }
-            count += 1;
+            count = count.wrapping_add(1);
         }
         if count == 0 {
             return Ok(());

@@ -189,7 +189,7 @@ impl<C: ?Sized> Machine<'_, C> {
         if check_ac {
             self.check_alignment(linear, size)?;
         }
-        let first_len = (0x1000 - (linear & 0xfff)).min(size as u64) as u16;
+        let first_len = 0x1000u64.wrapping_sub(linear & 0xfff).min(size as u64) as u16;
         let gpa0 = self.translate(linear, intent)?;
         p.pieces[0] = Piece {
             gpa: gpa0,
@@ -201,7 +201,7 @@ impl<C: ?Sized> Machine<'_, C> {
             let gpa1 = self.translate(second, intent)?;
             p.pieces[1] = Piece {
                 gpa: gpa1,
-                len: size - first_len,
+                len: size.wrapping_sub(first_len),
             };
             p.count = 2;
         }
@@ -229,7 +229,7 @@ impl<C: ?Sized> Machine<'_, C> {
             && size.is_power_of_two()
             && size > 1
             && size <= 64
-            && linear & (size.min(16) as u64 - 1) != 0
+            && linear & (size.min(16) as u64).wrapping_sub(1) != 0
         {
             return Err(Fault::AC0.into());
         }
@@ -247,7 +247,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 .pieces
                 .iter()
                 .take(p.count as usize)
-                .any(|pc| gpa >= pc.gpa && gpa < pc.gpa + pc.len as u64);
+                .any(|pc| gpa >= pc.gpa && gpa < pc.gpa.wrapping_add(pc.len as u64));
             if hit && dir_ok {
                 self.exit_matched = true;
             }
@@ -298,25 +298,27 @@ impl<C: ?Sized> Machine<'_, C> {
         let mut start = 0u16;
         let mut at = 0usize;
         for pc in p.pieces.iter().take(p.count as usize) {
-            let (lo, hi) = (offset.max(start), end.min(start + pc.len));
+            // The pieces cover at most the access's size; the host's GPA may sit at the top of
+            // the address space: wrap rather than overflow.
+            let (lo, hi) = (offset.max(start), end.min(start.wrapping_add(pc.len)));
             let mut pos = lo;
             while pos < hi {
-                let chunk = (hi - pos).min(max) as usize;
-                let gpa = pc.gpa + (pos - start) as u64;
+                let chunk = hi.wrapping_sub(pos).min(max) as usize;
+                let gpa = pc.gpa.wrapping_add(pos.wrapping_sub(start) as u64);
                 match &mut data {
                     Transfer::Read(out) => {
-                        let dst = out.get_mut(at..at + chunk).unwrap_or(&mut []);
+                        let dst = out.get_mut(at..at.wrapping_add(chunk)).unwrap_or(&mut []);
                         self.phys_read(gpa, dst)?;
                     }
                     Transfer::Write(bytes) => {
-                        let src = bytes.get(at..at + chunk).unwrap_or(&[]);
+                        let src = bytes.get(at..at.wrapping_add(chunk)).unwrap_or(&[]);
                         self.phys_write(gpa, src)?;
                     }
                 }
-                pos += chunk as u16;
-                at += chunk;
+                pos = pos.wrapping_add(chunk as u16);
+                at = at.wrapping_add(chunk);
             }
-            start += pc.len;
+            start = start.wrapping_add(pc.len);
         }
         Ok(())
     }

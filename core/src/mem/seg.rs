@@ -86,12 +86,12 @@ impl<C: ?Sized> Machine<'_, C> {
 
     /// A canonical address: bits 63..47 all equal (63..56 with 5-level paging, CR4.LA57).
     pub(crate) fn canonical(&self, a: u64) -> bool {
-        let bits = if self.regs.cr4 & (1 << 12) != 0 {
-            57
+        // 64 less the 57 or 48 address bits.
+        let shift = if self.regs.cr4 & (1 << 12) != 0 {
+            64 - 57
         } else {
-            48
+            64 - 48
         };
-        let shift = 64 - bits;
         (((a << shift) as i64) >> shift) as u64 == a
     }
 }
