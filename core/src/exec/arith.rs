@@ -161,8 +161,12 @@ fn cmpxchg<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), 
 }
 
 fn cmpxchg_wide<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop> {
-    let half: u8 = if insn.op == Op::Cmpxchg16b { 8 } else { 4 };
-    let bytes = 2 * half as u16;
+    let (half, bytes): (u8, u16) = if insn.op == Op::Cmpxchg16b {
+        (8, 16)
+    } else {
+        (4, 8)
+    };
+    let half_bits = super::alu::width(half);
     if half == 8 {
         // CMPXCHG16B: #GP(0) unless the linear address is 16-byte aligned, checked before the
         // canonical, limit and paging checks.
@@ -178,8 +182,8 @@ fn cmpxchg_wide<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result
     }
     let p = m.prepare_operand(insn, bytes, Intent::ReadWrite)?;
     let mask = super::alu::mask(half);
-    let expected = (m.gpr64(0) & mask) as u128 | ((m.gpr64(2) & mask) as u128) << (8 * half);
-    let new = (m.gpr64(3) & mask) as u128 | ((m.gpr64(1) & mask) as u128) << (8 * half);
+    let expected = (m.gpr64(0) & mask) as u128 | ((m.gpr64(2) & mask) as u128) << half_bits;
+    let new = (m.gpr64(3) & mask) as u128 | ((m.gpr64(1) & mask) as u128) << half_bits;
     let current = match m.cb.compare_exchange {
         Some(cx) if p.count == 1 && insn.has_lock() => {
             m.before_perform()?;
@@ -200,7 +204,7 @@ fn cmpxchg_wide<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result
         f |= flags::ZF;
     } else {
         m.set_gpr_sized(0, half, current as u64 & mask);
-        m.set_gpr_sized(2, half, (current >> (8 * half)) as u64 & mask);
+        m.set_gpr_sized(2, half, (current >> half_bits) as u64 & mask);
     }
     m.set_status_flags(f);
     Ok(())

@@ -63,7 +63,7 @@ pub(crate) fn needed_slots<C: ?Sized>(
     use Op::*;
     let mut need = 0u64;
     let gpr = |n: u8| 1u64 << (n & 15);
-    let seg = |s: Seg| 1u64 << (Slot::Seg0 as u8 + s as u8);
+    let seg = |s: Seg| 1u64 << Slot::Seg0.nth(s as u8);
     let mut uses_mem = false;
     // A 32- or 64-bit register destination that is only written need not be read first.
     let write_only_dest = matches!(
@@ -83,7 +83,7 @@ pub(crate) fn needed_slots<C: ?Sized>(
                 RegClass::Gpr8 | RegClass::Gpr16 | RegClass::Gpr32 | RegClass::Gpr64 => {
                     need |= gpr(r.num)
                 }
-                RegClass::Seg => need |= 1 << (Slot::Seg0 as u8 + r.num),
+                RegClass::Seg => need |= 1 << Slot::Seg0.nth(r.num),
                 _ => {}
             },
             Operand::Mem => uses_mem = true,

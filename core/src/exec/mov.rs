@@ -105,7 +105,7 @@ fn mov<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Stop
                 seg.selector = sel as u16;
                 seg.base = sel << 4;
             }
-            m.regs.mark_dirty(Slot::Seg0 as u8 + i);
+            m.regs.mark_dirty(Slot::Seg0.nth(i));
             Ok(())
         }
         (Operand::Reg(r), _) | (_, Operand::Reg(r)) if !is_gpr(r.class) => {
@@ -136,18 +136,20 @@ fn load_far_pointer<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Re
         return Err(Refusal::Unsupported(insn.op).into());
     };
     let size = insn.op_size;
-    let p = m.prepare_operand(insn, size as u16 + 2, Intent::Read)?;
+    // The offset, then the 2-byte selector.
+    let len = (size as usize).wrapping_add(2);
+    let p = m.prepare_operand(insn, len as u16, Intent::Read)?;
     let mut buf = [0u8; 16];
-    m.read_prepared(&p, buf.get_mut(..size as usize + 2).unwrap_or(&mut []))?;
+    m.read_prepared(&p, buf.get_mut(..len).unwrap_or(&mut []))?;
     let raw = u128::from_le_bytes(buf);
     let offset = raw as u64;
-    let selector = (raw >> (8 * size as u32)) as u16;
+    let selector = (raw >> (size as u32).wrapping_mul(8)) as u16;
     m.set_gpr(r, offset);
     if let Some(s) = m.regs.seg.get_mut(seg as usize) {
         s.selector = selector;
         s.base = (selector as u64) << 4;
     }
-    m.regs.mark_dirty(Slot::Seg0 as u8 + seg as u8);
+    m.regs.mark_dirty(Slot::Seg0.nth(seg as u8));
     Ok(())
 }
 

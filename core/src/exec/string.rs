@@ -33,6 +33,8 @@
 //! - At most [`Config::rep_budget`](crate::emulator::Config) elements run per call; then the
 //!   instruction hands back [`Stop::Partial`] with RIP on it, and the next call continues.
 
+use core::num::NonZeroU64;
+
 use crate::decode::{Instruction, Mode, Op, Operand, Prefixes, Seg, Vendor};
 use crate::emulator::{CallbackKind, ExitAccess, Machine, Refusal, Stop};
 use crate::exec::alu::{self, mask};
@@ -222,10 +224,11 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     let mut di = m.gpr64(7) & amask;
     let mut used = 0u64;
     loop {
-        let want = count.min(budget - used);
+        // `used` stays below `budget` in the loop, and `k` is at most `want`.
+        let want = count.min(budget.wrapping_sub(used));
         let (k, stop) = m.string_run(&shape, si, di, want, used == 0)?;
-        used += k;
-        count -= k;
+        used = used.wrapping_add(k);
+        count = count.wrapping_sub(k);
         if kind.has_src() {
             si = shape.advance(si, k);
             m.set_gpr_sized(6, shape.asz, si);
@@ -267,12 +270,13 @@ impl<C: ?Sized> Machine<'_, C> {
         intent: Intent,
         want: u64,
     ) -> Result<(Run, u64), Stop> {
-        // (`max(1)`: no division by zero to prove impossible)
-        let sz = u64::from(sh.size).max(1);
+        // (Non-zero: no division by zero to prove impossible)
+        let per = NonZeroU64::new(u64::from(sh.size)).unwrap_or(NonZeroU64::MIN);
+        let sz = per.get();
         let linear = self.linearize(seg, off, sh.size as u16, intent)?;
         self.check_alignment(linear, sh.size as u16)?;
         let in_page = linear & 0xfff;
-        if in_page + sz > 0x1000 {
+        if in_page.wrapping_add(sz) > 0x1000 {
             return Ok((
                 Run::Split(self.prepare_linear(linear, sh.size as u16, intent)?),
                 1,
@@ -282,28 +286,33 @@ impl<C: ?Sized> Machine<'_, C> {
         let amask = mask(sh.asz);
         let (page_n, wrap_n) = if sh.down {
             // Saturating: with a 64-bit address size the count before the wrap can exceed u64.
-            (in_page / sz + 1, (off / sz).saturating_add(1))
+            (
+                (in_page / per).wrapping_add(1),
+                (off / per).saturating_add(1),
+            )
         } else {
-            let room = amask - off;
-            let wrap = if room >= sz - 1 {
-                ((room - (sz - 1)) / sz).saturating_add(1)
+            // `off` is within the address size, `in_page` below 0x1000 and `sz` at least 1.
+            let room = amask.wrapping_sub(off);
+            let wrap = if room >= sz.wrapping_sub(1) {
+                (room.wrapping_sub(sz.wrapping_sub(1)) / per).saturating_add(1)
             } else {
                 1
             };
-            ((0x1000 - in_page) / sz, wrap)
+            (0x1000u64.wrapping_sub(in_page) / per, wrap)
         };
         let mut n = want.min(page_n).min(wrap_n).max(1);
         // Segment checks: the first and the last element pass, so every one between does. (In
         // 64-bit mode a run inside one page is canonical when its first element is.)
         if n > 1 && self.mode != Mode::Long64 {
-            let last = sh.advance(off, n - 1);
+            let last = sh.advance(off, n.wrapping_sub(1));
             if self.linearize(seg, last, sh.size as u16, intent).is_err() {
                 // Go one element at a time up to the one that faults.
                 n = 1;
             }
         }
         let gpa = self.translate(linear, intent)?;
-        let span = n * sz;
+        // At most one page: `n` is at most the elements left in the page.
+        let span = n.wrapping_mul(sz);
         // The host's GPA may sit at the top of the address space: wrap rather than overflow.
         let lo = if sh.down {
             gpa.wrapping_add(sz).wrapping_sub(span)
@@ -454,7 +463,7 @@ impl<C: ?Sized> Machine<'_, C> {
                     let zf = f & flags::ZF != 0;
                     if sh.rep && zf == sh.repne {
                         self.set_status_flags(f);
-                        return Ok((i + 1, true));
+                        return Ok((i.wrapping_add(1), true));
                     }
                 }
                 self.set_status_flags(f);
