@@ -1,6 +1,8 @@
 //! One element in or out of a vector register: PEXTRB/W/D/Q and PINSRB/W/D/Q (MMX, SSE and
 //! VEX forms).
 
+use core::num::NonZeroUsize;
+
 use super::moves::{Target, read, write};
 use super::state::MmxRegs;
 use super::{Family, Form, element, set_element, width};
@@ -9,8 +11,11 @@ use crate::emulator::{Machine, Refusal, Stop};
 
 /// The element's byte offset: the immediate selects it, modulo the elements in the register.
 fn offset(insn: &Instruction, size: usize, reg_width: usize) -> usize {
-    let count = (reg_width / size.max(1)).max(1);
-    (insn.imm as usize % count) * size
+    // Non-zero divisors (as 1 for a size of 0): no division by zero to prove impossible.
+    let per = NonZeroUsize::new(size).unwrap_or(NonZeroUsize::MIN);
+    let count = NonZeroUsize::new(reg_width / per).unwrap_or(NonZeroUsize::MIN);
+    // An element within a register of at most 64 bytes.
+    (insn.imm as usize % count).wrapping_mul(size)
 }
 
 /// PEXTR: the selected element to a general-purpose register (zero-extended) or to memory.

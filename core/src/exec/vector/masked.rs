@@ -3,6 +3,8 @@
 //! a load merges into the destination or zeroes the masked elements; see [`memory`] for the
 //! order of the checks.
 
+use core::num::NonZeroUsize;
+
 use super::state::MmxRegs;
 use super::{Form, from_bytes, to_bytes, width};
 use crate::decode::{Instruction, Mode, Operand, Seg};
@@ -17,19 +19,20 @@ fn runs(mut mask: u64) -> impl Iterator<Item = (usize, usize)> {
         }
         let start = mask.trailing_zeros() as usize;
         let len = (mask >> start).trailing_ones() as usize;
-        mask &= !(u64::MAX >> (64 - len) << start);
+        mask &= !(u64::MAX >> 64usize.wrapping_sub(len) << start);
         Some((start, len))
     })
 }
 
 /// The bytes of lane `lane` that belong to the elements selected by `mask` (`e` bytes each).
-fn lane_mask(mask: u64, e: usize, lane: usize) -> u128 {
+fn lane_mask(mask: u64, e: NonZeroUsize, lane: usize) -> u128 {
+    // At most 16 elements of a lane, four lanes: the products stay small.
     let per_lane = 16 / e;
-    let bits = (mask >> (lane * per_lane)) & ((1u64 << per_lane) - 1);
+    let bits = (mask >> lane.wrapping_mul(per_lane)) & (1u64 << per_lane).wrapping_sub(1);
     let mut out = 0u128;
     for i in 0..per_lane {
         if bits >> i & 1 != 0 {
-            out |= super::low_bytes(e) << (i * e * 8);
+            out |= super::low_bytes(e.get()) << i.wrapping_mul(e.get()).wrapping_mul(8);
         }
     }
     out
@@ -46,12 +49,15 @@ pub(super) fn execute<C: ?Sized>(
         (Operand::Reg(r), _) | (_, Operand::Reg(r)) => width(r.class),
         _ => return Err(Refusal::Unsupported(insn.op).into()),
     };
-    let e = form.mask_element as usize;
+    // Only the masked forms come here, whose element size is not 0.
+    let Some(e) = NonZeroUsize::new(form.mask_element as usize) else {
+        return Err(Refusal::Unsupported(insn.op).into());
+    };
     let count = vl / e;
     let all = if count >= 64 {
         u64::MAX
     } else {
-        (1u64 << count) - 1
+        (1u64 << count).wrapping_sub(1)
     };
     let mask = if insn.mask == 0 {
         all
@@ -148,18 +154,19 @@ fn check<C: ?Sized>(
     if form.aligned {
         let flat = m.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
         let base = if flat { 0 } else { m.segment(seg).base };
-        if base.wrapping_add(ea) & (vl as u64 - 1) != 0 {
+        if base.wrapping_add(ea) & (vl as u64).wrapping_sub(1) != 0 {
             return Err(Fault::GP0.into());
         }
     }
     if insn.mask == 0 {
-        let (parts, part) = if vl == 64 && intent == Intent::Write {
+        let (parts, part): (usize, usize) = if vl == 64 && intent == Intent::Write {
             (2, 32)
         } else {
             (1, vl)
         };
         for i in 0..parts {
-            m.prepare(seg, ea.wrapping_add((i * part) as u64), part as u16, intent)?;
+            let at = ea.wrapping_add(i.wrapping_mul(part) as u64);
+            m.prepare(seg, at, part as u16, intent)?;
         }
         return Ok((seg, ea));
     }
@@ -167,13 +174,15 @@ fn check<C: ?Sized>(
     for (start, len) in runs(mask) {
         // The elements of the run that pass segmentation (a prefix), then their pages.
         let mut linear = None;
-        let mut passed = 0;
+        let mut passed = 0usize;
         let mut seg_fault = None;
-        for i in start..start + len {
-            match m.linearize(seg, ea.wrapping_add((i * e) as u64), e as u16, intent) {
+        // Element indices below 64 and element sizes of at most 8 bytes: no overflow.
+        for i in start..start.wrapping_add(len) {
+            let at = ea.wrapping_add(i.wrapping_mul(e) as u64);
+            match m.linearize(seg, at, e as u16, intent) {
                 Ok(l) => {
                     linear.get_or_insert(l);
-                    passed += 1;
+                    passed = passed.wrapping_add(1);
                 }
                 Err(f) => {
                     seg_fault = Some(f);
@@ -186,7 +195,7 @@ fn check<C: ?Sized>(
                 m.check_alignment(l, e as u16)?;
                 first_element = false;
             }
-            m.translate_range(l, (passed * e) as u16, intent)?;
+            m.translate_range(l, passed.wrapping_mul(e) as u16, intent)?;
         }
         if let Some(f) = seg_fault {
             return Err(f);
@@ -208,11 +217,12 @@ fn transfer<C: ?Sized>(
     data: &mut [u8; 64],
 ) -> Result<(), Stop> {
     for (start, len) in runs(mask) {
-        let (at, n) = (start * e, len * e);
+        // Within the 64 bytes of `data`: element indices below 64, at most 8 bytes each.
+        let (at, n) = (start.wrapping_mul(e), len.wrapping_mul(e));
         // Alignment was checked with the elements (by the element size), not by the run.
         let linear = m.linearize(seg, ea.wrapping_add(at as u64), n as u16, intent)?;
         let p = m.translate_range(linear, n as u16, intent)?;
-        let bytes = data.get_mut(at..at + n).unwrap_or(&mut []);
+        let bytes = data.get_mut(at..at.wrapping_add(n)).unwrap_or(&mut []);
         let xfer = match intent {
             Intent::Read => Transfer::Read(bytes),
             _ => Transfer::Write(bytes),

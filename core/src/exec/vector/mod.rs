@@ -42,20 +42,20 @@ const fn low_bytes(size: usize) -> u128 {
     if size >= 16 {
         u128::MAX
     } else {
-        (1u128 << (size * 8)) - 1
+        (1u128 << size.wrapping_mul(8)).wrapping_sub(1)
     }
 }
 
 /// The element of `size` bytes at byte `at` (elements never straddle a lane).
 fn element(v: &Vector, at: usize, size: usize) -> u128 {
     let lane = v.get(at / 16).copied().unwrap_or(0);
-    (lane >> ((at % 16) * 8)) & low_bytes(size)
+    (lane >> (at % 16).wrapping_mul(8)) & low_bytes(size)
 }
 
 /// Replaces the element of `size` bytes at byte `at`.
 fn set_element(v: &mut Vector, at: usize, size: usize, value: u128) {
     if let Some(lane) = v.get_mut(at / 16) {
-        let shift = (at % 16) * 8;
+        let shift = (at % 16).wrapping_mul(8);
         let m = low_bytes(size) << shift;
         *lane = (*lane & !m) | ((value << shift) & m);
     }
@@ -64,11 +64,12 @@ fn set_element(v: &mut Vector, at: usize, size: usize, value: u128) {
 /// `v` with every byte from `len` on cleared.
 fn truncate(mut v: Vector, len: usize) -> Vector {
     for (i, lane) in v.iter_mut().enumerate() {
-        let from = i * 16;
-        *lane &= if len >= from + 16 {
+        // Four lanes: `from` stays small.
+        let from = i.wrapping_mul(16);
+        *lane &= if len >= from.wrapping_add(16) {
             u128::MAX
         } else if len > from {
-            low_bytes(len - from)
+            low_bytes(len.wrapping_sub(from))
         } else {
             0
         };
@@ -217,10 +218,10 @@ const FORMS: [(Op, Form); 63] = {
 const fn sorted(forms: &[(Op, Form)]) -> bool {
     let mut i = 1;
     while i < forms.len() {
-        if forms[i - 1].0 as u16 >= forms[i].0 as u16 {
+        if forms[i.wrapping_sub(1)].0 as u16 >= forms[i].0 as u16 {
             return false;
         }
-        i += 1;
+        i = i.wrapping_add(1);
     }
     true
 }
@@ -323,7 +324,7 @@ pub(crate) fn needs<C: ?Sized>(
         }
         let n = r.num & 31;
         if n < 16 {
-            main |= 1 << (Slot::Xmm0 as u8 + n);
+            main |= 1 << Slot::Xmm0.nth(n);
         }
         let parts = width(r.class) / 16;
         let dest = i == 0;

@@ -112,7 +112,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 if let Some(s) = self.regs.fp_mmx.get_mut(n as usize) {
                     *s = v;
                 }
-                self.regs.mark_dirty(Slot::FpMmx0 as u8 + n);
+                self.regs.mark_dirty(Slot::FpMmx0.nth(n));
             }
         }
         let fc = self.regs.fp_control;
@@ -145,7 +145,7 @@ impl<C: ?Sized> Machine<'_, C> {
             if let Some(x) = self.regs.xmm.get_mut(n as usize) {
                 *x = v;
             }
-            self.regs.mark_dirty(Slot::Xmm0 as u8 + n);
+            self.regs.mark_dirty(Slot::Xmm0.nth(n));
         } else {
             if let Some(x) = self.regs.wide.get_mut(p) {
                 *x = v;
@@ -194,7 +194,7 @@ impl<C: ?Sized> Machine<'_, C> {
     pub(super) fn xmm_write(&mut self, r: Reg, v: &Vector, len: usize, zero_upper: bool) {
         let top = if zero_upper { self.max_vl() } else { len };
         for (p, lane) in v.iter().enumerate().take(top / 16) {
-            let value = if p * 16 < len { *lane } else { 0 };
+            let value = if p.wrapping_mul(16) < len { *lane } else { 0 };
             self.set_part(r.num, p, value);
         }
     }
@@ -213,7 +213,7 @@ impl<C: ?Sized> Machine<'_, C> {
         if align > 1 {
             let flat = self.mode == Mode::Long64 && !matches!(seg, Seg::Fs | Seg::Gs);
             let base = if flat { 0 } else { self.segment(seg).base };
-            if base.wrapping_add(ea) & (align as u64 - 1) != 0 {
+            if base.wrapping_add(ea) & (align as u64).wrapping_sub(1) != 0 {
                 return Err(Fault::GP0.into());
             }
         }
