@@ -547,7 +547,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 _ if left >= 8 => 8,
                 _ => break,
             };
-            let per = chunk / size.max(1);
+            let per = chunk / NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN);
             let span = per.wrapping_sub(1).wrapping_mul(size);
             // The chunk's lowest address: its first element going up, its last going down.
             let lo = if sh.down { sp.wrapping_sub(span) } else { sp };
