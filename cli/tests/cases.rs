@@ -806,6 +806,24 @@ fn movs_reads_a_source_the_exit_proves_mapped_in_wider_pieces() {
     let d = drive(&c, 1024, None);
     assert_eq!(d.c.reads, [(0x300a, 8), (0x3002, 8), (0x3000, 2)]);
     assert_eq!(device_writes(&d).len(), 9);
+    // The same with the wide entry and 40 words from 0x3050 down: one 64-byte read (32 words),
+    // then two 8-byte reads; every word reaches the device in order with its value.
+    let ram: String = (0..0x60u32)
+        .map(|i| format!("{:02x}", (i * 13 + 5) & 0xff))
+        .collect();
+    let c = case(&format!(
+        r#"{{"mode": "long64", "bytes": "f366a5", "initial": {{"regs": {{"rcx": "0x28", "rsi": "0x3050", "rdi": "0x20000150", "rflags": "0x402", "rip": "0x1000"}}, "ram": [["0x3000", "{ram}"]], "mmio": [{{"base": "0x20000000", "size": "0x2000"}}]}}}}"#
+    ));
+    let byte = |a: u64| ((a - 0x3000) * 13 + 5) & 0xff;
+    let words: Vec<(u64, u8, u64)> = (0..0x28u64)
+        .map(|k| {
+            let at = 0x3050 - 2 * k;
+            (0x2000_0150 - 2 * k, 2, byte(at) | byte(at + 1) << 8)
+        })
+        .collect();
+    let d = drive_with(&c, 1024, None, true);
+    assert_eq!(d.c.reads, [(0x3012, 64), (0x300a, 8), (0x3002, 8)]);
+    assert_eq!(device_writes(&d), words);
 
     // An exit that proves nothing: RAM to RAM (the exit is a mapped GPA), one read per element.
     let c = case(
