@@ -85,6 +85,19 @@ pub enum Family {
     FlagOps,
 }
 
+impl crate::native_report::CaseFamily for Family {
+    const ALL: &'static [Family] = &Family::ALL;
+    fn name(self) -> &'static str {
+        Family::name(self)
+    }
+    fn weight(self) -> u64 {
+        Family::weight(self)
+    }
+    fn number(self) -> u64 {
+        self as u64
+    }
+}
+
 impl Family {
     /// Every family.
     pub const ALL: [Family; 24] = [

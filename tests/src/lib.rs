@@ -10,6 +10,8 @@ pub mod corpus;
 pub mod native;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod native_case;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod native_report;
 pub mod randgen;
 
 /// The architectural limit on instruction length.

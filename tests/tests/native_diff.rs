@@ -41,24 +41,22 @@
 
 use hvemu::decode::{self, Vendor};
 use hvemu_cli::cases::json::Value;
-use hvemu_cli::cases::model::{Case, RFLAGS, RIP, Range};
+use hvemu_cli::cases::model::{Case, RFLAGS, RIP};
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::casegen::{self, Family, Generated};
 use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
-    self, COMPARE_FLAGS, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, PAGE, RO_PAGE,
-    SCRATCH_BASE, SCRATCH_END, reg,
+    self, COMPARE_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE,
+    SCRATCH_END, reg,
 };
-use hvemu_tests::native_case::{
-    FS, GS, Start, decode_mode, diff_field, env_u64, mode_name, outcome_name, vector_name,
-};
+use hvemu_tests::native_case::{FS, GS, Start, decode_mode, diff_field, mode_name, outcome_name};
+use hvemu_tests::native_report::{Groups, emulator_outcome, not_present, plan};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::mpsc;
 use std::time::Instant;
 
-const MODES: [Mode; 2] = [Mode::Long64, Mode::Compat32];
 /// Cases per run by default: a million in release builds (CI), a tenth of that in debug builds
 /// (about ten times slower).
 const DEFAULT_N: u64 = if cfg!(debug_assertions) {
@@ -69,42 +67,6 @@ const DEFAULT_N: u64 = if cfg!(debug_assertions) {
 const DEFAULT_SEED: u64 = 0x6876_656d_755f_6e64; // "hvemu_nd"
 /// Bytes of the scratch window.
 const WINDOW: usize = (SCRATCH_END - SCRATCH_BASE) as usize;
-/// Reproducers kept per mismatch group (each of a different instruction form).
-const SAMPLES: usize = 4;
-/// Mismatch groups printed with their reproducers (the others as one line each).
-const GROUPS_SHOWN: usize = 150;
-
-fn family_key(f: Family) -> String {
-    format!("{f:?}").to_lowercase()
-}
-
-/// What runs: family, mode, number of cases, seed.
-fn plan() -> Vec<(Family, Mode, u64, u64)> {
-    let n = env_u64("HVEMU_NATIVE_DIFF_N").unwrap_or(DEFAULT_N);
-    let seed = env_u64("HVEMU_NATIVE_DIFF_SEED").unwrap_or(DEFAULT_SEED);
-    let only: Option<Vec<String>> = std::env::var("HVEMU_NATIVE_DIFF_ONLY")
-        .ok()
-        .map(|s| s.split(',').map(|x| x.trim().to_lowercase()).collect());
-    let families: Vec<Family> = Family::ALL
-        .iter()
-        .copied()
-        .filter(|f| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
-        .collect();
-    assert!(
-        !families.is_empty(),
-        "HVEMU_NATIVE_DIFF_ONLY selects nothing"
-    );
-    let total: u64 = families.iter().map(|f| f.weight()).sum::<u64>() * MODES.len() as u64;
-    let mut out = Vec::new();
-    for f in &families {
-        for (mi, m) in MODES.iter().enumerate() {
-            let count = (n * f.weight()).div_ceil(total);
-            let s = seed ^ ((*f as u64) << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            out.push((*f, *m, count, s));
-        }
-    }
-    out
-}
 
 /// One case for the emulator thread.
 struct Job {
@@ -112,36 +74,6 @@ struct Job {
     native: Result<Output, String>,
     /// The window's changed bytes.
     ram: Vec<(u64, Vec<u8>)>,
-}
-
-fn not_present(mode: Mode) -> Vec<Range> {
-    let mut v = vec![
-        Range {
-            base: SCRATCH_BASE - PAGE,
-            size: PAGE,
-        },
-        Range {
-            base: GUARD_PAGE,
-            size: PAGE,
-        },
-        Range {
-            base: SCRATCH_END,
-            size: PAGE,
-        },
-    ];
-    if mode == Mode::Long64 {
-        // The pages on both sides of the non-canonical hole (natively the kernel's): only an
-        // access straddling the hole reaches them, and it must fault before translating.
-        v.push(Range {
-            base: 0x0000_7fff_ffff_f000,
-            size: PAGE,
-        });
-        v.push(Range {
-            base: 0xffff_8000_0000_0000,
-            size: PAGE,
-        });
-    }
-    v
 }
 
 /// The case the runner checks: `g`'s state, the processor's outcome as `final`.
@@ -153,7 +85,7 @@ fn build_case(g: &Generated, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
         state: &g.state,
         mem: &g.mem,
     };
-    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode))
+    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode, false))
 }
 
 fn hx(v: u64) -> Value {
@@ -289,24 +221,12 @@ impl Tally {
     }
 }
 
-/// Mismatches with the same processor outcome, emulator outcome and differing fields: most
-/// often one root cause.
-struct Group {
-    count: u64,
-    modes: [u64; 2],
-    /// Cases per family and instruction form.
-    forms: BTreeMap<String, u64>,
-    /// Reproducers: (form, instruction length, text, JSON case line); one per form at most,
-    /// the shortest instruction seen.
-    samples: Vec<(String, usize, String, Option<String>)>,
-}
-
 #[derive(Default)]
 struct Report {
     tally: BTreeMap<(Family, usize), Tally>,
     /// Cases per processor outcome (`ok`, `#PF`...) and mode.
     outcomes: BTreeMap<String, [u64; 2]>,
-    groups: BTreeMap<String, Group>,
+    groups: Groups,
 }
 
 impl Report {
@@ -332,10 +252,11 @@ impl Report {
                     Ok(o) => format!("hung at {:#x}", o.rip),
                     Err(e) => e.clone(),
                 };
-                self.group(
+                self.groups.add(
                     format!("harness: {why}"),
                     g.family.name().to_string(),
-                    g,
+                    g.mode,
+                    g.bytes.len(),
                     format!(
                         "  {} {} `{text}`: native harness: {why}",
                         mode_name(g.mode),
@@ -389,26 +310,7 @@ impl Report {
             if g.memory { "mem" } else { "reg" },
             if g.locked { " lock" } else { "" }
         );
-        let emu = match r
-            .line
-            .get("final")
-            .and_then(|f| f.get("exception"))
-            .and_then(|e| e.get("vector"))
-            .and_then(Value::as_u64)
-        {
-            Some(14) => {
-                let ec = r
-                    .line
-                    .get("final")
-                    .and_then(|f| f.get("exception"))
-                    .and_then(|e| e.get("error_code"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                format!("#PF({ec})")
-            }
-            Some(v) => vector_name(v as u8),
-            None => status.to_string(),
-        };
+        let emu = emulator_outcome(&r.line);
         // The fields that differ only tell causes apart when both sides agree on the outcome.
         let cpu = outcome_name(out);
         let key = if unsupported {
@@ -470,34 +372,8 @@ impl Report {
         }
         let name = format!("native_diff {} {}", g.family.name(), mode_name(g.mode));
         let json = case_json(g, &case, &name);
-        self.group(key, form, g, s, Some(json));
-    }
-
-    fn group(
-        &mut self,
-        key: String,
-        form: String,
-        g: &Generated,
-        sample: String,
-        json: Option<String>,
-    ) {
-        let e = self.groups.entry(key).or_insert_with(|| Group {
-            count: 0,
-            modes: [0; 2],
-            forms: BTreeMap::new(),
-            samples: Vec::new(),
-        });
-        e.count += 1;
-        e.modes[usize::from(g.mode == Mode::Compat32)] += 1;
-        *e.forms.entry(form.clone()).or_default() += 1;
-        let len = g.bytes.len();
-        let room = e.samples.len() < SAMPLES;
-        match e.samples.iter_mut().find(|x| x.0 == form) {
-            Some(x) if len < x.1 => *x = (form, len, sample, json),
-            Some(_) => {}
-            None if room => e.samples.push((form, len, sample, json)),
-            None => {}
-        }
+        self.groups
+            .add(key, form, g.mode, g.bytes.len(), s, Some(json));
     }
 
     fn text(&self, elapsed: f64) -> (String, Tally) {
@@ -575,39 +451,14 @@ impl Report {
             rate(all.passed),
             rate(all.passed + all.flags_only)
         );
-        if !self.groups.is_empty() {
-            let _ = writeln!(s, "\nmismatch groups ({}):", self.groups.len());
-            let mut groups: Vec<(&String, &Group)> = self.groups.iter().collect();
-            groups.sort_by_key(|(k, g)| (std::cmp::Reverse(g.count), (*k).clone()));
-            for (i, (k, g)) in groups.iter().enumerate() {
-                let _ = writeln!(
-                    s,
-                    "\n[{}] {k}  ({} cases: {} long64, {} compat32)",
-                    i + 1,
-                    g.count,
-                    g.modes[0],
-                    g.modes[1]
-                );
-                let forms: Vec<String> =
-                    g.forms.iter().map(|(f, n)| format!("{f} ({n})")).collect();
-                let _ = writeln!(s, "  forms: {}", forms.join("; "));
-                if i < GROUPS_SHOWN {
-                    for (_, _, text, json) in &g.samples {
-                        s.push_str(text);
-                        if let Some(j) = json {
-                            let _ = writeln!(s, "    case: {j}");
-                        }
-                    }
-                }
-            }
-        }
+        self.groups.write(&mut s);
         (s, all)
     }
 }
 
 #[test]
 fn emulator_matches_the_processor() {
-    let plan = plan();
+    let plan = plan::<Family>("HVEMU_NATIVE_DIFF", DEFAULT_N, DEFAULT_SEED);
     let mut native = Native::new().expect("native harness");
     native.clear_mem();
     let start = Instant::now();
@@ -658,11 +509,7 @@ fn emulator_matches_the_processor() {
     let (text, all) = report.text(start.elapsed().as_secs_f64());
     println!("{text}");
     if let Some(path) = std::env::var_os("HVEMU_NATIVE_DIFF_CASES") {
-        let lines: Vec<&str> = report
-            .groups
-            .values()
-            .flat_map(|g| g.samples.iter().filter_map(|x| x.3.as_deref()))
-            .collect();
+        let lines = report.groups.case_lines();
         std::fs::write(&path, lines.join("\n") + "\n").expect("writing the cases file");
     }
     assert!(

@@ -39,25 +39,22 @@
 
 use hvemu::decode::{self, Vendor};
 use hvemu_cli::cases::json::Value;
-use hvemu_cli::cases::model::{Case, RFLAGS, RIP, Range, VecReg};
+use hvemu_cli::cases::model::{Case, RFLAGS, RIP, VecReg};
 use hvemu_cli::cases::{Verdict, run_case, run_line};
 use hvemu_tests::casegen::Generated;
 use hvemu_tests::casegen::vector::{self, Masking, VecFamily};
 use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
-    self, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
-    SCRATCH_END, reg,
+    self, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
-use hvemu_tests::native_case::{
-    FS, GS, Start, decode_mode, diff_field, env_u64, mode_name, outcome_name, vector_name,
-};
+use hvemu_tests::native_case::{FS, GS, Start, decode_mode, diff_field, mode_name, outcome_name};
+use hvemu_tests::native_report::{Groups, emulator_outcome, not_present, plan};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::mpsc;
 use std::time::Instant;
 
-const MODES: [Mode; 2] = [Mode::Long64, Mode::Compat32];
 /// Cases per run by default: 200,000 in release builds (CI), a tenth of that in debug builds.
 const DEFAULT_N: u64 = if cfg!(debug_assertions) {
     20_000
@@ -67,47 +64,13 @@ const DEFAULT_N: u64 = if cfg!(debug_assertions) {
 const DEFAULT_SEED: u64 = 0x6876_656d_755f_7663; // "hvemu_vc"
 /// Bytes of the scratch window.
 const WINDOW: usize = (SCRATCH_END - SCRATCH_BASE) as usize;
-/// Reproducers kept per mismatch group (each of a different instruction form).
-const SAMPLES: usize = 4;
-/// Mismatch groups printed with their reproducers (the others as one line each).
-const GROUPS_SHOWN: usize = 150;
 /// One passing case in this many also goes through its JSON line (`hvemu cases`), which must
 /// pass too: the reproducers say what the test checked.
 const ROUND_TRIP: u64 = 499;
+/// Failed round trips printed.
+const ROUND_TRIPS_SHOWN: usize = 4;
 
 type Gen = Generated<VecFamily>;
-
-fn family_key(f: VecFamily) -> String {
-    format!("{f:?}").to_lowercase()
-}
-
-/// What runs: family, mode, number of cases, seed.
-fn plan() -> Vec<(VecFamily, Mode, u64, u64)> {
-    let n = env_u64("HVEMU_NATIVE_VECTOR_N").unwrap_or(DEFAULT_N);
-    let seed = env_u64("HVEMU_NATIVE_VECTOR_SEED").unwrap_or(DEFAULT_SEED);
-    let only: Option<Vec<String>> = std::env::var("HVEMU_NATIVE_VECTOR_ONLY")
-        .ok()
-        .map(|s| s.split(',').map(|x| x.trim().to_lowercase()).collect());
-    let families: Vec<VecFamily> = VecFamily::ALL
-        .iter()
-        .copied()
-        .filter(|f| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
-        .collect();
-    assert!(
-        !families.is_empty(),
-        "HVEMU_NATIVE_VECTOR_ONLY selects nothing"
-    );
-    let total: u64 = families.iter().map(|f| f.weight()).sum::<u64>() * MODES.len() as u64;
-    let mut out = Vec::new();
-    for f in &families {
-        for (mi, m) in MODES.iter().enumerate() {
-            let count = (n * f.weight()).div_ceil(total);
-            let s = seed ^ ((*f as u64) << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            out.push((*f, *m, count, s));
-        }
-    }
-    out
-}
 
 /// One case for the emulator thread.
 struct Job {
@@ -118,44 +81,6 @@ struct Job {
     ram: Vec<(u64, Vec<u8>)>,
 }
 
-fn not_present(mode: Mode) -> Vec<Range> {
-    let mut v = vec![
-        Range {
-            base: SCRATCH_BASE - PAGE,
-            size: PAGE,
-        },
-        Range {
-            base: GUARD_PAGE,
-            size: PAGE,
-        },
-        Range {
-            base: SCRATCH_END,
-            size: PAGE,
-        },
-    ];
-    if mode == Mode::Compat32 {
-        // The last page below 4 GiB (not present natively either): accesses across the limit
-        // of the flat segments.
-        v.push(Range {
-            base: 0xffff_f000,
-            size: PAGE,
-        });
-    }
-    if mode == Mode::Long64 {
-        // The pages on both sides of the non-canonical hole (natively the kernel's): only an
-        // access straddling the hole reaches them, and it must fault before translating.
-        v.push(Range {
-            base: 0x0000_7fff_ffff_f000,
-            size: PAGE,
-        });
-        v.push(Range {
-            base: 0xffff_8000_0000_0000,
-            size: PAGE,
-        });
-    }
-    v
-}
-
 fn build_case(g: &Gen, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
     let start = Start {
         mode: g.mode,
@@ -164,7 +89,7 @@ fn build_case(g: &Gen, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
         state: &g.state,
         mem: &g.mem,
     };
-    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode))
+    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode, true))
 }
 
 fn hx(v: u64) -> Value {
@@ -344,18 +269,6 @@ impl Tally {
     }
 }
 
-/// Mismatches with the same processor outcome, emulator outcome and differing fields: most
-/// often one root cause.
-struct Group {
-    count: u64,
-    modes: [u64; 2],
-    /// Cases per family and instruction form.
-    forms: BTreeMap<String, u64>,
-    /// Reproducers: (form, instruction length, text, JSON case line); one per form at most,
-    /// the shortest instruction seen.
-    samples: Vec<(String, usize, String, Option<String>)>,
-}
-
 #[derive(Default)]
 struct Report {
     tally: BTreeMap<(VecFamily, usize), Tally>,
@@ -363,7 +276,7 @@ struct Report {
     outcomes: BTreeMap<String, [u64; 2]>,
     /// Masked accesses whose faulting elements were all masked off: processor outcomes.
     suppressed: BTreeMap<String, [u64; 2]>,
-    groups: BTreeMap<String, Group>,
+    groups: Groups,
     /// Passing cases run again from their JSON line, and those that failed there.
     round_trips: u64,
     round_trip_failures: Vec<String>,
@@ -426,10 +339,11 @@ impl Report {
                     Ok(o) => format!("hung at {:#x}", o.rip),
                     Err(e) => e.clone(),
                 };
-                self.group(
+                self.groups.add(
                     format!("harness: {why}"),
                     form,
-                    g,
+                    g.mode,
+                    g.bytes.len(),
                     format!(
                         "  {} {} `{text}`: native harness: {why}",
                         mode_name(g.mode),
@@ -493,22 +407,7 @@ impl Report {
         fields.dedup();
         let status = r.line.get("status").and_then(Value::as_str).unwrap_or("?");
         let reason = r.line.get("reason").and_then(Value::as_str).unwrap_or("");
-        let exc = r
-            .line
-            .get("final")
-            .and_then(|f| f.get("exception"))
-            .filter(|e| !matches!(e, Value::Null));
-        let emu = match exc.and_then(|e| e.get("vector")).and_then(Value::as_u64) {
-            Some(14) => {
-                let ec = exc
-                    .and_then(|e| e.get("error_code"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                format!("#PF({ec})")
-            }
-            Some(v) => vector_name(v as u8),
-            None => status.to_string(),
-        };
+        let emu = emulator_outcome(&r.line);
         let cpu = outcome_name(out);
         let key = if unsupported {
             format!("UNSUPPORTED {reason}")
@@ -579,27 +478,8 @@ impl Report {
         }
         let name = format!("native_vector {} {}", g.family.name(), mode_name(g.mode));
         let json = case_json(g, &case, &name);
-        self.group(key, form, g, s, Some(json));
-    }
-
-    fn group(&mut self, key: String, form: String, g: &Gen, sample: String, json: Option<String>) {
-        let e = self.groups.entry(key).or_insert_with(|| Group {
-            count: 0,
-            modes: [0; 2],
-            forms: BTreeMap::new(),
-            samples: Vec::new(),
-        });
-        e.count += 1;
-        e.modes[usize::from(g.mode == Mode::Compat32)] += 1;
-        *e.forms.entry(form.clone()).or_default() += 1;
-        let len = g.bytes.len();
-        let room = e.samples.len() < SAMPLES;
-        match e.samples.iter_mut().find(|x| x.0 == form) {
-            Some(x) if len < x.1 => *x = (form, len, sample, json),
-            Some(_) => {}
-            None if room => e.samples.push((form, len, sample, json)),
-            None => {}
-        }
+        self.groups
+            .add(key, form, g.mode, g.bytes.len(), s, Some(json));
     }
 
     fn text(&self, elapsed: f64) -> (String, Tally) {
@@ -682,42 +562,17 @@ impl Report {
             self.round_trips,
             self.round_trip_failures.len()
         );
-        for j in self.round_trip_failures.iter().take(SAMPLES) {
+        for j in self.round_trip_failures.iter().take(ROUND_TRIPS_SHOWN) {
             let _ = writeln!(s, "  round trip failed: {j}");
         }
-        if !self.groups.is_empty() {
-            let _ = writeln!(s, "\nmismatch groups ({}):", self.groups.len());
-            let mut groups: Vec<(&String, &Group)> = self.groups.iter().collect();
-            groups.sort_by_key(|(k, g)| (std::cmp::Reverse(g.count), (*k).clone()));
-            for (i, (k, g)) in groups.iter().enumerate() {
-                let _ = writeln!(
-                    s,
-                    "\n[{}] {k}  ({} cases: {} long64, {} compat32)",
-                    i + 1,
-                    g.count,
-                    g.modes[0],
-                    g.modes[1]
-                );
-                let forms: Vec<String> =
-                    g.forms.iter().map(|(f, n)| format!("{f} ({n})")).collect();
-                let _ = writeln!(s, "  forms: {}", forms.join("; "));
-                if i < GROUPS_SHOWN {
-                    for (_, _, text, json) in &g.samples {
-                        s.push_str(text);
-                        if let Some(j) = json {
-                            let _ = writeln!(s, "    case: {j}");
-                        }
-                    }
-                }
-            }
-        }
+        self.groups.write(&mut s);
         (s, all)
     }
 }
 
 #[test]
 fn vector_moves_match_the_processor() {
-    let plan = plan();
+    let plan = plan::<VecFamily>("HVEMU_NATIVE_VECTOR", DEFAULT_N, DEFAULT_SEED);
     let gaps = std::env::var_os("HVEMU_NATIVE_VECTOR_DECODER_GAPS").is_some();
     let mut native = Native::new().expect("native harness");
     native.clear_mem();
@@ -770,11 +625,7 @@ fn vector_moves_match_the_processor() {
     let (text, all) = report.text(start.elapsed().as_secs_f64());
     println!("{text}");
     if let Some(path) = std::env::var_os("HVEMU_NATIVE_VECTOR_CASES") {
-        let lines: Vec<&str> = report
-            .groups
-            .values()
-            .flat_map(|g| g.samples.iter().filter_map(|x| x.3.as_deref()))
-            .collect();
+        let lines = report.groups.case_lines();
         std::fs::write(&path, lines.join("\n") + "\n").expect("writing the cases file");
     }
     assert!(

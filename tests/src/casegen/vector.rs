@@ -58,6 +58,19 @@ pub enum VecFamily {
     Evex,
 }
 
+impl crate::native_report::CaseFamily for VecFamily {
+    const ALL: &'static [VecFamily] = &VecFamily::ALL;
+    fn name(self) -> &'static str {
+        VecFamily::name(self)
+    }
+    fn weight(self) -> u64 {
+        VecFamily::weight(self)
+    }
+    fn number(self) -> u64 {
+        self as u64
+    }
+}
+
 impl VecFamily {
     /// Every family.
     pub const ALL: [VecFamily; 11] = [
