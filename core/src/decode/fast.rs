@@ -622,7 +622,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         let mut v = 0;
         while v < 2 {
             let ctx =
-                ((form.bits & F_CTX) as usize) << 4 | w << 3 | (p66 as usize) << 2 | v << 1 | w;
+                ((form.bits & F_CTX) as usize) << 4 | v << 3 | (p66 as usize) << 2 | w << 1 | w;
             let oc = (OSZ[ctx] & 3) as usize;
             n[v] = if ik != 0 && ik < IM_ONE as usize {
                 (IMMK[ik << 2 | oc] & 15) as u32
@@ -805,7 +805,8 @@ const PCLASS: [u8; 256] = {
 
 /// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
 /// 2 d64, 3 f64, 4 REX.W ignored by AMD; bit 7 the 66/F3/F2 prefix is mandatory, see `F_CTX`)
-/// and prefixes (bit 3 W, bit 2 a 66 prefix, bit 1 AMD, bit 0 a REX prefix): bits 0-1 the
+/// and prefixes (bit 3 AMD, bit 2 a 66 prefix, bits 0-1 the REX prefix's `RX_W` and
+/// `RX_PRESENT` shifted down, see `REX_OF`): bits 0-1 the
 /// operand-size code (size = 1 << code, the engine's `Decoder::op_size` in 64-bit mode), bit 2
 /// W, bit 3 REX (the context of `CLS` and `MEMSZ`).
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
@@ -816,9 +817,9 @@ const OSZ: [u8; 256] = {
     while i < 256 {
         let rule = (i >> 4) & 7;
         let mand = i & 128 != 0;
-        let w = i & 8 != 0;
+        let w = i & 2 != 0;
         let p66 = i & 4 != 0 && !mand;
-        let amd = i & 2 != 0;
+        let amd = i & 8 != 0;
         let rex = i & 1 != 0;
         let normal = if w {
             3
@@ -1097,6 +1098,7 @@ fn mem64(
 struct Pfx {
     /// Position of the opcode.
     pos: usize,
+    /// The REX prefix in effect, as `REX_OF` gives it.
     rex: u8,
     /// 0, 1 (66), 2 (F3) or 3 (F2).
     pfx: usize,
@@ -1104,6 +1106,26 @@ struct Pfx {
     /// The segment override in effect.
     ovr: Option<Seg>,
 }
+
+/// A REX prefix as the fast path keeps it (0 for none): B, X and R in bits 0-2 as encoded,
+/// `RX_PRESENT` and `RX_W` at the bits of `Prefixes::REX` and `Prefixes::W` (so the prefix flags
+/// need no shifts, and the OSZ context takes `rex >> 5`).
+const RX_PRESENT: u8 = 0x20;
+const RX_W: u8 = 0x40;
+const _: () = assert!(RX_PRESENT as u16 == Prefixes::REX && RX_W as u16 == Prefixes::W);
+
+/// `rex` by byte: the REX prefixes 40-4F as the fast path keeps them, 0 for other bytes.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const REX_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0x40;
+    while b < 0x50 {
+        t[b] = RX_PRESENT | ((b as u8 & 8) << 3) | (b as u8 & 7);
+        b += 1;
+    }
+    t
+};
 
 /// Segment overrides by number + 1.
 const OVR: [Option<Seg>; 8] = [
@@ -1143,7 +1165,11 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
             return None;
         }
         // A legacy prefix after REX cancels it.
-        rex = if c & PC_REX != 0 { b } else { 0 };
+        rex = if c & PC_REX != 0 {
+            REX_OF.get(b as usize).copied().unwrap_or(0)
+        } else {
+            0
+        };
         pfx = if x != 0 { x } else { pfx };
         lock |= c & PC_LOCK;
         let s = c >> PC_SEG_SHIFT & 7;
@@ -1275,8 +1301,7 @@ fn short(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
 /// instructions take only this path).
 #[inline(always)]
 fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let b0 = at(win, 0);
-    let rex = if b0 & 0xf0 == 0x40 { b0 } else { 0 };
+    let rex = REX_OF.get(at(win, 0) as usize).copied().unwrap_or(0);
     body(
         win,
         (rex != 0) as usize,
@@ -1297,8 +1322,8 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
     body(win, p.pos, p.rex, p.pfx, p.lock, p.ovr, vendor, out, true)
 }
 
-/// The instruction from its opcode at `pos` on: `pfx` is 0, 1 (66), 2 (F3) or 3 (F2); `ovr` the
-/// segment override in effect. Unless `after_prefixes`, a prefix byte at `pos` continues in
+/// The instruction from its opcode at `pos` on: `rex` is the REX prefix as `REX_OF` gives it;
+/// `pfx` is 0, 1 (66), 2 (F3) or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte at `pos` continues in
 /// [`prefixed`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -1366,10 +1391,9 @@ fn body(
     let ctx = OSZ
         .get(
             ((fb & F_CTX) as usize) << 4
-                | (rex & 8) as usize
+                | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
-                | (vendor as usize) << 1
-                | (rex != 0) as usize,
+                | (rex >> 5) as usize,
         )
         .copied()
         .unwrap_or(0) as usize;
@@ -1417,7 +1441,7 @@ fn body(
         *o = op_at((imk >> 8) as usize);
     }
     out.operands[3] = Operand::None;
-    let mut p = ((rex != 0) as u16) << 5 | ((rex & 8) as u16) << 3 | (lock as u16);
+    let mut p = (rex & (RX_PRESENT | RX_W)) as u16 | (lock as u16);
     if pfx != 0 {
         p |= PBITS
             .get(pfx << 1 | (fb & F_MAND != 0) as usize)
@@ -1427,7 +1451,7 @@ fn body(
     out.prefixes = Prefixes(p);
     // The immediate without a branch: its bytes sign-extended, then masked to the value (to
     // nothing without an immediate).
-    let n = ((d >> (E_IMM_SHIFT | (rex as u32 & 8) >> 1)) & 15) as usize;
+    let n = ((d >> (E_IMM_SHIFT | (rex as u32 & RX_W as u32) >> 4)) & 15) as usize;
     let keep = IMASK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
     out.imm = sext_n(le8(win, pos), n) & keep;
     pos = pos.wrapping_add(n);
