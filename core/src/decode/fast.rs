@@ -542,9 +542,6 @@ const E_MODRM: u32 = 1 << 10;
 const E_MEM_SLOW: u32 = 1 << 11;
 const E_REG_SLOW: u32 = 1 << 12;
 const E_GROUP: u32 = 1 << 14;
-/// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length
-/// needs no further table load.
-const E_IMM_SHIFT: u32 = 16;
 /// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
 /// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
 const E_PREFIX: u32 = 1;
@@ -613,8 +610,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         return E_MEM_SLOW | E_REG_SLOW;
     }
     let form = form_of(cands, d);
-    // The immediate size by REX.W; a size that depends on the vendor is left to the engine.
-    let mut imm = 0;
+    // A immediate size that depends on the vendor is left to the engine.
     let mut w = 0;
     while w < 2 {
         let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
@@ -638,7 +634,6 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
                 0
             };
         }
-        imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
     let mut fi = FIRST_FORM;
@@ -653,7 +648,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u32 | imm;
+    let mut e = fi as u32;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -1030,13 +1025,6 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
     }
 }
 
-/// Sign-extends the low `n` bytes (1 <= `n` <= 8).
-#[inline(always)]
-fn sext_n(v: u64, n: usize) -> u64 {
-    let sh = 64usize.wrapping_sub(n.wrapping_mul(8)) & 63;
-    (((v << sh) as i64) >> sh) as u64
-}
-
 /// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
 /// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
 #[inline(always)]
@@ -1236,12 +1224,33 @@ const IMMK: [u16; 64] = {
     t
 };
 
-/// By the index of `IMMK`: the mask that turns the sign-extended immediate bytes into the
-/// immediate (0 without one).
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const IMASK: [u64; 64] = {
-    let mut t = [0u64; 64];
+/// How to produce the immediate and the operand of the immediate slot.
+#[derive(Copy, Clone)]
+struct Imm {
+    /// The mask that turns the sign-extended immediate bytes into the immediate (0 without one).
+    keep: u64,
+    /// The encoded size in bytes.
+    len: u8,
+    /// The shift left then arithmetic right that sign-extends the encoded bytes (64 - 8 ×
+    /// `len`, modulo 64).
+    sext: u8,
+    /// The operand of the immediate slot.
+    op: Operand,
+}
+
+const NO_IMM: Imm = Imm {
+    keep: 0,
+    len: 0,
+    sext: 0,
+    op: Operand::None,
+};
+
+/// `Imm` by the index of `IMMK`: everything the immediate needs in one entry.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const IMMS: [Imm; 64] = {
+    let mut t = [NO_IMM; 64];
     let mut i = 0;
     while i < 64 {
         let osz = 1u32 << (i & 3);
@@ -1253,10 +1262,15 @@ const IMASK: [u64; 64] = {
             IM_BS | IM_Z => osz,
             _ => n,
         };
-        t[i] = if keep == 0 {
-            0
-        } else {
-            u64::MAX >> (64 - 8 * keep)
+        t[i] = Imm {
+            keep: if keep == 0 {
+                0
+            } else {
+                u64::MAX >> (64 - 8 * keep)
+            },
+            len: n as u8,
+            sext: ((64 - 8 * n) & 63) as u8,
+            op: OPS[(IMMK[i] >> 8) as usize & 127],
         };
         i += 1;
     }
@@ -1435,10 +1449,12 @@ fn body(
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
         *o = r;
     }
-    let ik = (fb >> F_IMM_SHIFT) & 15;
-    let imk = IMMK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
+    let imm = IMMS
+        .get((((fb >> F_IMM_SHIFT) & 15) as usize) << 2 | oc)
+        .copied()
+        .unwrap_or(NO_IMM);
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_I_SHIFT) & 3) as usize) {
-        *o = op_at((imk >> 8) as usize);
+        *o = imm.op;
     }
     out.operands[3] = Operand::None;
     let mut p = (rex & (RX_PRESENT | RX_W)) as u16 | (lock as u16);
@@ -1451,10 +1467,9 @@ fn body(
     out.prefixes = Prefixes(p);
     // The immediate without a branch: its bytes sign-extended, then masked to the value (to
     // nothing without an immediate).
-    let n = ((d >> (E_IMM_SHIFT | (rex as u32 & RX_W as u32) >> 4)) & 15) as usize;
-    let keep = IMASK.get((ik as usize) << 2 | oc).copied().unwrap_or(0);
-    out.imm = sext_n(le8(win, pos), n) & keep;
-    pos = pos.wrapping_add(n);
+    let sh = imm.sext as u32;
+    out.imm = (le8(win, pos).wrapping_shl(sh) as i64).wrapping_shr(sh) as u64 & imm.keep;
+    pos = pos.wrapping_add(imm.len as usize);
     out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
