@@ -506,15 +506,18 @@ struct Form {
 // Form bits.
 const F_CTX: u32 = 15; // 4 bits: operand-size rule (see `OSZ`) and `F_MAND`
 const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
-const F_ESPEC_SHIFT: u32 = 4; // 3 bits: register spec of E's register form (`SP_*`)
-const F_EMEM_SHIFT: u32 = 7; // 3 bits: memory size code of E (see `MEMSZ`)
-const F_RSPEC_SHIFT: u32 = 10; // 3 bits: register spec of R
-const F_IMM_SHIFT: u32 = 13; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`), 0 none
-const F_SLOT_E_SHIFT: u32 = 17; // 2 bits: operand slot of E (3: none)
-const F_SLOT_R_SHIFT: u32 = 19; // 2 bits: operand slot of R (3: none)
-const F_SLOT_I_SHIFT: u32 = 21; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
-const F_ZREG: u32 = 1 << 23; // R is the register in the opcode's low bits
-const F_LOCK: u32 = 1 << 24; // LOCK allowed (with a memory operand)
+/// 5 bits: the form's shape, the row of 16 in `SHAPES` (so the row's index is `bits & F_SHAPE`).
+const F_SHAPE: u32 = 31 << 4;
+const F_EMEM_SHIFT: u32 = 9; // 3 bits: memory size code of E (see `MEMSZ`)
+const F_IMM_SHIFT: u32 = 12; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`), 0 none
+const F_SLOT_E_SHIFT: u32 = 16; // 2 bits: operand slot of E (3: none)
+const F_SLOT_R_SHIFT: u32 = 18; // 2 bits: operand slot of R (3: none)
+const F_SLOT_I_SHIFT: u32 = 20; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
+const F_ZREG: u32 = 1 << 22; // R is the register in the opcode's low bits
+const F_LOCK: u32 = 1 << 23; // LOCK allowed (with a memory operand)
+// The register specs, which (with `F_CTX`) make the shape; only the build reads them.
+const F_ESPEC_SHIFT: u32 = 24; // 3 bits: register spec of E's register form (`SP_*`)
+const F_RSPEC_SHIFT: u32 = 27; // 3 bits: register spec of R
 
 /// The third operand kind of the immediate slot: the constant 1, or CL.
 const IM_ONE: u32 = 8;
@@ -549,6 +552,8 @@ const E_ESC0F: u32 = 2;
 const FIRST_FORM: usize = 3;
 
 const N_FORMS: usize = 1024;
+/// Room for the shapes (a power of two, as `F_SHAPE` is).
+const N_SHAPES: usize = 32;
 
 /// The run-time tables: descriptors by table and opcode, by group and ModRM.reg, and the forms
 /// they index (deduplicated; from `FIRST_FORM` on so that a valid descriptor is never 0 or a
@@ -558,6 +563,30 @@ struct Fast16 {
     groups: [[u32; 8]; N_RT_GROUPS],
     forms: [Form; N_FORMS],
     nforms: usize,
+    /// The shapes: their `F_CTX`, `F_ESPEC_SHIFT` and `F_RSPEC_SHIFT` fields of the form bits.
+    shapes: [u32; N_SHAPES],
+    nshapes: usize,
+}
+
+/// The form bits that make the shape.
+const SHAPE_KEY: u32 = F_CTX | 7 << F_ESPEC_SHIFT | 7 << F_RSPEC_SHIFT;
+
+/// Sets the shape field of form bits `bits`, adding the shape to `f` when it is new.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn with_shape(f: &mut Fast16, bits: u32) -> u32 {
+    let key = bits & SHAPE_KEY;
+    let mut i = 0;
+    while i < f.nshapes && f.shapes[i] != key {
+        i += 1;
+    }
+    if i == f.nshapes {
+        assert!(i < N_SHAPES, "too many fast-path shapes");
+        f.shapes[i] = key;
+        f.nshapes += 1;
+    }
+    bits | (i as u32) << 4
 }
 
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
@@ -636,6 +665,10 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         }
         w += 1;
     }
+    let form = Form {
+        op: form.op,
+        bits: with_shape(f, form.bits),
+    };
     let mut fi = FIRST_FORM;
     while fi < f.nforms {
         if f.forms[fi].op as u16 == form.op as u16 && f.forms[fi].bits == form.bits {
@@ -674,6 +707,8 @@ const fn compress(b: &Fast) -> Fast16 {
             bits: 0,
         }; N_FORMS],
         nforms: FIRST_FORM,
+        shapes: [0; N_SHAPES],
+        nshapes: 0,
     };
     let mut remap = [0u32; N_GROUPS];
     let mut nrt = 0;
@@ -758,6 +793,48 @@ const fn trim_forms<const N: usize>(g: &[Form; N_FORMS]) -> [Form; N] {
     }
     t
 }
+
+/// What a shape's operands are in one prefix context: the fields of one `SHAPES` entry.
+#[derive(Copy, Clone)]
+struct Shape {
+    op_size: u8,
+    /// The row in `OPS` of E's register form and of R (register class × 16).
+    e_row: u8,
+    r_row: u8,
+    /// Bits 0-1 the operand-size code, bit 2 W (the context of `MEMSZ`).
+    ctx: u8,
+}
+
+const NO_SHAPE: Shape = Shape {
+    op_size: 0,
+    e_row: 0,
+    r_row: 0,
+    ctx: 0,
+};
+
+/// `Shape` by shape (rows of 16, see `F_SHAPE`) and prefix context (bit 3 AMD, bit 2 a 66
+/// prefix, bits 0-1 `rex >> 5`): one load gives the operand size and both register classes.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const SHAPES: [Shape; N_SHAPES * 16] = {
+    let mut t = [NO_SHAPE; N_SHAPES * 16];
+    let mut i = 0;
+    while i < BUILT.nshapes * 16 {
+        let key = BUILT.shapes[i >> 4];
+        let ctx = OSZ[((key & F_CTX) as usize) << 4 | (i & 15)] as usize;
+        let espec = ((key >> F_ESPEC_SHIFT) & 7) as usize;
+        let rspec = ((key >> F_RSPEC_SHIFT) & 7) as usize;
+        t[i] = Shape {
+            op_size: 1 << (ctx & 3),
+            e_row: CLS[espec << 4 | ctx] << 4,
+            r_row: CLS[rspec << 4 | ctx] << 4,
+            ctx: (ctx & 7) as u8,
+        };
+        i += 1;
+    }
+    t
+};
 
 static TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
 static GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
@@ -962,10 +1039,10 @@ fn op_at(i: usize) -> Operand {
     OPS.get(i & 127).copied().unwrap_or(Operand::None)
 }
 
+/// The register `n` (0-15) of the class whose row in `OPS` is `row`.
 #[inline(always)]
-fn reg_op(spec: u32, ctx: usize, n: u8) -> Operand {
-    let cls = CLS.get((spec as usize) << 4 | ctx).copied().unwrap_or(0) as usize;
-    op_at((cls & 7) << 4 | (n & 15) as usize)
+fn reg_op(row: u8, n: u8) -> Operand {
+    op_at((row | n) as usize)
 }
 
 /// Memory sizes by code (see `kind_info`) and context (bits 0-1 the operand-size code, bit 2
@@ -1402,17 +1479,16 @@ fn body(
     out.opcode = b;
     out.map = map;
     out.seg_override = ovr;
-    let ctx = OSZ
+    let shape = SHAPES
         .get(
-            ((fb & F_CTX) as usize) << 4
+            (fb & F_SHAPE) as usize
                 | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
                 | (rex >> 5) as usize,
         )
         .copied()
-        .unwrap_or(0) as usize;
-    let oc = ctx & 3;
-    out.op_size = 1 << oc;
+        .unwrap_or(NO_SHAPE);
+    out.op_size = shape.op_size;
     let rb = (rex & 1) << 3;
     let se = ((fb >> F_SLOT_E_SHIFT) & 3) as usize;
     let rn;
@@ -1422,13 +1498,13 @@ fn body(
             if d & E_REG_SLOW != 0 || lock {
                 return None;
             }
-            reg_op((fb >> F_ESPEC_SHIFT) & 7, ctx, (modrm & 7) | rb)
+            reg_op(shape.e_row, (modrm & 7) | rb)
         } else {
             if d & E_MEM_SLOW != 0 || (lock && fb & F_LOCK == 0) {
                 return None;
             }
             out.mem.size = MEMSZ
-                .get((((fb >> F_EMEM_SHIFT) & 7) as usize) << 3 | (ctx & 7))
+                .get((((fb >> F_EMEM_SHIFT) & 7) as usize) << 3 | shape.ctx as usize)
                 .copied()
                 .unwrap_or(0);
             mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
@@ -1445,12 +1521,12 @@ fn body(
         out.modrm = 0;
         rn = if fb & F_ZREG != 0 { (b & 7) | rb } else { 0 };
     }
-    let r = reg_op((fb >> F_RSPEC_SHIFT) & 7, ctx, rn);
+    let r = reg_op(shape.r_row, rn);
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
         *o = r;
     }
     let imm = IMMS
-        .get((((fb >> F_IMM_SHIFT) & 15) as usize) << 2 | oc)
+        .get((((fb >> F_IMM_SHIFT) & 15) as usize) << 2 | (shape.ctx & 3) as usize)
         .copied()
         .unwrap_or(NO_IMM);
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_I_SHIFT) & 3) as usize) {
