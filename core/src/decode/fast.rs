@@ -1015,7 +1015,6 @@ const OPS: [Operand; 128] = {
         t[i] = Operand::Reg(Reg::new(class, num));
         i += 1;
     }
-    t[OP_MEM] = Operand::Mem;
     t[OP_ONE] = Operand::One;
     t[OP_CL] = Operand::Reg(Reg::new(RegClass::Gpr8, 1));
     let mut k = 0;
@@ -1027,7 +1026,6 @@ const OPS: [Operand; 128] = {
     t
 };
 const OP_NONE: usize = 127;
-const OP_MEM: usize = 96;
 const OP_ONE: usize = 97;
 const OP_CL: usize = 98;
 const OP_IMM: usize = 100; // + log2 of the size
@@ -1102,6 +1100,16 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
     }
 }
 
+/// The default segment by base register number (15: none, as a RIP base): SS for RSP and RBP.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const DEFAULT_SEG: [Seg; 16] = {
+    let mut t = [Seg::Ds; 16];
+    t[4] = Seg::Ss;
+    t[5] = Seg::Ss;
+    t
+};
+
 /// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
 /// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
 #[inline(always)]
@@ -1154,8 +1162,10 @@ fn mem64(
     *pos = dpos;
     m.seg = match ovr {
         Some(s) => s,
-        None if bnum & !1 == 4 => Seg::Ss,
-        None => Seg::Ds,
+        None => DEFAULT_SEG
+            .get((bnum & 15) as usize)
+            .copied()
+            .unwrap_or(Seg::Ds),
     };
 }
 
@@ -1494,11 +1504,15 @@ fn body(
     let rn;
     if has_modrm {
         out.modrm = modrm;
-        let e = if modrm >= 0xc0 {
+        // E is stored in each branch: one 16-bit load and store for the register, a constant for
+        // memory.
+        if modrm >= 0xc0 {
             if d & E_REG_SLOW != 0 || lock {
                 return None;
             }
-            reg_op(shape.e_row, (modrm & 7) | rb)
+            if let Some(o) = out.operands.get_mut(se) {
+                *o = reg_op(shape.e_row, (modrm & 7) | rb);
+            }
         } else {
             if d & E_MEM_SLOW != 0 || (lock && fb & F_LOCK == 0) {
                 return None;
@@ -1508,10 +1522,9 @@ fn body(
                 .copied()
                 .unwrap_or(0);
             mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
-            op_at(OP_MEM)
-        };
-        if let Some(o) = out.operands.get_mut(se) {
-            *o = e;
+            if let Some(o) = out.operands.get_mut(se) {
+                *o = Operand::Mem;
+            }
         }
         rn = ((modrm >> 3) & 7) | ((rex & 4) << 1);
     } else {
