@@ -503,6 +503,12 @@ struct Form {
     bits: u32,
 }
 
+/// The unused entries of `FORMS`.
+const NO_FORM: Form = Form {
+    op: Op::Invalid,
+    bits: 0,
+};
+
 // Form bits.
 const F_CTX: u32 = 15; // 4 bits: operand-size rule (see `OSZ`) and `F_MAND`
 const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
@@ -540,7 +546,7 @@ const fn slot_of(layout: usize, src: u16) -> u32 {
 }
 
 // Run-time descriptor bits (0 = not handled by the fast path).
-const E_IDX: u32 = 0x3ff; // form index, or group index with E_GROUP
+const E_IDX: u32 = N_FORMS as u32 - 1; // form index, or group index with E_GROUP
 const E_MODRM: u32 = 1 << 10;
 const E_MEM_SLOW: u32 = 1 << 11;
 const E_REG_SLOW: u32 = 1 << 12;
@@ -551,7 +557,9 @@ const E_PREFIX: u32 = 1;
 const E_ESC0F: u32 = 2;
 const FIRST_FORM: usize = 3;
 
-const N_FORMS: usize = 1024;
+/// Room for the forms: a power of two, as the run-time form index is masked to it (no bounds
+/// check). Forms beyond it (the last built: rare 0F forms) are left to the engine.
+const N_FORMS: usize = 512;
 /// Room for the shapes (a power of two, as `F_SHAPE` is).
 const N_SHAPES: usize = 32;
 
@@ -676,8 +684,14 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         }
         fi += 1;
     }
+    if fi == N_FORMS {
+        return if d & D_MODRM != 0 {
+            E_MODRM | E_MEM_SLOW | E_REG_SLOW
+        } else {
+            0
+        };
+    }
     if fi == f.nforms {
-        assert!(fi < N_FORMS, "too many fast-path forms");
         f.forms[fi] = form;
         f.nforms += 1;
     }
@@ -702,10 +716,7 @@ const fn compress(b: &Fast) -> Fast16 {
     let mut f = Fast16 {
         tab: [[0; 256]; N_TABLES],
         groups: [[0; 8]; N_RT_GROUPS],
-        forms: [Form {
-            op: Op::Invalid,
-            bits: 0,
-        }; N_FORMS],
+        forms: [NO_FORM; N_FORMS],
         nforms: FIRST_FORM,
         shapes: [0; N_SHAPES],
         nshapes: 0,
@@ -776,23 +787,6 @@ const fn compress(b: &Fast) -> Fast16 {
 }
 
 const BUILT: Fast16 = compress(&build());
-const NF: usize = BUILT.nforms;
-
-// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
-// panic.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn trim_forms<const N: usize>(g: &[Form; N_FORMS]) -> [Form; N] {
-    let mut t = [Form {
-        op: Op::Invalid,
-        bits: 0,
-    }; N];
-    let mut i = 0;
-    while i < N {
-        t[i] = g[i];
-        i += 1;
-    }
-    t
-}
 
 /// What a shape's operands are in one prefix context: the fields of one `SHAPES` entry.
 #[derive(Copy, Clone)]
@@ -838,7 +832,7 @@ const SHAPES: [Shape; N_SHAPES * 16] = {
 
 static TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
 static GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
-static FORMS: [Form; NF] = trim_forms(&BUILT.forms);
+static FORMS: [Form; N_FORMS] = BUILT.forms;
 
 // ---------------------------------------------------------------------------------------------
 // Run time.
@@ -1479,7 +1473,7 @@ fn body(
         .copied()
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
     d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
-    let form = *FORMS.get((d & E_IDX) as usize)?;
+    let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
     let fb = form.bits;
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
     // record is unspecified anyway).
