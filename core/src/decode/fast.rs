@@ -1358,7 +1358,8 @@ const IMMS: [Imm; 64] = {
     t
 };
 
-/// The fields the fast path does not compute, as it leaves them.
+/// The fields the fast path does not compute, as it leaves them; also no segment override and
+/// ModRM 0, for instructions without them.
 const TEMPLATE: Instruction = Instruction {
     addr_size: 8,
     encoding: Encoding::Legacy,
@@ -1477,12 +1478,15 @@ fn body(
     let fb = form.bits;
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
     // record is unspecified anyway).
-    // The constant fields in one copy of a template (a few wide stores).
+    // The constant fields in one copy of a template (a few wide stores); its no segment
+    // override and ModRM 0 need no store of their own.
     *out = TEMPLATE;
     out.op = form.op;
     out.opcode = b;
     out.map = map;
-    out.seg_override = ovr;
+    if ovr.is_some() {
+        out.seg_override = ovr;
+    }
     let shape = SHAPES
         .get(
             (fb & F_SHAPE) as usize
@@ -1525,7 +1529,6 @@ fn body(
         if lock {
             return None;
         }
-        out.modrm = 0;
         rn = if fb & F_ZREG != 0 { (b & 7) | rb } else { 0 };
     }
     let r = reg_op(shape.r_row, rn);
