@@ -807,7 +807,7 @@ const NO_SHAPE: Shape = Shape {
 };
 
 /// `Shape` by shape (rows of 16, see `F_SHAPE`) and prefix context (bit 3 AMD, bit 2 a 66
-/// prefix, bits 0-1 `rex >> 5`): one load gives the operand size and both register classes.
+/// prefix, bits 0-1 `rex >> RX_PRESENT_SHIFT`): one load gives the operand size and both register classes.
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -1178,8 +1178,9 @@ struct Pfx {
 
 /// A REX prefix as the fast path keeps it (0 for none): B, X and R in bits 0-2 as encoded,
 /// `RX_PRESENT` and `RX_W` at the bits of `Prefixes::REX` and `Prefixes::W` (so the prefix flags
-/// need no shifts, and the OSZ context takes `rex >> 5`).
-const RX_PRESENT: u8 = 0x20;
+/// need no shifts, and the `SHAPES` context takes `rex >> RX_PRESENT_SHIFT`).
+const RX_PRESENT_SHIFT: u32 = 5;
+const RX_PRESENT: u8 = 1 << RX_PRESENT_SHIFT;
 const RX_W: u8 = 0x40;
 const _: () = assert!(RX_PRESENT as u16 == Prefixes::REX && RX_W as u16 == Prefixes::W);
 
@@ -1400,7 +1401,8 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
     let rex = REX_OF.get(at(win, 0) as usize).copied().unwrap_or(0);
     body(
         win,
-        (rex != 0) as usize,
+        // The opcode's position: after the REX prefix if any (a shift, cheaper than a compare).
+        ((rex >> RX_PRESENT_SHIFT) & 1) as usize,
         rex,
         0,
         false,
@@ -1492,7 +1494,7 @@ fn body(
             (fb & F_SHAPE) as usize
                 | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
-                | (rex >> 5) as usize,
+                | (rex >> RX_PRESENT_SHIFT) as usize,
         )
         .copied()
         .unwrap_or(NO_SHAPE);
