@@ -551,6 +551,9 @@ const E_MODRM: u32 = 1 << 10;
 const E_MEM_SLOW: u32 = 1 << 11;
 const E_REG_SLOW: u32 = 1 << 12;
 const E_GROUP: u32 = 1 << 14;
+/// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
+/// the next instruction's decode waits for in a sweep, needs no table load after this one.
+const E_IMM_SHIFT: u32 = 16;
 /// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
 /// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
 const E_PREFIX: u32 = 1;
@@ -647,7 +650,8 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         return E_MEM_SLOW | E_REG_SLOW;
     }
     let form = form_of(cands, d);
-    // A immediate size that depends on the vendor is left to the engine.
+    // The immediate size by REX.W; a size that depends on the vendor is left to the engine.
+    let mut imm = 0;
     let mut w = 0;
     while w < 2 {
         let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
@@ -671,6 +675,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
                 0
             };
         }
+        imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
     let form = Form {
@@ -695,7 +700,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u32;
+    let mut e = fi as u32 | imm;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -1311,10 +1316,8 @@ const IMMK: [u16; 64] = {
 struct Imm {
     /// The mask that turns the sign-extended immediate bytes into the immediate (0 without one).
     keep: u64,
-    /// The encoded size in bytes.
-    len: u8,
-    /// The shift left then arithmetic right that sign-extends the encoded bytes (64 - 8 ×
-    /// `len`, modulo 64).
+    /// The shift left then arithmetic right that sign-extends the encoded bytes (64 - 8 × the
+    /// encoded size, modulo 64; the size itself is in the descriptor, `E_IMM_SHIFT`).
     sext: u8,
     /// The operand of the immediate slot.
     op: Operand,
@@ -1322,7 +1325,6 @@ struct Imm {
 
 const NO_IMM: Imm = Imm {
     keep: 0,
-    len: 0,
     sext: 0,
     op: Operand::None,
 };
@@ -1350,7 +1352,6 @@ const IMMS: [Imm; 64] = {
             } else {
                 u64::MAX >> (64 - 8 * keep)
             },
-            len: n as u8,
             sext: ((64 - 8 * n) & 63) as u8,
             op: OPS[(IMMK[i] >> 8) as usize & 127],
         };
@@ -1557,7 +1558,10 @@ fn body(
     // nothing without an immediate).
     let sh = imm.sext as u32;
     out.imm = (le8(win, pos).wrapping_shl(sh) as i64).wrapping_shr(sh) as u64 & imm.keep;
-    pos = pos.wrapping_add(imm.len as usize);
+    // The immediate's size from the descriptor: the length, which a sweep's next decode waits
+    // for, then needs no table load after the descriptor's (`IMMS` would be two loads later).
+    let n = (d >> (E_IMM_SHIFT | u32::from(rex & RX_W) >> 4)) & 15;
+    pos = pos.wrapping_add(n as usize);
     out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
