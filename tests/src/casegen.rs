@@ -87,11 +87,58 @@ pub enum Family {
 
 impl crate::native_report::CaseFamily for Family {
     const ALL: &'static [Family] = &Family::ALL;
+    /// Short name.
     fn name(self) -> &'static str {
-        Family::name(self)
+        match self {
+            Family::Mov => "mov",
+            Family::Movx => "movzx/movsx/movsxd",
+            Family::Alu => "add..cmp",
+            Family::Test => "test",
+            Family::IncDec => "inc/dec",
+            Family::NegNot => "neg/not",
+            Family::Xchg => "xchg",
+            Family::Xadd => "xadd",
+            Family::Cmpxchg => "cmpxchg",
+            Family::Cmpxchg8b => "cmpxchg8b/16b",
+            Family::Bt => "bt/bts/btr/btc",
+            Family::Shift => "rol..sar",
+            Family::Shld => "shld/shrd",
+            Family::MulDiv => "mul/imul/div/idiv",
+            Family::Setcc => "setcc",
+            Family::Cmovcc => "cmovcc",
+            Family::Movbe => "movbe",
+            Family::BitScan => "bsf/bsr/popcnt/lzcnt/tzcnt",
+            Family::PushPop => "push/pop",
+            Family::Xlat => "xlat",
+            Family::Lea => "lea",
+            Family::Convert => "cbw..cqo",
+            Family::LahfSahf => "lahf/sahf",
+            Family::FlagOps => "clc/stc/cmc/cld/std",
+        }
     }
+    /// Relative share of the cases (by the number of forms and sizes the family has).
     fn weight(self) -> u64 {
-        Family::weight(self)
+        match self {
+            Family::Alu => 8,
+            Family::Shift | Family::Mov => 6,
+            Family::Bt | Family::MulDiv => 5,
+            Family::PushPop => 4,
+            Family::Movx
+            | Family::Test
+            | Family::IncDec
+            | Family::Xchg
+            | Family::Cmpxchg
+            | Family::Shld
+            | Family::BitScan => 3,
+            Family::NegNot
+            | Family::Xadd
+            | Family::Cmpxchg8b
+            | Family::Setcc
+            | Family::Cmovcc
+            | Family::Movbe
+            | Family::Lea => 2,
+            Family::Xlat | Family::Convert | Family::LahfSahf | Family::FlagOps => 1,
+        }
     }
     fn number(self) -> u64 {
         self as u64
@@ -126,61 +173,6 @@ impl Family {
         Family::LahfSahf,
         Family::FlagOps,
     ];
-
-    /// Short name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Mov => "mov",
-            Family::Movx => "movzx/movsx/movsxd",
-            Family::Alu => "add..cmp",
-            Family::Test => "test",
-            Family::IncDec => "inc/dec",
-            Family::NegNot => "neg/not",
-            Family::Xchg => "xchg",
-            Family::Xadd => "xadd",
-            Family::Cmpxchg => "cmpxchg",
-            Family::Cmpxchg8b => "cmpxchg8b/16b",
-            Family::Bt => "bt/bts/btr/btc",
-            Family::Shift => "rol..sar",
-            Family::Shld => "shld/shrd",
-            Family::MulDiv => "mul/imul/div/idiv",
-            Family::Setcc => "setcc",
-            Family::Cmovcc => "cmovcc",
-            Family::Movbe => "movbe",
-            Family::BitScan => "bsf/bsr/popcnt/lzcnt/tzcnt",
-            Family::PushPop => "push/pop",
-            Family::Xlat => "xlat",
-            Family::Lea => "lea",
-            Family::Convert => "cbw..cqo",
-            Family::LahfSahf => "lahf/sahf",
-            Family::FlagOps => "clc/stc/cmc/cld/std",
-        }
-    }
-
-    /// Relative share of the cases (by the number of forms and sizes the family has).
-    pub fn weight(self) -> u64 {
-        match self {
-            Family::Alu => 8,
-            Family::Shift | Family::Mov => 6,
-            Family::Bt | Family::MulDiv => 5,
-            Family::PushPop => 4,
-            Family::Movx
-            | Family::Test
-            | Family::IncDec
-            | Family::Xchg
-            | Family::Cmpxchg
-            | Family::Shld
-            | Family::BitScan => 3,
-            Family::NegNot
-            | Family::Xadd
-            | Family::Cmpxchg8b
-            | Family::Setcc
-            | Family::Cmovcc
-            | Family::Movbe
-            | Family::Lea => 2,
-            Family::Xlat | Family::Convert | Family::LahfSahf | Family::FlagOps => 1,
-        }
-    }
 }
 
 /// One generated case (of a [`Family`], or of another family enum such as

@@ -48,7 +48,7 @@ use hvemu_tests::native::{
     self, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{FS, GS, Start, decode_mode, diff_field, mode_name, outcome_name};
-use hvemu_tests::native_report::{Groups, emulator_outcome, not_present, plan};
+use hvemu_tests::native_report::{CaseFamily, Groups, emulator_outcome, not_present, plan};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -60,11 +60,34 @@ pub enum VecFamily {
 
 impl crate::native_report::CaseFamily for VecFamily {
     const ALL: &'static [VecFamily] = &VecFamily::ALL;
+    /// Short name.
     fn name(self) -> &'static str {
-        VecFamily::name(self)
+        match self {
+            VecFamily::SseFull => "sse movups..lddqu",
+            VecFamily::SsePart => "sse movss..movhpd",
+            VecFamily::SseMovq => "sse movd/movq",
+            VecFamily::SseLane => "sse pextr/pinsr",
+            VecFamily::Mmx => "mmx stores",
+            VecFamily::Cache => "movnti/clflush/clwb",
+            VecFamily::VexFull => "vex vmovups..vlddqu",
+            VecFamily::VexPart => "vex vmovss..vmovhpd",
+            VecFamily::VexMovq => "vex vmovd/vmovq",
+            VecFamily::VexLane => "vex vpextr/vpinsr",
+            VecFamily::Evex => "evex masked moves",
+        }
     }
+    /// Relative share of the cases.
     fn weight(self) -> u64 {
-        VecFamily::weight(self)
+        match self {
+            VecFamily::Evex => 9,
+            VecFamily::SseFull | VecFamily::SsePart | VecFamily::VexFull => 3,
+            VecFamily::SseMovq
+            | VecFamily::SseLane
+            | VecFamily::Cache
+            | VecFamily::VexPart
+            | VecFamily::VexLane => 2,
+            VecFamily::Mmx | VecFamily::VexMovq => 1,
+        }
     }
     fn number(self) -> u64 {
         self as u64
@@ -86,37 +109,6 @@ impl VecFamily {
         VecFamily::VexLane,
         VecFamily::Evex,
     ];
-
-    /// Short name.
-    pub fn name(self) -> &'static str {
-        match self {
-            VecFamily::SseFull => "sse movups..lddqu",
-            VecFamily::SsePart => "sse movss..movhpd",
-            VecFamily::SseMovq => "sse movd/movq",
-            VecFamily::SseLane => "sse pextr/pinsr",
-            VecFamily::Mmx => "mmx stores",
-            VecFamily::Cache => "movnti/clflush/clwb",
-            VecFamily::VexFull => "vex vmovups..vlddqu",
-            VecFamily::VexPart => "vex vmovss..vmovhpd",
-            VecFamily::VexMovq => "vex vmovd/vmovq",
-            VecFamily::VexLane => "vex vpextr/vpinsr",
-            VecFamily::Evex => "evex masked moves",
-        }
-    }
-
-    /// Relative share of the cases.
-    pub fn weight(self) -> u64 {
-        match self {
-            VecFamily::Evex => 9,
-            VecFamily::SseFull | VecFamily::SsePart | VecFamily::VexFull => 3,
-            VecFamily::SseMovq
-            | VecFamily::SseLane
-            | VecFamily::Cache
-            | VecFamily::VexPart
-            | VecFamily::VexLane => 2,
-            VecFamily::Mmx | VecFamily::VexMovq => 1,
-        }
-    }
 }
 
 /// What the opmask of a masked memory access does about the elements that would fault (on a
