@@ -1399,11 +1399,27 @@ fn short(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {
 /// instructions take only this path).
 #[inline(always)]
 fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let rex = REX_OF.get(at(win, 0) as usize).copied().unwrap_or(0);
+    let b0 = at(win, 0);
+    let rex = REX_OF.get(b0 as usize).copied().unwrap_or(0);
+    // The opcode and its descriptor both ways, with and without a REX prefix, then selected: the
+    // descriptor's load does not wait for the REX test (a sweep waits on every decode's length,
+    // which starts from the descriptor).
+    let has_rex = b0 & 0xf0 == 0x40;
+    let b1 = at(win, 1);
+    let primary = TAB.first();
+    let d0 = primary
+        .and_then(|t| t.get(b0 as usize))
+        .copied()
+        .unwrap_or(0);
+    let d1 = primary
+        .and_then(|t| t.get(b1 as usize))
+        .copied()
+        .unwrap_or(0);
     body(
         win,
-        // The opcode's position: after the REX prefix if any (a shift, cheaper than a compare).
-        ((rex >> RX_PRESENT_SHIFT) & 1) as usize,
+        (has_rex as usize).wrapping_add(1),
+        core::hint::select_unpredictable(has_rex, b1, b0),
+        core::hint::select_unpredictable(has_rex, d1, d0),
         rex,
         0,
         false,
@@ -1418,17 +1434,38 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
 #[inline(never)]
 fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
     let p = prefixes(win)?;
-    body(win, p.pos, p.rex, p.pfx, p.lock, p.ovr, vendor, out, true)
+    let b = at(win, p.pos);
+    let d = TAB
+        .get(p.pfx & 1)
+        .and_then(|x| x.get(b as usize))
+        .copied()
+        .unwrap_or(0);
+    body(
+        win,
+        p.pos.wrapping_add(1),
+        b,
+        d,
+        p.rex,
+        p.pfx,
+        p.lock,
+        p.ovr,
+        vendor,
+        out,
+        true,
+    )
 }
 
-/// The instruction from its opcode at `pos` on: `rex` is the REX prefix as `REX_OF` gives it;
-/// `pfx` is 0, 1 (66), 2 (F3) or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte at `pos` continues in
-/// [`prefixed`].
+/// The instruction from its opcode byte `b` (whose one-byte-table descriptor is `d`) on, the
+/// next byte at `pos`: `rex` is the REX prefix as `REX_OF` gives it; `pfx` is 0, 1 (66), 2 (F3)
+/// or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte as
+/// `b` continues in [`prefixed`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn body(
     win: &[u8; WIN],
     mut pos: usize,
+    mut b: u8,
+    mut d: u32,
     rex: u8,
     pfx: usize,
     lock: bool,
@@ -1437,13 +1474,6 @@ fn body(
     out: &mut Instruction,
     after_prefixes: bool,
 ) -> Option<()> {
-    let mut b = at(win, pos);
-    pos = pos.wrapping_add(1);
-    let mut d = TAB
-        .get(pfx & 1)
-        .and_then(|x| x.get(b as usize))
-        .copied()
-        .unwrap_or(0);
     let mut map = Map::Primary;
     if d <= E_ESC0F {
         if d != E_ESC0F {
