@@ -1403,7 +1403,8 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
     let rex = REX_OF.get(b0 as usize).copied().unwrap_or(0);
     // The opcode and its descriptor both ways, with and without a REX prefix, then selected: the
     // descriptor's load does not wait for the REX test (a sweep waits on every decode's length,
-    // which starts from the descriptor).
+    // which starts from the descriptor). The test is on the byte, not `rex != 0`, which would
+    // wait for the `REX_OF` load.
     let has_rex = b0 & 0xf0 == 0x40;
     let b1 = at(win, 1);
     let primary = TAB.first();

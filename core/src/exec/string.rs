@@ -531,8 +531,8 @@ impl<C: ?Sized> Machine<'_, C> {
         n: u64,
     ) -> Result<(), Stop> {
         let memory = self.cb.memory;
-        let wide = self.cb.wide_memory;
-        let size = u64::from(sh.size);
+        let max = if self.cb.wide_memory.is_some() { 64 } else { 8 };
+        let size = NonZeroU64::new(u64::from(sh.size)).unwrap_or(NonZeroU64::MIN);
         let step = sh.step();
         let (mut sp, mut dp) = (sh.at(s, from), sh.at(d, from));
         let mut i = from;
@@ -541,43 +541,26 @@ impl<C: ?Sized> Machine<'_, C> {
         let mut buf = [0u8; 72];
         loop {
             // Run lengths stay within one page: no overflow.
-            let left = n.saturating_sub(i).saturating_mul(size);
-            let chunk = match wide {
-                Some(_) if left >= 64 => 64,
-                _ if left >= 8 => 8,
-                _ => break,
+            let left = n.saturating_sub(i).saturating_mul(size.get());
+            let chunk = if left >= max {
+                max
+            } else if left >= 8 {
+                8
+            } else {
+                break;
             };
-            let per = chunk / NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN);
-            let span = per.wrapping_sub(1).wrapping_mul(size);
+            let per = chunk / size;
             // The chunk's lowest address: its first element going up, its last going down.
+            let span = per.wrapping_sub(1).wrapping_mul(size.get());
             let lo = if sh.down { sp.wrapping_sub(span) } else { sp };
-            match wide {
-                Some(read) if chunk == 64 => {
-                    let bytes = buf.get_mut(..64).unwrap_or_default();
-                    read(self.ctx, lo, false, bytes)
-                        .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
-                }
-                _ => {
-                    let mut a = MemAccess {
-                        gpa: lo,
-                        size: 8,
-                        write: false,
-                        data: [0; 8],
-                    };
-                    memory(self.ctx, &mut a)
-                        .map_err(|_| Refusal::CallbackFailed(CallbackKind::Memory))?;
-                    if let Some(head) = buf.first_chunk_mut::<8>() {
-                        *head = a.data;
-                    }
-                }
-            }
+            self.phys_read(lo, buf.get_mut(..chunk as usize).unwrap_or_default())?;
             for j in 0..per {
                 let at = if sh.down {
                     per.wrapping_sub(1).wrapping_sub(j)
                 } else {
                     j
                 };
-                let off = at.wrapping_mul(size) as usize;
+                let off = at.wrapping_mul(size.get()) as usize;
                 let v = buf
                     .get(off..)
                     .and_then(|t| t.first_chunk::<8>())
