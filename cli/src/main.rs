@@ -31,7 +31,9 @@ commands:
       system on an AVX-512 host, so SSE, AVX and AVX-512 instructions run; a given cr4 is
       taken as it is. The x87/MMX state is the state after FNINIT.
   demo
-      Decode and explain instructions taken from real device drivers (decode only).
+      A VMM emulates the MMIO and port exits of real device drivers (a Linux guest's UART,
+      e1000 NIC and xAPIC drivers, a BIOS in real mode) through the callback interface: each
+      exit's instruction, device accesses, register traffic and changes.
   help
       Show this text.
 ";
