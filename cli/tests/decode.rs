@@ -1,4 +1,5 @@
-//! `hvemu decode`, `demo` and `help` run as a program, as scripts drive them (spec/cli.md).
+//! `hvemu decode`, `bench`, `demo` and `help` run as a program, as scripts drive them
+//! (spec/cli.md).
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -221,6 +222,10 @@ fn usage_errors() {
         &["decode", "--mode", "long32", "90"],
         &["decode", "--vendor", "via", "90"],
         &["decode", "--mode"],
+        &["bench", "--rounds", "0"],
+        &["bench", "--shots", "many"],
+        &["bench", "--mode", "long32"],
+        &["bench", "one", "two"],
         &["frobnicate"],
         &[],
     ] {
@@ -242,6 +247,73 @@ fn help() {
         assert!(out.contains("usage: hvemu"), "{args:?}");
         assert!(out.contains("--mode"), "{args:?}");
     }
+}
+
+/// The first figure of the row of `out` that starts with `row`.
+fn figure(out: &str, row: &str) -> f64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(row))
+        .unwrap_or_else(|| panic!("no row {row}:\n{out}"));
+    line[row.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {line}"))
+}
+
+#[test]
+fn bench_reports_every_workload() {
+    // The hvemu program itself: an ELF file, whose .text is decoded.
+    let exe = env!("CARGO_BIN_EXE_hvemu");
+    let out = ok(&["bench", "--rounds", "1", "--shots", "2000", exe], None);
+    assert!(out.contains(" (.text), "), "{out}");
+    for row in [
+        "linear sweep",
+        "one-shot, hot 32 KiB",
+        "one-shot, whole code",
+        "chained, hot 32 KiB",
+        "chained, whole code",
+        "mov eax,[rdi+0x8] (MMIO read)",
+        "mov [rdi+0x818],edx (MMIO write)",
+        "lock or dword ptr [rdi+0xd0],0x4",
+        "in al,dx (port read)",
+        "out dx,al (port write)",
+    ] {
+        let ns = figure(&out, row);
+        assert!(ns > 0.0 && ns.is_finite(), "{row}: {ns}\n{out}");
+    }
+    // Any other file is raw code, decoded in the mode asked for: `48 89 1f` is one instruction
+    // in 64-bit mode and two (dec ax; mov [bx],bx) in real mode.
+    let dir = std::env::temp_dir().join(format!("hvemu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let raw = dir.join("code.bin");
+    std::fs::write(&raw, [0x48u8, 0x89, 0x1f].repeat(1000)).expect("write the code");
+    let raw = raw.to_str().expect("UTF-8 path");
+    let out = ok(&["bench", "--rounds", "1", "--shots", "100", raw], None);
+    assert!(
+        out.contains("(raw code), 3000 bytes, 1000 instructions in a sweep (Long64, Amd)"),
+        "{out}"
+    );
+    let out = ok(
+        &[
+            "bench", "--mode", "real", "--vendor", "intel", "--rounds", "1", "--shots", "100", raw,
+        ],
+        None,
+    );
+    assert!(
+        out.contains("(raw code), 3000 bytes, 2000 instructions in a sweep (Real, Intel)"),
+        "{out}"
+    );
+    let missing = dir.join("missing.bin");
+    let out = run(&["bench", missing.to_str().expect("UTF-8 path")], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("hvemu: bench: ") && err.contains("missing.bin"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

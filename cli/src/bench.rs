@@ -1,0 +1,426 @@
+//! `hvemu bench`: how fast hvemu decodes and emulates on this machine.
+//!
+//! Decoding: the code of a file (an ELF file's `.text`, any other file as raw code; without a
+//! file, this program's own `.text`) in a linear sweep, and as one-shot decodes of random
+//! instruction starts from a hot 32 KiB window and from the whole code, each decode alone
+//! (independent: the processor overlaps them) and chained (each waits for the previous result,
+//! as the decodes of successive VM exits do). Emulation: typical 64-bit MMIO and port exits
+//! through the callback interface, a lean host behind it. Every figure is the median of the
+//! rounds; the machine's other work moves them, so compare figures taken in one run.
+//! `tests/benches/decode.rs` measures the decoder against other decoders.
+
+use hvemu::decode::{Instruction, Mode, Vendor, decode, decode_into};
+use hvemu::emulator::{
+    AccessKind, Config, Emulator, InstructionBytes, IoExit, MmioExit, Outcome, VpContext,
+};
+use hvemu::host::{
+    Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult,
+};
+use hvemu::regs::{RegName, RegValue, Segment};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// What `hvemu bench` was asked for.
+pub struct Options {
+    /// The decoding mode.
+    pub mode: Mode,
+    /// The vendor the decoder and the emulator follow.
+    pub vendor: Vendor,
+    /// Rounds per workload (the median is reported).
+    pub rounds: usize,
+    /// One-shot decodes per round.
+    pub shots: usize,
+    /// The code to decode (`None`: this program).
+    pub file: Option<PathBuf>,
+}
+
+/// The hot window of the one-shot workloads.
+const HOT_WINDOW: usize = 32 * 1024;
+/// Exits per round of an emulation workload.
+const EXITS: usize = 20_000;
+
+/// Runs the benchmark; exit status 2 when the code cannot be read, 1 when an exit does not
+/// complete.
+pub fn run(opts: &Options) -> ExitCode {
+    let (what, code) = match load(opts.file.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hvemu: bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let starts = boundaries(&code, opts);
+    if starts.is_empty() {
+        eprintln!("hvemu: bench: {what}: no instruction decodes in this mode");
+        return ExitCode::from(2);
+    }
+    println!(
+        "hvemu bench: {what}, {} bytes, {} instructions in a sweep ({:?}, {:?}); {} rounds",
+        code.len(),
+        starts.len(),
+        opts.mode,
+        opts.vendor,
+        opts.rounds
+    );
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mid = (code.len() / 2).saturating_sub(HOT_WINDOW / 2);
+    let hot_from: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|&s| s >= mid && s < mid + HOT_WINDOW)
+        .collect();
+    let hot = sample(&mut rng, &hot_from, opts.shots);
+    let whole = sample(&mut rng, &starts, opts.shots);
+    type Workload<'a> = (&'a str, Box<dyn Fn() -> (usize, u64) + 'a>);
+    let workloads: [Workload; 5] = [
+        ("linear sweep", Box::new(|| sweep(&code, opts))),
+        (
+            "one-shot, hot 32 KiB",
+            Box::new(|| shots(&code, &hot, opts, false)),
+        ),
+        (
+            "one-shot, whole code",
+            Box::new(|| shots(&code, &whole, opts, false)),
+        ),
+        (
+            "chained, hot 32 KiB",
+            Box::new(|| shots(&code, &hot, opts, true)),
+        ),
+        (
+            "chained, whole code",
+            Box::new(|| shots(&code, &whole, opts, true)),
+        ),
+    ];
+    println!("{:<36} {:>12} {:>12}", "decode", "ns/insn", "Minsn/s");
+    for (name, work) in &workloads {
+        let mut n = 0;
+        let t = median(opts.rounds, || {
+            let (count, sum) = work();
+            black_box(sum);
+            n = count;
+        });
+        let ns = t.as_secs_f64() * 1e9 / n.max(1) as f64;
+        println!("{name:<36} {ns:>12.1} {:>12.1}", 1e3 / ns);
+    }
+    println!("{:<36} {:>12}", "emulate (64-bit exits)", "ns/exit");
+    let emulator = Emulator::new(Config {
+        vendor: opts.vendor,
+        ..Config::default()
+    });
+    let callbacks = Callbacks::<Lean>::for_host();
+    let mut host = Lean::new();
+    for exit in &EXITS_64 {
+        if let Err(e) = exit.once(&emulator, &callbacks, &mut host) {
+            eprintln!("hvemu: bench: {}: {e}", exit.text);
+            return ExitCode::from(1);
+        }
+        let t = median(opts.rounds, || {
+            for _ in 0..EXITS {
+                black_box(exit.once(&emulator, &callbacks, &mut host).is_ok());
+            }
+        });
+        println!(
+            "{:<36} {:>12.1}",
+            exit.text,
+            t.as_secs_f64() * 1e9 / EXITS as f64
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The code to decode and what to call it.
+fn load(file: Option<&PathBuf>) -> Result<(String, Vec<u8>), String> {
+    let path = match file {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?,
+    };
+    let shown = path.display();
+    if hvemu_cli::elf::is_elf(&path) {
+        let (_, text) = hvemu_cli::elf::load_section(&path, ".text")?;
+        Ok((format!("{shown} (.text)"), text))
+    } else {
+        let raw = std::fs::read(&path).map_err(|e| format!("{shown}: {e}"))?;
+        Ok((format!("{shown} (raw code)"), raw))
+    }
+}
+
+/// A record for `decode_into` to reuse.
+fn blank() -> Instruction {
+    decode(&[0x90], Mode::Long64, Vendor::Amd).expect("nop decodes")
+}
+
+/// The start of every instruction a sweep decodes.
+fn boundaries(code: &[u8], opts: &Options) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut insn = blank();
+    let mut off = 0;
+    while let Some(rest) = code.get(off..).filter(|r| !r.is_empty()) {
+        match decode_into(rest, opts.mode, opts.vendor, &mut insn) {
+            Ok(()) => {
+                out.push(off);
+                off += insn.len as usize;
+            }
+            Err(_) => off += 1,
+        }
+    }
+    out
+}
+
+/// `n` picks from `from` (not empty), by xorshift.
+fn sample(rng: &mut u64, from: &[usize], n: usize) -> Vec<usize> {
+    (0..n)
+        .filter_map(|_| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            from.get((*rng % from.len().max(1) as u64) as usize)
+                .copied()
+        })
+        .collect()
+}
+
+/// The median time of `rounds` runs of `f`.
+fn median(rounds: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..rounds.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+/// Linear sweep; returns (instructions decoded, checksum).
+fn sweep(code: &[u8], opts: &Options) -> (usize, u64) {
+    let mut insn = blank();
+    let (mut off, mut n, mut sum) = (0, 0, 0u64);
+    while let Some(rest) = code.get(off..).filter(|r| !r.is_empty()) {
+        match decode_into(rest, opts.mode, opts.vendor, &mut insn) {
+            Ok(()) => {
+                n += 1;
+                sum = sum.wrapping_add(insn.op as u64);
+                off += insn.len as usize;
+            }
+            Err(_) => off += 1,
+        }
+    }
+    (n, sum)
+}
+
+/// One-shot decodes at `starts`; `chained`: each start waits for the previous result (its
+/// length and operation, masked by a zero the compiler cannot see).
+fn shots(code: &[u8], starts: &[usize], opts: &Options, chained: bool) -> (usize, u64) {
+    let mut insn = blank();
+    let zero = black_box(0usize);
+    let (mut dep, mut sum) = (0usize, 0u64);
+    for &s in starts {
+        let at = if chained { s + (dep & zero) } else { s };
+        let rest = code.get(at..).unwrap_or(&[]);
+        if decode_into(rest, opts.mode, opts.vendor, &mut insn).is_ok() {
+            dep = insn.len as usize + insn.op as usize;
+            sum = sum.wrapping_add(dep as u64);
+        }
+    }
+    (starts.len(), sum)
+}
+
+/// The device's guest-physical base (4 KiB of registers) and its port.
+const DEVICE: u64 = 0xfebc_0000;
+const PORT: u16 = 0x3f8;
+const RIP: u64 = 0xffff_ffff_8100_0000;
+
+/// A lean VMM: one vCPU's general registers, a device's register page, a port latch.
+struct Lean {
+    gpr: [u64; 16],
+    rip: u64,
+    rflags: u64,
+    device: Vec<u8>,
+    port: u32,
+}
+
+impl Lean {
+    fn new() -> Lean {
+        Lean {
+            gpr: [0; 16],
+            rip: RIP,
+            rflags: 0x202,
+            device: vec![0; 4096 + 8],
+            port: 0x60,
+        }
+    }
+}
+
+fn refused() -> HostError {
+    HostError { code: -1 }
+}
+
+impl Host for Lean {
+    fn io_port(&mut self, io: &mut IoAccess) -> Result<(), HostError> {
+        if io.port != PORT {
+            return Err(refused());
+        }
+        if io.write {
+            self.port = io.data;
+        } else {
+            io.data = self.port;
+        }
+        Ok(())
+    }
+
+    fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+        let at = a.gpa.checked_sub(DEVICE).ok_or_else(refused)? as usize;
+        let reg = self.device.get_mut(at..at + 8).ok_or_else(refused)?;
+        let n = (a.size as usize).min(8);
+        if a.write {
+            reg[..n].copy_from_slice(&a.data[..n]);
+        } else {
+            a.data[..n].copy_from_slice(&reg[..n]);
+        }
+        Ok(())
+    }
+
+    fn get_registers(
+        &mut self,
+        names: &[RegName],
+        values: &mut [RegValue],
+    ) -> Result<(), HostError> {
+        for (n, v) in names.iter().zip(values.iter_mut()) {
+            *v = match n.0 {
+                0..=15 => RegValue::from_u64(self.gpr[n.0 as usize]),
+                0x10 => RegValue::from_u64(self.rip),
+                0x11 => RegValue::from_u64(self.rflags),
+                _ => return Err(refused()),
+            };
+        }
+        Ok(())
+    }
+
+    fn set_registers(&mut self, names: &[RegName], values: &[RegValue]) -> Result<(), HostError> {
+        for (n, v) in names.iter().zip(values) {
+            match n.0 {
+                0..=15 => self.gpr[n.0 as usize] = v.lo,
+                0x10 => self.rip = v.lo,
+                0x11 => self.rflags = v.lo,
+                _ => return Err(refused()),
+            }
+        }
+        Ok(())
+    }
+
+    fn translate_gva_page(
+        &mut self,
+        gva: u64,
+        _flags: TranslateFlags,
+    ) -> Result<(TranslateResult, u64), HostError> {
+        Ok((TranslateResult::Success, gva))
+    }
+}
+
+/// One exit of the emulation workloads.
+struct Exit64 {
+    text: &'static str,
+    bytes: &'static [u8],
+    /// The port exit (write or read), or the MMIO exit's access at the device's offset.
+    kind: ExitKind,
+}
+
+enum ExitKind {
+    Port { write: bool },
+    Mmio { access: AccessKind, offset: u64 },
+}
+
+const EXITS_64: [Exit64; 5] = [
+    Exit64 {
+        text: "mov eax,[rdi+0x8] (MMIO read)",
+        bytes: &[0x8b, 0x47, 0x08],
+        kind: ExitKind::Mmio {
+            access: AccessKind::Read,
+            offset: 8,
+        },
+    },
+    Exit64 {
+        text: "mov [rdi+0x818],edx (MMIO write)",
+        bytes: &[0x89, 0x97, 0x18, 0x08, 0x00, 0x00],
+        kind: ExitKind::Mmio {
+            access: AccessKind::Write,
+            offset: 0x818,
+        },
+    },
+    Exit64 {
+        text: "lock or dword ptr [rdi+0xd0],0x4",
+        bytes: &[0xf0, 0x83, 0x8f, 0xd0, 0x00, 0x00, 0x00, 0x04],
+        kind: ExitKind::Mmio {
+            access: AccessKind::Read,
+            offset: 0xd0,
+        },
+    },
+    Exit64 {
+        text: "in al,dx (port read)",
+        bytes: &[0xec],
+        kind: ExitKind::Port { write: false },
+    },
+    Exit64 {
+        text: "out dx,al (port write)",
+        bytes: &[0xee],
+        kind: ExitKind::Port { write: true },
+    },
+];
+
+impl Exit64 {
+    /// Takes the exit once, from the same guest state each time.
+    fn once(
+        &self,
+        emulator: &Emulator,
+        callbacks: &Callbacks<Lean>,
+        host: &mut Lean,
+    ) -> Result<(), String> {
+        host.rip = RIP;
+        host.gpr[0] = 0x41;
+        host.gpr[2] = u64::from(PORT);
+        host.gpr[7] = DEVICE;
+        let vp = VpContext {
+            cr0_pe: true,
+            efer_lma: true,
+            cs: Segment {
+                attributes: 0xa09b,
+                limit: 0xffff_ffff,
+                ..Segment::default()
+            },
+            rip: host.rip,
+            rflags: host.rflags,
+            ..VpContext::default()
+        };
+        let bytes = InstructionBytes::new(self.bytes);
+        let outcome = match self.kind {
+            ExitKind::Port { write } => {
+                let exit = IoExit {
+                    bytes,
+                    port: PORT,
+                    write,
+                    size: 1,
+                    rax: host.gpr[0],
+                    ..IoExit::default()
+                };
+                emulator.emulate_io(callbacks, host, &vp, &exit)
+            }
+            ExitKind::Mmio { access, offset } => {
+                let exit = MmioExit {
+                    bytes,
+                    access,
+                    gpa: DEVICE + offset,
+                    ..MmioExit::default()
+                };
+                emulator.emulate_mmio(callbacks, host, &vp, &exit)
+            }
+        };
+        match outcome {
+            Outcome::Completed if host.rip == RIP + self.bytes.len() as u64 => Ok(()),
+            Outcome::Completed => Err(format!("completed with RIP {:#x}", host.rip)),
+            other => Err(format!("did not complete: {other:?}")),
+        }
+    }
+}
