@@ -340,6 +340,18 @@ impl RegisterFile {
     pub const fn dirty_set(&self) -> u64 {
         self.dirty
     }
+    /// Bit set of known slots.
+    pub const fn known_set(&self) -> u64 {
+        self.known
+    }
+    /// Bit set of dirty extension slots.
+    pub const fn ext_dirty_set(&self) -> u16 {
+        self.ext_dirty
+    }
+    /// Bit set of known extension slots.
+    pub const fn ext_known_set(&self) -> u16 {
+        self.ext_known
+    }
     /// True when extension slot `i` (see [`EXT_SLOTS`]) holds a value from the host.
     pub const fn is_ext_known(&self, i: u8) -> bool {
         self.ext_known & (1 << (i & 15)) != 0

@@ -1078,7 +1078,7 @@ const MEMSZ: [u16; 64] = {
 /// 8-byte read starting at any of its first 16 bytes. Reads are at positions masked to 0..16, so
 /// they need no bounds checks; an instruction that would run past 15 bytes (or past the input)
 /// is left to the engine by the final length check.
-const WIN: usize = 32;
+pub(super) const WIN: usize = 32;
 
 /// The byte at `pos` (modulo 16).
 #[inline(always)]
@@ -1377,6 +1377,21 @@ pub(crate) fn decode64(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> O
         Some(win) => run(win, vendor, out),
         None => short(bytes, vendor, out),
     }
+}
+
+/// [`decode64`] of the first `len` bytes of `win` (whatever follows them).
+#[inline(always)]
+pub(crate) fn decode64_window(
+    win: &[u8; WIN],
+    len: usize,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Option<()> {
+    run(win, vendor, out)?;
+    if out.len as usize > len {
+        return None;
+    }
+    Some(())
 }
 
 /// [`decode64`] of an input shorter than the window: decoded from a zero-padded copy, then
@@ -1699,6 +1714,52 @@ mod tests {
             self.0 ^= self.0 << 17;
             self.0
         }
+    }
+
+    /// `decode_window` gives what `decode_into` gives for the window's first `len` bytes,
+    /// whatever follows them, in every mode: the emulator decodes an exit's bytes through it.
+    #[test]
+    fn a_window_decodes_as_its_first_len_bytes() {
+        use super::super::{Mode, decode_into, decode_window};
+        let mut rng = Rng(0x005e_ed0f_0bad_cafe);
+        let pool = [
+            0x66, 0xf3, 0xf2, 0x2e, 0x64, 0x48, 0x41, 0xf0, 0x67, 0x0f, 0xc4, 0x62,
+        ];
+        let n = if cfg!(debug_assertions) {
+            20_000
+        } else {
+            300_000
+        };
+        let mut valid = 0;
+        for _ in 0..n {
+            let mut win = [0u8; super::WIN];
+            for b in win.iter_mut() {
+                *b = rng.next() as u8;
+            }
+            for b in win.iter_mut().take((rng.next() % 3) as usize) {
+                *b = *pool.get(rng.next() as usize % pool.len()).unwrap_or(&0);
+            }
+            let len = (rng.next() % 17) as usize;
+            for mode in [
+                Mode::Long64,
+                Mode::Compat32,
+                Mode::Prot32,
+                Mode::Prot16,
+                Mode::Real,
+            ] {
+                for vendor in [Vendor::Intel, Vendor::Amd] {
+                    let (mut a, mut b) = (dirty(), dirty());
+                    let ra = decode_window(&win, len, mode, vendor, &mut a);
+                    let rb = decode_into(win.get(..len).unwrap_or(&[]), mode, vendor, &mut b);
+                    assert_eq!(ra, rb, "{win:02x?} {len} {mode:?} {vendor:?}");
+                    if ra.is_ok() {
+                        valid += 1;
+                        assert_eq!(a, b, "{win:02x?} {len} {mode:?} {vendor:?}");
+                    }
+                }
+            }
+        }
+        assert!(valid > n, "{valid}");
     }
 
     /// Every opcode and ModRM byte of both maps under common prefix combinations.

@@ -24,6 +24,9 @@ pub use reg::{Reg, RegClass, Seg};
 /// The architectural limit on instruction length.
 pub const MAX_LEN: usize = 15;
 
+/// The size of the window [`decode_window`] decodes from.
+pub(crate) const WINDOW: usize = fast::WIN;
+
 /// Decodes the first instruction of `bytes` for the given mode and vendor.
 ///
 /// Bytes after the instruction are ignored. The result is an error when the input ends inside
@@ -69,4 +72,23 @@ pub fn decode_into(
     }
     *out = Instruction::BLANK;
     engine::Decoder::new(bytes, mode, vendor).run(out)
+}
+
+/// [`decode_into`] of the first `len` bytes of `win` (the bytes after them are not part of the
+/// input, whatever they hold): the same result, but an instruction whose bytes come in a short
+/// buffer, as an exit's do, takes the fast path straight from the window instead of through a
+/// padded copy.
+#[inline(always)]
+pub(crate) fn decode_window(
+    win: &[u8; WINDOW],
+    len: usize,
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Result<(), DecodeError> {
+    if mode == Mode::Long64 && fast::decode64_window(win, len, vendor, out).is_some() {
+        return Ok(());
+    }
+    *out = Instruction::BLANK;
+    engine::Decoder::new(win.get(..len).unwrap_or(win), mode, vendor).run(out)
 }

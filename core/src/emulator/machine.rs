@@ -38,6 +38,22 @@ const BATCH: usize = crate::host::MAX_REGISTERS_PER_CALL;
 /// Marks an extension slot among the slot numbers of one Get or Set.
 const EXT_FLAG: u8 = 0x80;
 
+/// The bits of the slots and of the extension slots.
+const SLOT_MASK: u64 = (1 << SLOTS) - 1;
+const EXT_SLOT_MASK: u64 = (1 << EXT_SLOTS) - 1;
+
+/// The numbers of the set bits of `m`, lowest first (the slot order of a Get or Set).
+fn bits(mut m: u64) -> impl Iterator<Item = u8> {
+    core::iter::from_fn(move || {
+        if m == 0 {
+            return None;
+        }
+        let i = m.trailing_zeros() as u8;
+        m &= m.wrapping_sub(1);
+        Some(i)
+    })
+}
+
 /// One emulation call.
 pub(crate) struct Machine<'a, C: ?Sized> {
     pub cb: &'a Callbacks<C>,
@@ -204,17 +220,17 @@ impl<'a, C: ?Sized> Machine<'a, C> {
     }
 
     fn fetch_decode(&mut self, bytes: InstructionBytes) -> Result<Instruction, Stop> {
-        let mut buf = [0u8; decode::MAX_LEN];
+        let mut buf = [0u8; decode::WINDOW];
         let src = bytes.as_slice();
         for (d, s) in buf.iter_mut().zip(src) {
             *d = *s;
         }
         // The bytes the loop copied.
         let mut n = src.len().min(decode::MAX_LEN);
+        let mut insn = Instruction::BLANK;
         loop {
-            let have = buf.get(..n).unwrap_or(&[]);
-            match decode::decode(have, self.mode, self.config.vendor) {
-                Ok(i) => return Ok(i),
+            match decode::decode_window(&buf, n, self.mode, self.config.vendor, &mut insn) {
+                Ok(()) => return Ok(insn),
                 Err(DecodeError::Truncated) if n < decode::MAX_LEN => {
                     // `fetch_more` reads at most up to `MAX_LEN`.
                     n = n.wrapping_add(self.fetch_more(&mut buf, n)?);
@@ -229,7 +245,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
 
     /// Reads instruction bytes from offset `have` up to the end of the page (and at most to the
     /// 15-byte limit) through translate (execute) and memory. Returns how many were read.
-    fn fetch_more(&mut self, buf: &mut [u8; decode::MAX_LEN], have: usize) -> Result<usize, Stop> {
+    fn fetch_more(&mut self, buf: &mut [u8; decode::WINDOW], have: usize) -> Result<usize, Stop> {
         self.fetched = true;
         let ip = self.regs.rip.wrapping_add(have as u64);
         let cs = self
@@ -280,10 +296,9 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut names = [RegName(0); BATCH];
         let mut slots = [0u8; BATCH];
         let mut count = 0;
-        let main = (0..SLOTS).filter(|&i| need & (1 << i) != 0 && !self.regs.is_known(i));
-        let extension = (0..EXT_SLOTS)
-            .filter(|&i| ext & (1 << i) != 0 && !self.regs.is_ext_known(i))
-            .map(|i| i | EXT_FLAG);
+        let main = bits(need & !self.regs.known_set() & SLOT_MASK);
+        let extension =
+            bits(u64::from(ext & !self.regs.ext_known_set()) & EXT_SLOT_MASK).map(|i| i | EXT_FLAG);
         for i in main.chain(extension) {
             let (Some(n), Some(s)) = (names.get_mut(count), slots.get_mut(count)) else {
                 return Err(Refusal::TooManyRegisters.into());
@@ -332,10 +347,9 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut names = [RegName(0); BATCH];
         let mut values = [RegValue::default(); BATCH];
         let mut count = 0;
-        let main = (0..SLOTS).filter(|&i| self.regs.is_dirty(i));
-        let extension = (0..EXT_SLOTS)
-            .filter(|&i| self.regs.is_ext_dirty(i))
-            .map(|i| i | EXT_FLAG);
+        let main = bits(self.regs.dirty_set() & SLOT_MASK);
+        let extension =
+            bits(u64::from(self.regs.ext_dirty_set()) & EXT_SLOT_MASK).map(|i| i | EXT_FLAG);
         for i in main.chain(extension) {
             let (Some(n), Some(v)) = (names.get_mut(count), values.get_mut(count)) else {
                 return Err(Refusal::TooManyRegisters);
