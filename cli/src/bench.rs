@@ -233,24 +233,30 @@ const DEVICE: u64 = 0xfebc_0000;
 const PORT: u16 = 0x3f8;
 const RIP: u64 = 0xffff_ffff_8100_0000;
 
-/// A lean VMM: one vCPU's general registers, a device's register page, a port latch.
+/// A lean VMM: one vCPU's registers RAX..R15, RIP and RFLAGS (by their WinHv names, 0 to
+/// 0x11), a device's register page, a port latch.
 struct Lean {
-    gpr: [u64; 16],
-    rip: u64,
-    rflags: u64,
+    regs: [u64; 18],
     device: Vec<u8>,
     port: u32,
 }
 
+const RIP_NAME: usize = RegName::RIP.0 as usize;
+
 impl Lean {
     fn new() -> Lean {
+        let mut regs = [0; 18];
+        regs[RIP_NAME] = RIP;
+        regs[RegName::RFLAGS.0 as usize] = 0x202;
         Lean {
-            gpr: [0; 16],
-            rip: RIP,
-            rflags: 0x202,
+            regs,
             device: vec![0; 4096 + 8],
             port: 0x60,
         }
+    }
+
+    fn reg(&mut self, name: RegName) -> Result<&mut u64, HostError> {
+        self.regs.get_mut(name.0 as usize).ok_or_else(refused)
     }
 }
 
@@ -288,25 +294,15 @@ impl Host for Lean {
         names: &[RegName],
         values: &mut [RegValue],
     ) -> Result<(), HostError> {
-        for (n, v) in names.iter().zip(values.iter_mut()) {
-            *v = match n.0 {
-                0..=15 => RegValue::from_u64(self.gpr[n.0 as usize]),
-                0x10 => RegValue::from_u64(self.rip),
-                0x11 => RegValue::from_u64(self.rflags),
-                _ => return Err(refused()),
-            };
+        for (&n, v) in names.iter().zip(values.iter_mut()) {
+            *v = RegValue::from_u64(*self.reg(n)?);
         }
         Ok(())
     }
 
     fn set_registers(&mut self, names: &[RegName], values: &[RegValue]) -> Result<(), HostError> {
-        for (n, v) in names.iter().zip(values) {
-            match n.0 {
-                0..=15 => self.gpr[n.0 as usize] = v.lo,
-                0x10 => self.rip = v.lo,
-                0x11 => self.rflags = v.lo,
-                _ => return Err(refused()),
-            }
+        for (&n, v) in names.iter().zip(values) {
+            *self.reg(n)? = v.lo;
         }
         Ok(())
     }
@@ -378,10 +374,10 @@ impl Exit64 {
         callbacks: &Callbacks<Lean>,
         host: &mut Lean,
     ) -> Result<(), String> {
-        host.rip = RIP;
-        host.gpr[0] = 0x41;
-        host.gpr[2] = u64::from(PORT);
-        host.gpr[7] = DEVICE;
+        host.regs[RIP_NAME] = RIP;
+        host.regs[0] = 0x41;
+        host.regs[2] = u64::from(PORT);
+        host.regs[7] = DEVICE;
         let vp = VpContext {
             cr0_pe: true,
             efer_lma: true,
@@ -390,8 +386,8 @@ impl Exit64 {
                 limit: 0xffff_ffff,
                 ..Segment::default()
             },
-            rip: host.rip,
-            rflags: host.rflags,
+            rip: RIP,
+            rflags: host.regs[RegName::RFLAGS.0 as usize],
             ..VpContext::default()
         };
         let bytes = InstructionBytes::new(self.bytes);
@@ -402,7 +398,7 @@ impl Exit64 {
                     port: PORT,
                     write,
                     size: 1,
-                    rax: host.gpr[0],
+                    rax: host.regs[0],
                     ..IoExit::default()
                 };
                 emulator.emulate_io(callbacks, host, &vp, &exit)
@@ -417,9 +413,10 @@ impl Exit64 {
                 emulator.emulate_mmio(callbacks, host, &vp, &exit)
             }
         };
+        let rip = host.regs[RIP_NAME];
         match outcome {
-            Outcome::Completed if host.rip == RIP + self.bytes.len() as u64 => Ok(()),
-            Outcome::Completed => Err(format!("completed with RIP {:#x}", host.rip)),
+            Outcome::Completed if rip == RIP + self.bytes.len() as u64 => Ok(()),
+            Outcome::Completed => Err(format!("completed with RIP {rip:#x}")),
             other => Err(format!("did not complete: {other:?}")),
         }
     }
