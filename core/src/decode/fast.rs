@@ -31,7 +31,7 @@ const D_LAYOUT_SHIFT: u32 = 15; // 4 bits: index in LAYOUTS
 const D_ESPEC_SHIFT: u32 = 19; // 3 bits: register spec of E's register form (`SP_*`)
 const D_EMEM_SHIFT: u32 = 22; // 3 bits: memory size code of E (`mem_size`)
 const D_RSPEC_SHIFT: u32 = 25; // 3 bits: register spec of R
-const D_IMM_SHIFT: u32 = 28; // 3 bits: immediate kind (`IM_*`), 0 none
+const D_IMM_SHIFT: u32 = 28; // 4 bits: immediate kind (`IM_*`, `IM_DX`), 0 none
 
 /// The descriptor is a group: ModRM.reg selects the descriptor in `Fast::groups`.
 const L_GROUP: u32 = 15;
@@ -53,6 +53,8 @@ const IM_Z: u32 = 4;
 const IM_V: u32 = 5;
 const IM_JB: u32 = 6;
 const IM_JZ: u32 = 7;
+/// DX in the immediate's slot (the port of IN and OUT): no bytes.
+const IM_DX: u32 = 10;
 
 // Operand sources of a layout slot.
 const SRC_NONE: u16 = 0;
@@ -82,7 +84,7 @@ const LAYOUTS: [u16; 16] = [
     lay(SRC_R, SRC_NONE, SRC_NONE),
     lay(SRC_R, SRC_I, SRC_NONE),
     lay(SRC_E, SRC_R, SRC_CL),
-    0,
+    lay(SRC_I, SRC_R, SRC_NONE),
     0,
 ];
 
@@ -129,6 +131,9 @@ const fn kind_info(k: K) -> (u16, u32, u32, u32, u32) {
         K::Zv => (SRC_R, SP_V, 0, 0, KF_ZREG),
         K::Al => (SRC_R, SP_B, 0, 0, KF_ACC),
         K::RAx => (SRC_R, SP_V, 0, 0, KF_ACC),
+        // The port accumulator: its size rule is the candidate's (`A_PORT`, see `form_of`).
+        K::EAx => (SRC_R, SP_V, 0, 0, KF_ACC),
+        K::Dx => (SRC_I, 0, 0, IM_DX, 0),
         K::Ib => (SRC_I, 0, 0, IM_B, 0),
         K::Ibs => (SRC_I, 0, 0, IM_BS, 0),
         K::Iw => (SRC_I, 0, 0, IM_W, 0),
@@ -149,7 +154,7 @@ const fn kind_info(k: K) -> (u16, u32, u32, u32, u32) {
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn cand_desc(cands: &[(u8, Cand)], idx: usize, pfx: usize) -> u32 {
     let c = &cands[idx].1;
-    if c.attr & (A_MODREG | A_PORT) != 0 {
+    if c.attr & A_MODREG != 0 {
         return 0;
     }
     assert!(
@@ -515,7 +520,7 @@ const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's ma
 /// 5 bits: the form's shape, the row of 16 in `SHAPES` (so the row's index is `bits & F_SHAPE`).
 const F_SHAPE: u32 = 31 << 4;
 const F_EMEM_SHIFT: u32 = 9; // 3 bits: memory size code of E (see `MEMSZ`)
-const F_IMM_SHIFT: u32 = 12; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`), 0 none
+const F_IMM_SHIFT: u32 = 12; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`, `IM_DX`), 0 none
 const F_SLOT_E_SHIFT: u32 = 16; // 2 bits: operand slot of E (3: none)
 const F_SLOT_R_SHIFT: u32 = 18; // 2 bits: operand slot of R (3: none)
 const F_SLOT_I_SHIFT: u32 = 20; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
@@ -607,11 +612,13 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
     let c = &cands[(d & D_IDX) as usize].1;
     let rule = if c.attr & A_BYTE != 0 {
         0
+    } else if c.attr & A_PORT != 0 {
+        5
     } else {
         ((c.attr >> A_OSZ_SHIFT) & 3) + 1
     };
     let layout = ((d >> D_LAYOUT_SHIFT) & 15) as usize;
-    let mut ik = (d >> D_IMM_SHIFT) & 7;
+    let mut ik = (d >> D_IMM_SHIFT) & 15;
     let mut si = slot_of(layout, SRC_I);
     if slot_of(layout, SRC_ONE) != 3 {
         ik = IM_ONE;
@@ -875,7 +882,7 @@ const PCLASS: [u8; 256] = {
 };
 
 /// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
-/// 2 d64, 3 f64, 4 REX.W ignored by AMD; bit 7 the 66/F3/F2 prefix is mandatory, see `F_CTX`)
+/// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix is mandatory, see `F_CTX`)
 /// and prefixes (bit 3 AMD, bit 2 a 66 prefix, bits 0-1 the REX prefix's `RX_W` and
 /// `RX_PRESENT` shifted down, see `REX_OF`): bits 0-1 the
 /// operand-size code (size = 1 << code, the engine's `Decoder::op_size` in 64-bit mode), bit 2
@@ -914,6 +921,13 @@ const OSZ: [u8; 256] = {
                     1
                 } else {
                     3
+                }
+            }
+            5 => {
+                if p66 && !w {
+                    1
+                } else {
+                    2
                 }
             }
             _ => {
@@ -1016,6 +1030,7 @@ const OPS: [Operand; 128] = {
     }
     t[OP_ONE] = Operand::One;
     t[OP_CL] = Operand::Reg(Reg::new(RegClass::Gpr8, 1));
+    t[OP_DX] = Operand::Reg(Reg::new(RegClass::Gpr16, 2));
     let mut k = 0;
     while k < 4 {
         t[OP_IMM + k] = Operand::Imm { size: 1 << k };
@@ -1027,6 +1042,7 @@ const OPS: [Operand; 128] = {
 const OP_NONE: usize = 127;
 const OP_ONE: usize = 97;
 const OP_CL: usize = 98;
+const OP_DX: usize = 99;
 const OP_IMM: usize = 100; // + log2 of the size
 const OP_REL: usize = 104; // + log2 of the size
 
@@ -1302,6 +1318,7 @@ const IMMK: [u16; 64] = {
             0 => OP_NONE,
             IM_ONE => OP_ONE,
             IM_CL => OP_CL,
+            IM_DX => OP_DX,
             IM_JB | IM_JZ => OP_REL + lg,
             _ => OP_IMM + lg,
         };
@@ -1713,6 +1730,29 @@ mod tests {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0
+        }
+    }
+
+    /// Port I/O, what most exits are, takes the fast path (and agrees with the engine).
+    #[test]
+    fn port_io_takes_the_fast_path() {
+        let mut hits = 0;
+        for bytes in [
+            &[0xec][..],
+            &[0xed],
+            &[0x66, 0xed],
+            &[0x48, 0xed],
+            &[0x66, 0x48, 0xef],
+            &[0xee],
+            &[0xef],
+            &[0xe4, 0x60],
+            &[0xe5, 0x71],
+            &[0xe6, 0x80],
+            &[0x66, 0xe7, 0x70],
+        ] {
+            let before = hits;
+            check(bytes, &mut hits);
+            assert_eq!(hits, before + 4, "{bytes:02x?} left to the engine");
         }
     }
 
