@@ -492,3 +492,24 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         self.regs.seg.get(s as usize).copied().unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::bits;
+
+    /// A Get or Set names its slots in ascending order, as the scan over all slots did.
+    #[test]
+    fn bits_are_walked_lowest_first() {
+        let walk = |m: u64| {
+            bits(m).fold((0u64, 0usize, -1i32), |(seen, n, last), i| {
+                assert!(i32::from(i) > last, "{m:#x}: {i} after {last}");
+                (seen | 1 << i, n + 1, i32::from(i))
+            })
+        };
+        for m in [0, 1, 0xa1, 1 << 63, u64::MAX, 0x8000_0000_0001_0010] {
+            let (seen, n, _) = walk(m);
+            assert_eq!((seen, n), (m, m.count_ones() as usize), "{m:#x}");
+        }
+        assert!(bits(0xa1).eq([0u8, 5, 7]));
+    }
+}
