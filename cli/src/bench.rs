@@ -18,6 +18,7 @@ use hvemu::host::{
 };
 use hvemu::regs::{RegName, RegValue, Segment};
 use std::hint::black_box;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -41,29 +42,31 @@ const HOT_WINDOW: usize = 32 * 1024;
 /// Exits per round of an emulation workload.
 const EXITS: usize = 20_000;
 
-/// Runs the benchmark; exit status 2 when the code cannot be read, 1 when an exit does not
-/// complete.
-pub fn run(opts: &Options) -> ExitCode {
+/// Runs the benchmark, its table to `out`; exit status 2 when the code cannot be read, 1 when
+/// an exit does not complete. An error is one of writing to `out`.
+pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
     let (what, code) = match load(opts.file.as_ref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("hvemu: bench: {e}");
-            return ExitCode::from(2);
+            return Ok(ExitCode::from(2));
         }
     };
-    let starts = boundaries(&code, opts);
+    let mut starts = Vec::new();
+    sweep(&code, opts, |off, _| starts.push(off));
     if starts.is_empty() {
         eprintln!("hvemu: bench: {what}: no instruction decodes in this mode");
-        return ExitCode::from(2);
+        return Ok(ExitCode::from(2));
     }
-    println!(
+    writeln!(
+        out,
         "hvemu bench: {what}, {} bytes, {} instructions in a sweep ({:?}, {:?}); {} rounds",
         code.len(),
         starts.len(),
         opts.mode,
         opts.vendor,
         opts.rounds
-    );
+    )?;
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mid = (code.len() / 2).saturating_sub(HOT_WINDOW / 2);
     let hot_from: Vec<usize> = starts
@@ -73,38 +76,31 @@ pub fn run(opts: &Options) -> ExitCode {
         .collect();
     let hot = sample(&mut rng, &hot_from, opts.shots);
     let whole = sample(&mut rng, &starts, opts.shots);
-    type Workload<'a> = (&'a str, Box<dyn Fn() -> (usize, u64) + 'a>);
-    let workloads: [Workload; 5] = [
-        ("linear sweep", Box::new(|| sweep(&code, opts))),
-        (
-            "one-shot, hot 32 KiB",
-            Box::new(|| shots(&code, &hot, opts, false)),
-        ),
-        (
-            "one-shot, whole code",
-            Box::new(|| shots(&code, &whole, opts, false)),
-        ),
-        (
-            "chained, hot 32 KiB",
-            Box::new(|| shots(&code, &hot, opts, true)),
-        ),
-        (
-            "chained, whole code",
-            Box::new(|| shots(&code, &whole, opts, true)),
-        ),
+    // (name, the one-shot starts or none for the sweep, chained)
+    let workloads: [(&str, Option<&[usize]>, bool); 5] = [
+        ("linear sweep", None, false),
+        ("one-shot, hot 32 KiB", Some(&hot), false),
+        ("one-shot, whole code", Some(&whole), false),
+        ("chained, hot 32 KiB", Some(&hot), true),
+        ("chained, whole code", Some(&whole), true),
     ];
-    println!("{:<36} {:>12} {:>12}", "decode", "ns/insn", "Minsn/s");
-    for (name, work) in &workloads {
+    writeln!(out, "{:<36} {:>12} {:>12}", "decode", "ns/insn", "Minsn/s")?;
+    for (name, starts, chained) in workloads {
         let mut n = 0;
         let t = median(opts.rounds, || {
-            let (count, sum) = work();
+            let mut sum = 0u64;
+            n = match starts {
+                None => sweep(&code, opts, |_, insn| {
+                    sum = sum.wrapping_add(insn.op as u64);
+                }),
+                Some(starts) => shots(&code, starts, opts, chained, &mut sum),
+            };
             black_box(sum);
-            n = count;
         });
         let ns = t.as_secs_f64() * 1e9 / n.max(1) as f64;
-        println!("{name:<36} {ns:>12.1} {:>12.1}", 1e3 / ns);
+        writeln!(out, "{name:<36} {ns:>12.1} {:>12.1}", 1e3 / ns)?;
     }
-    println!("{:<36} {:>12}", "emulate (64-bit exits)", "ns/exit");
+    writeln!(out, "{:<36} {:>12}", "emulate (64-bit exits)", "ns/exit")?;
     let emulator = Emulator::new(Config {
         vendor: opts.vendor,
         ..Config::default()
@@ -114,20 +110,21 @@ pub fn run(opts: &Options) -> ExitCode {
     for exit in &EXITS_64 {
         if let Err(e) = exit.once(&emulator, &callbacks, &mut host) {
             eprintln!("hvemu: bench: {}: {e}", exit.text);
-            return ExitCode::from(1);
+            return Ok(ExitCode::from(1));
         }
         let t = median(opts.rounds, || {
             for _ in 0..EXITS {
                 black_box(exit.once(&emulator, &callbacks, &mut host).is_ok());
             }
         });
-        println!(
+        writeln!(
+            out,
             "{:<36} {:>12.1}",
             exit.text,
             t.as_secs_f64() * 1e9 / EXITS as f64
-        );
+        )?;
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The code to decode and what to call it.
@@ -149,23 +146,6 @@ fn load(file: Option<&PathBuf>) -> Result<(String, Vec<u8>), String> {
 /// A record for `decode_into` to reuse.
 fn blank() -> Instruction {
     decode(&[0x90], Mode::Long64, Vendor::Amd).expect("nop decodes")
-}
-
-/// The start of every instruction a sweep decodes.
-fn boundaries(code: &[u8], opts: &Options) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut insn = blank();
-    let mut off = 0;
-    while let Some(rest) = code.get(off..).filter(|r| !r.is_empty()) {
-        match decode_into(rest, opts.mode, opts.vendor, &mut insn) {
-            Ok(()) => {
-                out.push(off);
-                off += insn.len as usize;
-            }
-            Err(_) => off += 1,
-        }
-    }
-    out
 }
 
 /// `n` picks from `from` (not empty), by xorshift.
@@ -194,38 +174,40 @@ fn median(rounds: usize, mut f: impl FnMut()) -> Duration {
     times[times.len() / 2]
 }
 
-/// Linear sweep; returns (instructions decoded, checksum).
-fn sweep(code: &[u8], opts: &Options) -> (usize, u64) {
+/// Linear sweep, one byte past an error: `each` gets every instruction with its offset.
+/// Returns the number of instructions.
+fn sweep(code: &[u8], opts: &Options, mut each: impl FnMut(usize, &Instruction)) -> usize {
     let mut insn = blank();
-    let (mut off, mut n, mut sum) = (0, 0, 0u64);
+    let (mut off, mut n) = (0, 0);
     while let Some(rest) = code.get(off..).filter(|r| !r.is_empty()) {
         match decode_into(rest, opts.mode, opts.vendor, &mut insn) {
             Ok(()) => {
+                each(off, &insn);
                 n += 1;
-                sum = sum.wrapping_add(insn.op as u64);
                 off += insn.len as usize;
             }
             Err(_) => off += 1,
         }
     }
-    (n, sum)
+    n
 }
 
-/// One-shot decodes at `starts`; `chained`: each start waits for the previous result (its
-/// length and operation, masked by a zero the compiler cannot see).
-fn shots(code: &[u8], starts: &[usize], opts: &Options, chained: bool) -> (usize, u64) {
+/// One-shot decodes at `starts`, their lengths and operations added to `sum`; `chained`: each
+/// start waits for the previous result (masked by a zero the compiler cannot see). Returns the
+/// number of decodes.
+fn shots(code: &[u8], starts: &[usize], opts: &Options, chained: bool, sum: &mut u64) -> usize {
     let mut insn = blank();
     let zero = black_box(0usize);
-    let (mut dep, mut sum) = (0usize, 0u64);
+    let mut dep = 0usize;
     for &s in starts {
         let at = if chained { s + (dep & zero) } else { s };
         let rest = code.get(at..).unwrap_or(&[]);
         if decode_into(rest, opts.mode, opts.vendor, &mut insn).is_ok() {
             dep = insn.len as usize + insn.op as usize;
-            sum = sum.wrapping_add(dep as u64);
+            *sum = sum.wrapping_add(dep as u64);
         }
     }
-    (starts.len(), sum)
+    starts.len()
 }
 
 /// The device's guest-physical base (4 KiB of registers) and its port.

@@ -123,50 +123,41 @@ fn bench_cmd(args: &[String]) -> ExitCode {
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |what: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("bench: {a} needs {what}"))
-        };
-        let parsed = match a.as_str() {
-            "--mode" => value("a mode").and_then(|v| {
-                parse_mode(&v)
-                    .map(|m| opts.mode = m)
-                    .ok_or(format!("bench: unknown mode '{v}'"))
-            }),
-            "--vendor" => value("a vendor").and_then(|v| {
-                parse_vendor(&v)
-                    .map(|x| opts.vendor = x)
-                    .ok_or(format!("bench: unknown vendor '{v}'"))
-            }),
-            "--rounds" | "--shots" => value("a count").and_then(|v| {
-                let n = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or(format!("bench: {a} takes a positive count, not '{v}'"))?;
+        if let Some(done) = mode_or_vendor(a, &mut it, &mut opts.mode, &mut opts.vendor) {
+            if let Err(msg) = done {
+                return usage_error(&format!("bench: {msg}"));
+            }
+            continue;
+        }
+        match a.as_str() {
+            "--rounds" | "--shots" => {
+                let count = it.next().and_then(|v| v.parse::<usize>().ok());
+                let Some(n) = count.filter(|&n| n > 0) else {
+                    return usage_error(&format!("bench: {a} takes a positive count"));
+                };
                 if a == "--rounds" {
                     opts.rounds = n;
                 } else {
                     opts.shots = n;
                 }
-                Ok(())
-            }),
+            }
             "--help" | "-h" => {
                 print!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
-            f if !f.starts_with('-') && opts.file.is_none() => {
-                opts.file = Some(f.into());
-                Ok(())
-            }
-            _ => Err(format!("bench: unexpected argument '{a}'")),
-        };
-        if let Err(msg) = parsed {
-            return usage_error(&msg);
+            f if !f.starts_with('-') && opts.file.is_none() => opts.file = Some(f.into()),
+            _ => return usage_error(&format!("bench: unexpected argument '{a}'")),
         }
     }
-    bench::run(&opts)
+    match bench::run(&opts, &mut io::stdout().lock()) {
+        Ok(code) => code,
+        // Nobody reads the table any more (`| head`): not an error of ours.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hvemu: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Options of `hvemu decode`.
@@ -195,6 +186,36 @@ fn parse_vendor(s: &str) -> Option<Vendor> {
     }
 }
 
+/// `--mode` and `--vendor` as `decode` and `bench` take them (`--mode real` or `--mode=real`),
+/// the value from `rest` when not inline: `None` when `arg` is neither option, else whether its
+/// value was good (the usage error if not).
+fn mode_or_vendor<'a>(
+    arg: &'a str,
+    rest: &mut impl Iterator<Item = &'a String>,
+    mode: &mut Mode,
+    vendor: &mut Vendor,
+) -> Option<Result<(), String>> {
+    let (flag, inline) = match arg.split_once('=') {
+        Some((f, v)) => (f, Some(v)),
+        None => (arg, None),
+    };
+    if flag != "--mode" && flag != "--vendor" {
+        return None;
+    }
+    let Some(value) = inline.or_else(|| rest.next().map(String::as_str)) else {
+        return Some(Err(format!("{flag} needs a value")));
+    };
+    Some(if flag == "--mode" {
+        parse_mode(value)
+            .map(|m| *mode = m)
+            .ok_or_else(|| format!("bad mode '{value}' (real, prot16, prot32, compat32 or long64)"))
+    } else {
+        parse_vendor(value)
+            .map(|v| *vendor = v)
+            .ok_or_else(|| format!("bad vendor '{value}' (intel or amd)"))
+    })
+}
+
 fn decode_cmd(args: &[String]) -> ExitCode {
     let mut opts = Options {
         mode: Mode::Long64,
@@ -216,28 +237,10 @@ fn decode_cmd(args: &[String]) -> ExitCode {
             opts.json = true;
             continue;
         }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f, Some(v)),
-            None => (arg.as_str(), None),
-        };
-        if flag != "--mode" && flag != "--vendor" {
-            return usage_error(&format!("unknown option '{arg}'"));
-        }
-        let Some(value) = inline.or_else(|| it.next().map(String::as_str)) else {
-            return usage_error(&format!("{flag} needs a value"));
-        };
-        if flag == "--mode" {
-            let Some(m) = parse_mode(value) else {
-                return usage_error(&format!(
-                    "bad mode '{value}' (real, prot16, prot32, compat32 or long64)"
-                ));
-            };
-            opts.mode = m;
-        } else {
-            let Some(v) = parse_vendor(value) else {
-                return usage_error(&format!("bad vendor '{value}' (intel or amd)"));
-            };
-            opts.vendor = v;
+        match mode_or_vendor(arg, &mut it, &mut opts.mode, &mut opts.vendor) {
+            Some(Ok(())) => {}
+            Some(Err(msg)) => return usage_error(&msg),
+            None => return usage_error(&format!("unknown option '{arg}'")),
         }
     }
 

@@ -305,6 +305,21 @@ fn bench_reports_every_workload() {
         out.contains("(raw code), 3000 bytes, 2000 instructions in a sweep (Real, Intel)"),
         "{out}"
     );
+    // A reader that goes away (`hvemu bench | head -1`) ends the run quietly.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hvemu"))
+        .args(["bench", "--rounds", "1", "--shots", "100", raw])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hvemu binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("hvemu finishes");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let missing = dir.join("missing.bin");
     let out = run(&["bench", missing.to_str().expect("UTF-8 path")], None);
     assert_eq!(out.status.code(), Some(2));
