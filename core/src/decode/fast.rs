@@ -130,9 +130,8 @@ const fn kind_info(k: K) -> (u16, u32, u32, u32, u32) {
         K::Zb => (SRC_R, SP_B, 0, 0, KF_ZREG),
         K::Zv => (SRC_R, SP_V, 0, 0, KF_ZREG),
         K::Al => (SRC_R, SP_B, 0, 0, KF_ACC),
-        K::RAx => (SRC_R, SP_V, 0, 0, KF_ACC),
-        // The port accumulator: its size rule is the candidate's (`A_PORT`, see `form_of`).
-        K::EAx => (SRC_R, SP_V, 0, 0, KF_ACC),
+        // The port accumulator's size rule is the candidate's (`A_PORT`, see `form_of`).
+        K::RAx | K::EAx => (SRC_R, SP_V, 0, 0, KF_ACC),
         K::Dx => (SRC_I, 0, 0, IM_DX, 0),
         K::Ib => (SRC_I, 0, 0, IM_B, 0),
         K::Ibs => (SRC_I, 0, 0, IM_BS, 0),
@@ -1412,7 +1411,8 @@ pub(crate) fn decode64_window(
 }
 
 /// [`decode64`] of an input shorter than the window: decoded from a zero-padded copy, then
-/// checked against the real length.
+/// checked against the real length. (Not through [`decode64_window`]: a second inlined copy
+/// of [`run`] costs a kilobyte for a cold path.)
 #[inline(never)]
 #[cold]
 fn short(bytes: &[u8], vendor: Vendor, out: &mut Instruction) -> Option<()> {

@@ -40,7 +40,14 @@ const EXT_FLAG: u8 = 0x80;
 
 /// The bits of the slots and of the extension slots.
 const SLOT_MASK: u64 = (1 << SLOTS) - 1;
-const EXT_SLOT_MASK: u64 = (1 << EXT_SLOTS) - 1;
+const EXT_SLOT_MASK: u16 = (1 << EXT_SLOTS) - 1;
+
+/// The slots of `main` then the extension slots of `ext` (marked with `EXT_FLAG`), each lowest
+/// first: the order of a Get or Set.
+#[inline(always)]
+fn slots_of(main: u64, ext: u16) -> impl Iterator<Item = u8> {
+    bits(main & SLOT_MASK).chain(bits(u64::from(ext & EXT_SLOT_MASK)).map(|i| i | EXT_FLAG))
+}
 
 /// The numbers of the set bits of `m`, lowest first (the slot order of a Get or Set).
 fn bits(mut m: u64) -> impl Iterator<Item = u8> {
@@ -296,10 +303,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut names = [RegName(0); BATCH];
         let mut slots = [0u8; BATCH];
         let mut count = 0;
-        let main = bits(need & !self.regs.known_set() & SLOT_MASK);
-        let extension =
-            bits(u64::from(ext & !self.regs.ext_known_set()) & EXT_SLOT_MASK).map(|i| i | EXT_FLAG);
-        for i in main.chain(extension) {
+        for i in slots_of(
+            need & !self.regs.known_set(),
+            ext & !self.regs.ext_known_set(),
+        ) {
             let (Some(n), Some(s)) = (names.get_mut(count), slots.get_mut(count)) else {
                 return Err(Refusal::TooManyRegisters.into());
             };
@@ -347,10 +354,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut names = [RegName(0); BATCH];
         let mut values = [RegValue::default(); BATCH];
         let mut count = 0;
-        let main = bits(self.regs.dirty_set() & SLOT_MASK);
-        let extension =
-            bits(u64::from(self.regs.ext_dirty_set()) & EXT_SLOT_MASK).map(|i| i | EXT_FLAG);
-        for i in main.chain(extension) {
+        for i in slots_of(self.regs.dirty_set(), self.regs.ext_dirty_set()) {
             let (Some(n), Some(v)) = (names.get_mut(count), values.get_mut(count)) else {
                 return Err(Refusal::TooManyRegisters);
             };
