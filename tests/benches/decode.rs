@@ -108,50 +108,13 @@ fn sweep(dec: Dec, c: &Corpus) -> (usize, u64) {
     (n, sum)
 }
 
-/// One-shot decodes at `starts`, a fresh decoder each; returns (decodes, checksum).
-fn one_shots(dec: Dec, c: &Corpus, starts: &[u32]) -> (usize, u64) {
+/// One-shot decodes at `starts`, a fresh decoder each. `CHAINED`: each start waits for the
+/// previous decode's result (its length and operation, masked by a zero the compiler cannot
+/// see); else the mask is a zero it sees, and the decodes are independent. `None` as the
+/// decoder is the first input byte's load alone. Returns (decodes, checksum).
+fn one_shots<const CHAINED: bool>(dec: Option<Dec>, c: &Corpus, starts: &[u32]) -> (usize, u64) {
     let bytes = &c.bytes[..];
-    let mut sum = 0u64;
-    match dec {
-        Dec::Hvemu => {
-            let mut i = blank();
-            for &s in starts {
-                if decode_into(&bytes[s as usize..], Mode::Long64, Vendor::Intel, &mut i).is_ok() {
-                    sum = sum.wrapping_add(i.len as u64 + i.op as u64);
-                }
-            }
-        }
-        Dec::Iced => {
-            let mut insn = IcedInstruction::default();
-            for &s in starts {
-                let ip = c.addr + s as u64;
-                let mut d = Decoder::with_ip(
-                    64,
-                    &bytes[s as usize..],
-                    ip,
-                    DecoderOptions::NO_INVALID_CHECK,
-                );
-                d.decode_out(&mut insn);
-                sum = sum.wrapping_add(insn.len() as u64 + insn.code() as u64);
-            }
-        }
-        Dec::Yaxpeax => {
-            for &s in starts {
-                if let Ok(i) = InstDecoder::default().decode_slice(&bytes[s as usize..]) {
-                    sum = sum.wrapping_add(i.len().to_const() + i.opcode() as u64);
-                }
-            }
-        }
-    }
-    (starts.len(), sum)
-}
-
-/// One-shot decodes at `starts`, each start waiting for the previous decode's result (its length
-/// and operation, masked by a zero the compiler cannot see); `None` as the decoder is the first
-/// input byte's load alone. Returns (decodes, checksum).
-fn chained(dec: Option<Dec>, c: &Corpus, starts: &[u32]) -> (usize, u64) {
-    let bytes = &c.bytes[..];
-    let zero = black_box(0usize);
+    let zero = if CHAINED { black_box(0usize) } else { 0 };
     let mut dep = 0usize;
     let mut sum = 0u64;
     match dec {
@@ -327,10 +290,10 @@ fn main() {
                 let t = Instant::now();
                 let (n, sum) = match w {
                     0 => sweep(dec, &c),
-                    1 => one_shots(dec, &c, &hot),
-                    2 => one_shots(dec, &c, &whole),
-                    3 => chained(Some(dec), &c, &hot),
-                    _ => chained(Some(dec), &c, &whole),
+                    1 => one_shots::<false>(Some(dec), &c, &hot),
+                    2 => one_shots::<false>(Some(dec), &c, &whole),
+                    3 => one_shots::<true>(Some(dec), &c, &hot),
+                    _ => one_shots::<true>(Some(dec), &c, &whole),
                 };
                 let dt = t.elapsed();
                 black_box(sum);
@@ -339,7 +302,7 @@ fn main() {
             }
         }
         let t = Instant::now();
-        black_box(chained(None, &c, &whole));
+        black_box(one_shots::<true>(None, &c, &whole));
         load_alone.push(t.elapsed());
         let picks = sample(&mut rng, &starts, COLD_SAMPLES);
         for k in 0..4 {

@@ -140,9 +140,6 @@ impl crate::native_report::CaseFamily for Family {
             Family::Xlat | Family::Convert | Family::LahfSahf | Family::FlagOps => 1,
         }
     }
-    fn number(self) -> u64 {
-        self as u64
-    }
 }
 
 impl Family {

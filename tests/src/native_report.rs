@@ -19,14 +19,12 @@ pub const MODES: [Mode; 2] = [Mode::Long64, Mode::Compat32];
 
 /// A family of generated cases, as the plan and the report see it.
 pub trait CaseFamily: Copy + Debug + Ord + 'static {
-    /// Every family, in the report's row order.
+    /// Every family, in the report's row order (a family's place here seeds its generator).
     const ALL: &'static [Self];
     /// The name in the report.
     fn name(self) -> &'static str;
     /// The share of the cases.
     fn weight(self) -> u64;
-    /// A number unique to the family (it seeds the family's generator).
-    fn number(self) -> u64;
 }
 
 /// The family's name for the `_ONLY` variable: its variant name, lower case.
@@ -42,19 +40,21 @@ pub fn plan<F: CaseFamily>(var: &str, n: u64, seed: u64) -> Vec<(F, Mode, u64, u
     let only: Option<Vec<String>> = std::env::var(format!("{var}_ONLY"))
         .ok()
         .map(|s| s.split(',').map(|x| x.trim().to_lowercase()).collect());
-    let families: Vec<F> = F::ALL
+    // (family, its place in `ALL`)
+    let families: Vec<(F, u64)> = F::ALL
         .iter()
         .copied()
-        .filter(|f| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
+        .zip(0u64..)
+        .filter(|(f, _)| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
         .collect();
     assert!(!families.is_empty(), "{var}_ONLY selects nothing");
-    let total: u64 = families.iter().map(|f| f.weight()).sum::<u64>() * MODES.len() as u64;
+    let total: u64 = families.iter().map(|(f, _)| f.weight()).sum::<u64>() * MODES.len() as u64;
     let mut out = Vec::new();
-    for f in &families {
+    for &(f, number) in &families {
         for (mi, m) in MODES.iter().enumerate() {
             let count = (n * f.weight()).div_ceil(total);
-            let s = seed ^ (f.number() << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            out.push((*f, *m, count, s));
+            let s = seed ^ (number << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            out.push((f, *m, count, s));
         }
     }
     out

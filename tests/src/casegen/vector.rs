@@ -89,9 +89,6 @@ impl crate::native_report::CaseFamily for VecFamily {
             VecFamily::Mmx | VecFamily::VexMovq => 1,
         }
     }
-    fn number(self) -> u64 {
-        self as u64
-    }
 }
 
 impl VecFamily {
