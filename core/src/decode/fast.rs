@@ -516,7 +516,8 @@ const NO_FORM: Form = Form {
 // Form bits.
 const F_CTX: u32 = 15; // 4 bits: operand-size rule (see `OSZ`) and `F_MAND`
 const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
-/// 5 bits: the form's shape, the row of 16 in `SHAPES` (so the row's index is `bits & F_SHAPE`).
+/// 5 bits: the form's shape, the row of 16 in `SHAPES` (`bits & F_SHAPE` is the row's index; the
+/// run time reads the descriptor's copy, `E_SHAPE_SHIFT`).
 const F_SHAPE: u32 = 31 << 4;
 const F_EMEM_SHIFT: u32 = 9; // 3 bits: memory size code of E (see `MEMSZ`)
 const F_IMM_SHIFT: u32 = 12; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`, `IM_DX`), 0 none
@@ -558,6 +559,9 @@ const E_GROUP: u32 = 1 << 14;
 /// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
 /// the next instruction's decode waits for in a sweep, needs no table load after this one.
 const E_IMM_SHIFT: u32 = 16;
+/// 5 bits: the form's shape (`F_SHAPE`), so that the `SHAPES` load does not wait for the
+/// `FORMS` load: with cold caches, each table level is a miss.
+const E_SHAPE_SHIFT: u32 = 24;
 /// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
 /// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
 const E_PREFIX: u32 = 1;
@@ -706,7 +710,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u32 | imm;
+    let mut e = fi as u32 | imm | ((form.bits & F_SHAPE) >> 4) << E_SHAPE_SHIFT;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -1555,7 +1559,7 @@ fn body(
     }
     let shape = SHAPES
         .get(
-            (fb & F_SHAPE) as usize
+            ((d >> (E_SHAPE_SHIFT - 4)) & F_SHAPE) as usize
                 | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
                 | (rex >> RX_PRESENT_SHIFT) as usize,
