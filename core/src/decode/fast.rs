@@ -1118,18 +1118,120 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
     }
 }
 
-/// The default segment by base register number (15: none, as a RIP base): SS for RSP and RBP.
+/// Base codes of `BASES` and `BASE_SEG` beyond the 16 general registers.
+const BASE_RIP: u8 = 16;
+const BASE_NONE: u8 = 17;
+
+/// The base register by base code (0-15 a general register, `BASE_RIP`, `BASE_NONE`).
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
-const DEFAULT_SEG: [Seg; 16] = {
-    let mut t = [Seg::Ds; 16];
+const BASES: [Option<Reg>; 32] = {
+    let mut t = [None; 32];
+    let mut n = 0;
+    while n < 16 {
+        t[n] = Some(Reg::new(RegClass::Gpr64, n as u8));
+        n += 1;
+    }
+    t[BASE_RIP as usize] = Some(Reg::RIP);
+    t
+};
+
+/// The default segment by base code: SS for RSP and RBP, DS for the others, RIP and none.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const BASE_SEG: [Seg; 32] = {
+    let mut t = [Seg::Ds; 32];
     t[4] = Seg::Ss;
     t[5] = Seg::Ss;
     t
 };
 
+/// The index register by SIB index with REX.X (bits 0-3) and whether there is a SIB (bit 4):
+/// none without SIB, and for index 4 without REX.X.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const INDEXES: [Option<Reg>; 32] = {
+    let mut t = [None; 32];
+    let mut n = 0;
+    while n < 16 {
+        if n != 4 {
+            t[16 + n] = Some(Reg::new(RegClass::Gpr64, n as u8));
+        }
+        n += 1;
+    }
+    t
+};
+
+/// What an addressing form brings, by mod (bits 4-5), SIB (bit 3) and base (bits 0-2: ModRM.rm
+/// or SIB.base).
+#[derive(Copy, Clone)]
+struct AddrForm {
+    /// Displacement bytes.
+    disp_size: u8,
+    /// The base code without REX.B.
+    base: u8,
+    /// The REX.B bit's mask for the base code (0 for RIP and no base).
+    rex_b: u8,
+    /// The shift left then arithmetic right that sign-extends the displacement bytes.
+    sext: u8,
+    /// -1 with a displacement, else 0 (the mask of its value).
+    keep: i8,
+}
+
+const NO_ADDR_FORM: AddrForm = AddrForm {
+    disp_size: 0,
+    base: 0,
+    rex_b: 0,
+    sext: 0,
+    keep: 0,
+};
+
+/// `AddrForm` by mod, SIB and base (see `AddrForm`).
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const ADDR_FORMS: [AddrForm; 64] = {
+    let mut t = [NO_ADDR_FORM; 64];
+    let mut i = 0;
+    while i < 64 {
+        let md = i >> 4;
+        let has_sib = i & 8 != 0;
+        let base = (i & 7) as u8;
+        // mod 0 with base 5: a 32-bit displacement, and RIP as the base (without SIB) or none.
+        let disp32_only = md == 0 && base == 5;
+        let disp_size: u8 = match md {
+            1 => 1,
+            2 => 4,
+            _ => {
+                if disp32_only {
+                    4
+                } else {
+                    0
+                }
+            }
+        };
+        t[i] = AddrForm {
+            disp_size,
+            base: if !disp32_only {
+                base
+            } else if has_sib {
+                BASE_NONE
+            } else {
+                BASE_RIP
+            },
+            rex_b: if disp32_only { 0 } else { 8 },
+            sext: (64 - 8 * disp_size) & 63,
+            keep: if disp_size == 0 { 0 } else { -1 },
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
 /// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
+/// Without a branch (which addressing form comes next is hard to predict): every field is one
+/// table entry or a few operations.
 #[inline(always)]
 fn mem64(
     win: &[u8; WIN],
@@ -1139,52 +1241,30 @@ fn mem64(
     ovr: Option<Seg>,
     m: &mut MemOperand,
 ) {
-    let md = modrm >> 6;
     let rm = modrm & 7;
-    let rb = (rex & 1) << 3;
-    let mut dpos = *pos;
-    let mut d32 = md == 2;
-    let mut bnum = rm | rb;
-    if rm == 4 {
-        let sib = at(win, dpos);
-        dpos = dpos.wrapping_add(1);
-        m.scale = 1 << (sib >> 6);
-        let idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
-        if idx != 4 {
-            m.index = Some(Reg::new(RegClass::Gpr64, idx));
-        }
-        if sib & 7 == 5 && md == 0 {
-            d32 = true;
-            bnum = 0xff;
-        } else {
-            bnum = (sib & 7) | rb;
-            m.base = Some(Reg::new(RegClass::Gpr64, bnum));
-        }
-    } else if rm == 5 && md == 0 {
-        d32 = true;
-        bnum = 0xff;
-        m.base = Some(Reg::RIP);
-    } else {
-        m.base = Some(Reg::new(RegClass::Gpr64, bnum));
-    }
-    let raw = le8(win, dpos);
-    if d32 {
-        m.disp = raw as i32 as i64;
-        m.disp_size = 4;
-        dpos = dpos.wrapping_add(4);
-    } else if md == 1 {
-        m.disp = raw as i8 as i64;
-        m.disp_size = 1;
-        dpos = dpos.wrapping_add(1);
-    }
-    *pos = dpos;
+    let has_sib = rm == 4;
+    // Without SIB, the fields of a SIB with no index, scale 1 and ModRM.rm as the base.
+    let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
+    let f = ADDR_FORMS
+        .get(((modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
+        .copied()
+        .unwrap_or(NO_ADDR_FORM);
+    let base = ((f.base | ((rex & 1) << 3 & f.rex_b)) & 31) as usize;
+    m.base = BASES.get(base).copied().unwrap_or(None);
     m.seg = match ovr {
         Some(s) => s,
-        None => DEFAULT_SEG
-            .get((bnum & 15) as usize)
-            .copied()
-            .unwrap_or(Seg::Ds),
+        None => BASE_SEG.get(base).copied().unwrap_or(Seg::Ds),
     };
+    m.index = INDEXES
+        .get((((sib >> 3) & 7) | (rex & 2) << 2 | (has_sib as u8) << 4) as usize)
+        .copied()
+        .unwrap_or(None);
+    m.scale = 1 << (sib >> 6);
+    let dpos = pos.wrapping_add(has_sib as usize);
+    let sh = u32::from(f.sext);
+    m.disp = (le8(win, dpos).wrapping_shl(sh) as i64).wrapping_shr(sh) & i64::from(f.keep);
+    m.disp_size = f.disp_size;
+    *pos = dpos.wrapping_add(f.disp_size as usize);
 }
 
 /// Legacy prefixes and REX before the opcode.
@@ -1599,7 +1679,8 @@ fn body(
         if lock {
             return None;
         }
-        rn = if fb & F_ZREG != 0 { (b & 7) | rb } else { 0 };
+        // The register in the opcode's low bits, or the accumulator (0): masked, not a branch.
+        rn = ((b & 7) | rb) & 0u8.wrapping_sub((fb & F_ZREG != 0) as u8);
     }
     let r = reg_op(shape.r_row, rn);
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
