@@ -4,7 +4,7 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 use hvemu_tests::native::{
-    COMPARE_FLAGS, Exception, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE,
+    COMPARE_FLAGS, EDGE, Exception, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE,
     SCRATCH_BASE, SCRATCH_END, State, diff, reg::*,
 };
 
@@ -998,5 +998,34 @@ fn avx512_instructions_see_and_set_the_state() {
             }
             vectors_unchanged_except(&s, &out.state, &zeroed, &[]);
         }
+    }
+}
+
+#[test]
+fn run_at_edge_tells_whole_instructions_from_prefixes() {
+    let mut n = native();
+    let s = state(&[(RBX, 7)], 0);
+    for mode in MODES {
+        // mov ebx, eax (89 c3): one byte is a prefix of it, two are it; falling through is the
+        // fetch fault of the next instruction at the edge.
+        let out = n.run_at_edge(mode, &[0x89], &s).unwrap();
+        assert!(out.wants_more_bytes(1), "{mode:?}: {out:#x?}");
+        let out = n.run_at_edge(mode, &[0x89, 0xc3], &s).unwrap();
+        assert!(!out.wants_more_bytes(2), "{mode:?}: {out:#x?}");
+        assert_eq!(out.outcome, Outcome::Completed, "{mode:?}");
+        assert_eq!((out.rip, out.state.gpr[RBX]), (EDGE, 0), "{mode:?}");
+
+        // ud2 (0f 0b): #UD once whole, at its own start.
+        let out = n.run_at_edge(mode, &[0x0f], &s).unwrap();
+        assert!(out.wants_more_bytes(1), "{mode:?}: {out:#x?}");
+        let out = n.run_at_edge(mode, &[0x0f, 0x0b], &s).unwrap();
+        assert!(!out.wants_more_bytes(2));
+        assert_eq!((exception(&out).vector, out.rip), (6, EDGE - 2), "{mode:?}");
+
+        // jmp $+1 (eb ff) lands on its own last byte (ff), which then needs more bytes: the
+        // fetch fault is the second instruction's, so the jump itself was whole.
+        let out = n.run_at_edge(mode, &[0xeb, 0xff], &s).unwrap();
+        assert!(!out.wants_more_bytes(2), "{mode:?}: {out:#x?}");
+        assert_eq!(out.rip, EDGE - 1, "{mode:?}");
     }
 }

@@ -181,6 +181,10 @@ pub const ZONE_BASE: u64 = 0x2000_0000;
 pub const ZONE_SIZE: u64 = 0x11000;
 /// Where the instruction runs (RIP / EIP of every case), in the middle of the landing area.
 pub const INSN_ADDR: u64 = ZONE_BASE + 0x9000;
+/// The end of the instruction zone: a page that is never mapped (reserved not-present), so
+/// an instruction placed to end here by [`Native::run_at_edge`] cannot fetch a byte beyond
+/// its last one.
+pub const EDGE: u64 = ZONE_BASE + ZONE_SIZE;
 
 /// The RFLAGS bits a case sets: CF PF AF ZF SF DF OF, NT, AC, ID.
 pub const INPUT_FLAGS: u64 = 0x0024_4cd5;
@@ -368,6 +372,20 @@ pub struct Output {
     pub rip: u64,
     /// How it ended.
     pub outcome: Outcome,
+}
+
+impl Output {
+    /// Whether this result of [`Native::run_at_edge`] with `len` bytes is the fetch fault of
+    /// an incomplete instruction: a #PF on the instruction fetch of [`EDGE`], reported at the
+    /// instruction's own start, `EDGE - len` (a whole instruction that falls through faults
+    /// there with RIP = [`EDGE`]; one that branches into its own bytes, at the target).
+    pub fn wants_more_bytes(&self, len: usize) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Exception(Exception { vector: 14, error_code, cr2: Some(EDGE), .. })
+                if error_code & 0x10 != 0 && self.rip == EDGE.wrapping_sub(len as u64)
+        )
+    }
 }
 
 /// Why a case could not run.
@@ -726,6 +744,7 @@ fn setup() -> Result<Global, String> {
     unsafe { libc::mlock(RO_PAGE as *const c_void, PAGE as usize) };
     map(SCRATCH_END, PAGE, none, anon, -1, 0)?;
     map(ZONE_BASE, ZONE_SIZE, rx, shared, fd, WINDOW_LEN)?;
+    map(EDGE, PAGE, none, anon, -1, 0)?;
     // SAFETY: the file descriptor is no longer needed; the mappings keep the memory.
     unsafe { libc::close(fd) };
 
@@ -894,6 +913,32 @@ impl Native {
     /// Runs `bytes` (one instruction) in `mode` from `input`. Memory is the window as it is now
     /// and is left as the instruction leaves it.
     pub fn run(&mut self, mode: Mode, bytes: &[u8], input: &State) -> Result<Output, Error> {
+        self.run_placed(mode, bytes, input, false)
+    }
+
+    /// [`Native::run`] with the bytes placed to end at [`EDGE`], the start of a page that is
+    /// not present, instead of at [`INSN_ADDR`] with a trailing jump: the processor itself
+    /// then tells whether `bytes` hold a whole instruction. When they are a proper prefix of
+    /// one, its fetch faults at the edge before it runs (see [`Output::wants_more_bytes`]);
+    /// when they hold it whole, it runs (or raises its own exception, #UD for an invalid
+    /// encoding), and falling through is the fetch fault of the next instruction, reported
+    /// as [`Outcome::Completed`] with RIP = [`EDGE`].
+    pub fn run_at_edge(
+        &mut self,
+        mode: Mode,
+        bytes: &[u8],
+        input: &State,
+    ) -> Result<Output, Error> {
+        self.run_placed(mode, bytes, input, true)
+    }
+
+    fn run_placed(
+        &mut self,
+        mode: Mode,
+        bytes: &[u8],
+        input: &State,
+        at_edge: bool,
+    ) -> Result<Output, Error> {
         let len = bytes.len();
         if len == 0 || len > 15 {
             return Err(Error::Length(len));
@@ -905,11 +950,21 @@ impl Native {
         let g = self.g;
         g.x.encode(input, self.xarea(g.areas.input))?;
         let compat = mode == Mode::Compat32;
-        let end = INSN_ADDR + len as u64;
-        let (jmp, jlen) = asm::fallthrough(compat, end, ZONE_BASE);
+        let start = if at_edge {
+            EDGE - len as u64
+        } else {
+            INSN_ADDR
+        };
+        let end = start + len as u64;
+        let (jmp, jlen) = if at_edge {
+            ([0; asm::FALLTHROUGH_MAX], 0)
+        } else {
+            asm::fallthrough(compat, end, ZONE_BASE)
+        };
         let zone = self.g.alias + WINDOW_LEN as usize;
-        let at = zone + (INSN_ADDR - ZONE_BASE) as usize;
-        // SAFETY: INSN_ADDR + 15 + 7 lies inside the zone of the read-write alias.
+        let at = zone + (start - ZONE_BASE) as usize;
+        // SAFETY: INSN_ADDR + 15 + 7, and EDGE - 15 to EDGE, lie inside the zone of the
+        // read-write alias.
         unsafe {
             core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, len);
             core::ptr::copy_nonoverlapping(jmp.as_ptr(), (at + len) as *mut u8, jlen);
@@ -942,7 +997,7 @@ impl Native {
             write_volatile(addr_of_mut!((*c).in_gsbase), input.gs_base);
             write_volatile(
                 addr_of_mut!((*c).frame),
-                [INSN_ADDR, cs, rflags, rsp, u64::from(self.g.host_ss)],
+                [start, cs, rflags, rsp, u64::from(self.g.host_ss)],
             );
             write_volatile(addr_of_mut!((*c).rep_string), u64::from(info.rep_string));
             let seq = read_volatile(addr_of!((*c).seq));
@@ -1001,7 +1056,7 @@ impl Native {
             }
         }
 
-        let insn = INSN_ADDR..end;
+        let insn = start..end;
         let (rip, outcome) = match (sig, trapno) {
             (0, _) => (end, Outcome::Completed),
             (signals::WATCHDOG_SIGNAL, _) => (sig_rip, Outcome::Hung),
