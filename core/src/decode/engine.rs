@@ -96,6 +96,10 @@ pub(crate) struct Decoder<'a> {
     cur_tuple: Option<(u32, u32)>,
     /// An operand is the memory operand.
     has_mem: bool,
+    /// The first rule the encoding breaks before its last byte is read: reported only once the
+    /// whole instruction is, since the processor finds an instruction too long (#GP) or cut
+    /// short (#PF on the fetch) before it finds it invalid (#UD).
+    deferred: Option<Invalid>,
 }
 
 impl<'a> Decoder<'a> {
@@ -133,6 +137,7 @@ impl<'a> Decoder<'a> {
             modrm: None,
             cur_tuple: None,
             has_mem: false,
+            deferred: None,
         }
     }
 
@@ -304,11 +309,70 @@ impl<'a> Decoder<'a> {
         matches!(self.peek(), Some(b) if b & 0x1f >= 8)
     }
 
-    fn check_no_legacy_before_vex(&self) -> R<()> {
-        if self.p66 || self.has_f2 || self.has_f3 || self.lock || self.rex != 0 {
+    /// Records `why` as the encoding's error unless an earlier one is (see `deferred`).
+    fn defer(&mut self, why: Invalid) {
+        self.deferred = self.deferred.or(Some(why));
+    }
+
+    /// VEX, EVEX and XOP take no 66, F2, F3, LOCK or REX prefix. The processor raises #UD for
+    /// REX at once, for the others once it has the whole instruction (measured on Zen 4: more
+    /// than 15 bytes is #GP then).
+    fn check_no_legacy_before_vex(&mut self) -> R<()> {
+        if self.rex != 0 {
             return Err(inv(Invalid::PrefixBeforeVex));
         }
+        if self.p66 || self.has_f2 || self.has_f3 || self.lock {
+            self.defer(Invalid::PrefixBeforeVex);
+        }
         Ok(())
+    }
+
+    /// The error for an encoding found invalid (`why`) before all its bytes are read. The
+    /// processor's length decoder reads the whole instruction first, so where the map fixes the
+    /// form (VEX, EVEX and XOP maps, 0F 38 and 0F 3A: ModRM, then the addressing bytes, then
+    /// the map's immediate) an instruction that does not fit the input is the error (TooLong
+    /// at the 15-byte limit). In the one-byte and 0F maps an undefined opcode's form is the
+    /// processor's own, and the error is `why` at once.
+    fn invalid_after_rest(&self, map: Map, why: Invalid) -> DecodeError {
+        let why = self.deferred.unwrap_or(why);
+        if self.enc == Encoding::Legacy && !matches!(map, Map::M0F38 | Map::M0F3A) {
+            return inv(why);
+        }
+        let at = |i: usize| self.bytes.get(i).copied();
+        // Positions stay within the 15-byte cut plus a few: no overflow.
+        let (m, mut end) = match self.modrm {
+            Some(m) => (m, self.pos),
+            None => match at(self.pos) {
+                Some(m) => (m, self.pos.wrapping_add(1)),
+                None => return self.end_error(),
+            },
+        };
+        let a16 = self.addr_size() == 2;
+        let (md, mut base) = (m >> 6, m & 7);
+        if md != 3 && base == 4 && !a16 {
+            match at(end) {
+                Some(sib) => base = sib & 7,
+                None => return self.end_error(),
+            }
+            end = end.wrapping_add(1);
+        }
+        let disp = match md {
+            1 => 1,
+            2 => 4 >> a16 as u8,
+            0 if base == 6 && a16 => 2,
+            0 if base == 5 && !a16 => 4,
+            _ => 0,
+        };
+        let imm = match map {
+            Map::M0F3A | Map::Xop8 => 1,
+            Map::XopA => 4,
+            _ => 0,
+        };
+        if end.wrapping_add(disp).wrapping_add(imm) > self.bytes.len() {
+            self.end_error()
+        } else {
+            inv(why)
+        }
     }
 
     fn pp_of(bits: u8) -> Pfx {
@@ -375,7 +439,7 @@ impl<'a> Decoder<'a> {
             self.vvvv &= 7;
         }
         if self.pp != Pfx::Np {
-            return Err(inv(Invalid::ReservedField));
+            self.defer(Invalid::ReservedField);
         }
         let opcode = self.byte()?;
         let (map, tbl): (Map, &'static OpMap) = match b1 & 0x1f {
@@ -394,7 +458,7 @@ impl<'a> Decoder<'a> {
         self.check_no_legacy_before_vex()?;
         self.enc = Encoding::Evex;
         if p0 & 0x08 != 0 || p1 & 0x04 == 0 {
-            return Err(inv(Invalid::ReservedField));
+            self.defer(Invalid::ReservedField);
         }
         self.r = (!p0 >> 7) & 1;
         self.x = (!p0 >> 6) & 1;
@@ -407,7 +471,13 @@ impl<'a> Decoder<'a> {
         self.z = p2 & 0x80 != 0;
         self.l = (p2 >> 5) & 3;
         self.bcst = p2 & 0x10 != 0;
-        self.v2 = (!p2 >> 3) & 1;
+        // Outside 64-bit mode AMD processors ignore V' (measured on Zen 4: no #UD for an
+        // encoded 0, and the register is the one of vvvv alone); Intel's rule is below.
+        self.v2 = if self.is64() || self.vendor == Vendor::Intel {
+            (!p2 >> 3) & 1
+        } else {
+            0
+        };
         self.aaa = p2 & 7;
         if !self.is64() {
             self.r = 0;
@@ -585,8 +655,7 @@ impl<'a> Decoder<'a> {
     ) -> R<()> {
         let (cands, info) = tbl.lookup(opcode);
         if info & INFO_ANY == 0 {
-            // The processor raises #UD as soon as the opcode is known to be undefined.
-            return Err(inv(Invalid::Opcode));
+            return Err(self.invalid_after_rest(map, Invalid::Opcode));
         }
         let vendor_bit = match self.vendor {
             Vendor::Intel => INFO_MODRM_INTEL,
@@ -605,8 +674,21 @@ impl<'a> Decoder<'a> {
         let asz = self.addr_size();
         let (ctx, osz0, osz1) = self.ctx_key(pfx, asz);
         key |= ctx;
-        let Some((_, cand)) = cands.iter().find(|(_, c)| c.matches(key)) else {
-            return Err(inv(self.why_no_match(cands)));
+        // EVEX b=1 in a register form: the key leaves out L'L, the rounding mode of operations
+        // with rounding or SAE. AMD processors ignore b for operations with broadcast, whose
+        // L'L is then their length (measured on Zen 4); see `validate_vex`.
+        let amd_ignores_b = self.vendor == Vendor::Amd
+            && self.enc == Encoding::Evex
+            && self.bcst
+            && matches!(self.modrm, Some(m) if m >= 0xc0);
+        let l_bit = (amd_ignores_b as u64) << KB_L_SHIFT.wrapping_add((self.l & 3) as u32);
+        let found = cands.iter().find(|(_, c)| {
+            let rounds = c.attr & (A_ER | A_SAE) != 0;
+            c.matches(key | l_bit & (!rounds as u64).wrapping_neg())
+        });
+        let Some((_, cand)) = found else {
+            let why = self.why_no_match(cands);
+            return Err(self.invalid_after_rest(map, why));
         };
         self.start_insn(insn, map, opcode, asz);
         insn.op = cand.op;
@@ -627,9 +709,11 @@ impl<'a> Decoder<'a> {
         };
         if vex_like {
             let lig = cand.attr & A_LIG != 0;
-            // EVEX register-form b=1: L'L is the rounding mode and the length is 512.
+            // EVEX register-form b=1: L'L is the rounding mode and the length is 512 (for an
+            // operation without rounding or SAE AMD processors ignore b; Intel's raise #UD).
             let evex_rc = self.enc == Encoding::Evex
                 && self.bcst
+                && attr & (A_ER | A_SAE) != 0
                 && matches!(self.modrm, Some(m) if m >= 0xc0);
             insn.vl = if lig {
                 16
@@ -646,6 +730,9 @@ impl<'a> Decoder<'a> {
         // Port and port-string operations move at most 4 bytes, whatever REX.W says.
         if cand.attr & A_PORT != 0 {
             insn.op_size = insn.op_size.min(4);
+        }
+        if let Some(why) = self.deferred {
+            return Err(inv(why));
         }
         self.validate(cand, insn)?;
         self.prefix_flags(cand, insn);
@@ -707,14 +794,17 @@ impl<'a> Decoder<'a> {
             if self.aaa != 0 && a & A_NOMASK != 0 {
                 return Err(inv(Invalid::EvexFeature));
             }
-            if self.aaa == 0 && (a & A_KREQ != 0 || self.z) {
+            // AMD processors ignore z where there is no masking (measured on Zen 4).
+            let z = self.z && !(self.vendor == Vendor::Amd && a & A_NOMASK != 0);
+            if self.aaa == 0 && (a & A_KREQ != 0 || z) {
                 return Err(inv(Invalid::EvexFeature));
             }
-            // Outside 64-bit mode there are only eight vector registers: V' must be 1 (encoded).
+            // Outside 64-bit mode there are only eight vector registers: V' must be 1 (encoded)
+            // on Intel processors (AMD's V' is dropped when the prefix is read).
             if !self.is64() && self.v2 != 0 {
                 return Err(inv(Invalid::ReservedField));
             }
-            if self.z && (a & A_NOZ != 0 || (mem && insn.operands[0] == Operand::Mem)) {
+            if z && (a & A_NOZ != 0 || (mem && insn.operands[0] == Operand::Mem)) {
                 return Err(inv(Invalid::EvexFeature));
             }
             if self.bcst {
@@ -726,12 +816,14 @@ impl<'a> Decoder<'a> {
                     insn.rounding = self.l.wrapping_add(1);
                 } else if a & A_SAE != 0 {
                     insn.rounding = 5;
-                } else {
+                } else if self.vendor == Vendor::Intel || a & A_BCST == 0 {
+                    // AMD processors ignore b in the register form of an operation with
+                    // broadcast (measured on Zen 4); every other case is #UD.
                     return Err(inv(Invalid::EvexFeature));
                 }
             }
             insn.mask = self.aaa;
-            insn.zeroing = self.z;
+            insn.zeroing = z;
             insn.broadcast = self.bcst && mem;
             // A broadcast reads one element.
             if insn.broadcast {
@@ -808,11 +900,15 @@ impl<'a> Decoder<'a> {
             return Err(inv(Invalid::Register));
         }
         // VEX: opmask and tile registers have no R (ModRM.reg) or B (a tile in ModRM.rm)
-        // extension, and one in vvvv must be below 8. An opmask in ModRM.rm ignores B.
+        // extension, and one in vvvv must be below 8. An opmask in ModRM.rm ignores B. AMD
+        // processors ignore R and vvvv bit 3 for opmasks too (measured on Zen 4).
+        let kmask_checked = self.vendor == Vendor::Intel;
         if self.enc == Encoding::Vex
-            && ((matches!(k, K::KG | K::TmmG) && self.r != 0)
+            && ((k == K::TmmG && self.r != 0)
+                || (k == K::KG && self.r != 0 && kmask_checked)
                 || (k == K::TmmR && self.b != 0)
-                || (matches!(k, K::KH | K::TmmH) && self.vvvv > 7))
+                || (k == K::TmmH && self.vvvv > 7)
+                || (k == K::KH && self.vvvv > 7 && kmask_checked))
         {
             return Err(inv(Invalid::Register));
         }

@@ -62,7 +62,12 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
     (0x00, c(Op::Verr, &[K::Rv]).r(4).reg_form().not_real()),
     (0x00, c(Op::Verr, &[K::Mw]).r(4).mem().not_real()),
     (0x00, c(Op::Verw, &[K::Rv]).r(5).reg_form().not_real()),
-    (0x00, c(Op::Verw, &[K::Mw]).r(5).mem().not_real()),
+    // AMD processors accept LOCK on VERW m16 (measured on Zen 4), and on no other member.
+    (0x00, c(Op::Verw, &[K::Mw]).r(5).mem().not_real().intel()),
+    (
+        0x00,
+        c(Op::Verw, &[K::Mw]).r(5).mem().not_real().amd().lock(),
+    ),
     (0x00, c(Op::Lkgs, &[K::Rv]).r(6).reg_form().pf2().only64()),
     (0x00, c(Op::Lkgs, &[K::Mw]).r(6).mem().pf2().only64()),
     // 0F 01: group 7. Memory forms.
@@ -159,13 +164,14 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
     (0x09, c(Op::Wbnoinvd, &[]).pf3()),
     (0x09, c(Op::Wbinvd, &[])),
     (0x0b, c(Op::Ud2, &[])),
-    // 0F 0D: AMD PREFETCH group (the reserved members prefetch too); register forms are NOPs.
+    // 0F 0D: AMD PREFETCH group (the reserved members prefetch too); register forms are NOPs
+    // on Intel processors and raise #UD on AMD's (measured on Zen 4).
     (0x0d, c(Op::Prefetch, &[K::M]).r(0).mem()),
     (0x0d, c(Op::Prefetchw, &[K::M]).r(1).mem()),
     (0x0d, c(Op::Prefetchwt1, &[K::M]).r(2).mem()),
     (0x0d, c(Op::Prefetchw, &[K::M]).r(3).mem()),
     (0x0d, c(Op::Prefetch, &[K::M]).mem()),
-    (0x0d, rnop()),
+    (0x0d, rnop().intel()),
     (0x0e, c(Op::Femms, &[]).amd()),
     // 0F 10..17: SSE moves.
     (0x10, ps(Op::Movups)),

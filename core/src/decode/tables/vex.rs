@@ -811,8 +811,11 @@ const LIST_0F38: &[(u8, Cand)] = &[
 ];
 
 const LIST_0F3A: &[(u8, Cand)] = &[
+    // AMD processors ignore W here (measured on Zen 4).
     (0x00, vwi(Op::Vpermq).p66().w1().l1()),
+    (0x00, vwi(Op::Vpermq).p66().w0().l1().amd()),
     (0x01, vwi(Op::Vpermpd).p66().w1().l1()),
+    (0x01, vwi(Op::Vpermpd).p66().w0().l1().amd()),
     (0x02, vhwi(Op::Vpblendd).p66().w0()),
     (0x04, vwi(Op::Vpermilps).p66().w0()),
     (0x05, vwi(Op::Vpermilpd).p66().w0()),
@@ -847,15 +850,25 @@ const LIST_0F3A: &[(u8, Cand)] = &[
         0x15,
         c(Op::Vpextrw, &[K::Mw, K::Vx, K::Ib]).p66().l0().mem(),
     ),
+    // W1 outside 64-bit mode: ignored on Intel processors, #UD on AMD's (measured on Zen 4).
+    (0x16, c(Op::Vpextrd, &[K::Ed, K::Vx, K::Ib]).p66().l0().w0()),
     (
         0x16,
         c(Op::Vpextrd, &[K::Ed, K::Vx, K::Ib])
             .p66()
             .l0()
-            .w0()
-            .w32ig(),
+            .w1()
+            .not64()
+            .intel(),
     ),
-    (0x16, c(Op::Vpextrq, &[K::Eq, K::Vx, K::Ib]).p66().l0().w1()),
+    (
+        0x16,
+        c(Op::Vpextrq, &[K::Eq, K::Vx, K::Ib])
+            .p66()
+            .l0()
+            .w1()
+            .only64(),
+    ),
     (
         0x17,
         c(Op::Vextractps, &[K::Ry, K::Vx, K::Ib])
@@ -897,20 +910,30 @@ const LIST_0F3A: &[(u8, Cand)] = &[
         0x21,
         c(Op::Vinsertps, &[K::Vx, K::Hx, K::W4, K::Ib]).p66().l0(),
     ),
+    // W1 outside 64-bit mode: ignored on Intel processors, #UD on AMD's (measured on Zen 4).
     (
         0x22,
         c(Op::Vpinsrd, &[K::Vx, K::Hx, K::Ed, K::Ib])
             .p66()
             .l0()
-            .w0()
-            .w32ig(),
+            .w0(),
+    ),
+    (
+        0x22,
+        c(Op::Vpinsrd, &[K::Vx, K::Hx, K::Ed, K::Ib])
+            .p66()
+            .l0()
+            .w1()
+            .not64()
+            .intel(),
     ),
     (
         0x22,
         c(Op::Vpinsrq, &[K::Vx, K::Hx, K::Eq, K::Ib])
             .p66()
             .l0()
-            .w1(),
+            .w1()
+            .only64(),
     ),
     (
         0x30,
