@@ -171,6 +171,10 @@ fn host_has(f: CpuidFeature) -> Option<bool> {
         F::LWP => cpuid_bit(0x8000_0001, 0, ECX, 15),
         F::MCOMMIT => cpuid_bit(0x8000_0008, 0, EBX, 8),
         F::INVLPGB => cpuid_bit(0x8000_0008, 0, EBX, 3),
+        F::SKINIT => cpuid_bit(0x8000_0001, 0, ECX, 12),
+        F::SEV_ES => cpuid_bit(0x8000_001f, 0, EAX, 3),
+        F::SEV_SNP => cpuid_bit(0x8000_001f, 0, EAX, 4),
+        F::RMPQUERY => cpuid_bit(0x8000_001f, 0, EAX, 6),
         _ => return None,
     })
 }
