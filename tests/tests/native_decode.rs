@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::{bitness, iced_decode, iced_options};
+use common::{bitness, iced_decode, iced_options, prefix_end};
 use core::arch::x86_64::{__cpuid, __cpuid_count};
 use hvemu::decode::{DecodeError, Encoding, Mode, Op, Vendor, decode};
 use hvemu_tests::native::{self, EDGE, Native, Outcome, State};
@@ -240,13 +240,7 @@ fn extensions(
 /// raise #UD for it, and a KVM host emulates that #UD as its own hypercall, so under KVM it
 /// runs whatever the decoder says.
 fn vmcall(bytes: &[u8; 15], mode: Mode) -> bool {
-    let is_prefix = |b: u8| {
-        matches!(
-            b,
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64..=0x67 | 0xf0 | 0xf2 | 0xf3
-        ) || (mode == Mode::Long64 && (0x40..0x50).contains(&b))
-    };
-    let start = bytes.iter().position(|&b| !is_prefix(b)).unwrap_or(15);
+    let start = prefix_end(bytes, mode);
     bytes.get(start..start + 3) == Some(&[0x0f, 0x01, 0xc1][..])
 }
 

@@ -159,18 +159,27 @@ pub fn our_mem(insn: &Instruction, ip: u64) -> Option<Mem> {
     })
 }
 
+/// Where the opcode (or the VEX/EVEX/XOP escape) of `bytes` starts: after the legacy prefixes
+/// and, in 64-bit mode, REX, within the 15-byte limit.
+pub fn prefix_end(bytes: &[u8], mode: Mode) -> usize {
+    let is_prefix = |b: u8| {
+        matches!(
+            b,
+            0x26 | 0x2e | 0x36 | 0x3e | 0x64..=0x67 | 0xf0 | 0xf2 | 0xf3
+        ) || (mode.is_64() && (0x40..=0x4f).contains(&b))
+    };
+    bytes
+        .iter()
+        .take(15)
+        .position(|&b| !is_prefix(b))
+        .unwrap_or(bytes.len().min(15))
+}
+
 /// The opcode map and opcode byte of `bytes`, from the bytes alone (for grouping).
 pub fn map_key(bytes: &[u8], mode: Mode) -> String {
     let is64 = mode.is_64();
-    let mut i = 0;
+    let i = prefix_end(bytes, mode);
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    while i < bytes.len().min(15) {
-        match at(i) {
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
-            0x40..=0x4f if is64 => i += 1,
-            _ => break,
-        }
-    }
     let b = at(i);
     let n = at(i + 1);
     let vex_ok = is64 || n >= 0xc0;
@@ -193,15 +202,8 @@ pub fn map_key(bytes: &[u8], mode: Mode) -> String {
 /// (legacy covers the one-byte and 0F maps). Cheaper than [`map_key`].
 pub fn map_class(bytes: &[u8], mode: Mode) -> &'static str {
     let is64 = mode.is_64();
-    let mut i = 0;
+    let i = prefix_end(bytes, mode);
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    while i < bytes.len().min(15) {
-        match at(i) {
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
-            0x40..=0x4f if is64 => i += 1,
-            _ => break,
-        }
-    }
     let n = at(i + 1);
     let vex_ok = is64 || n >= 0xc0;
     match (at(i), n) {
@@ -416,14 +418,7 @@ pub fn compare(
 /// The EVEX P2 byte of `bytes` when they start (after legacy prefixes and REX) with EVEX.
 fn evex_p2(bytes: &[u8], mode: Mode) -> Option<u8> {
     let is64 = mode.is_64();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
-            0x40..=0x4f if is64 => i += 1,
-            _ => break,
-        }
-    }
+    let i = prefix_end(bytes, mode);
     let p0 = *bytes.get(i + 1)?;
     (bytes.get(i) == Some(&0x62) && (is64 || p0 >= 0xc0)).then(|| bytes.get(i + 3).copied())?
 }
@@ -665,14 +660,7 @@ pub fn verbose() -> bool {
 /// `"iced accepts with vvvv=1111"`). None for other encodings or when no change helps.
 pub fn vex_hint(bytes: &[u8], mode: Mode, options: u32, ip: u64) -> Option<String> {
     let is64 = mode.is_64();
-    let mut i = 0;
-    while i < bytes.len().min(15) {
-        match bytes[i] {
-            0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 => i += 1,
-            0x40..=0x4f if is64 => i += 1,
-            _ => break,
-        }
-    }
+    let i = prefix_end(bytes, mode);
     let first = *bytes.get(i)?;
     let next = *bytes.get(i + 1)?;
     let vex_ok = is64 || next >= 0xc0;
