@@ -21,7 +21,11 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     match insn.op {
         Op::Rol | Op::Ror | Op::Rcl | Op::Rcr | Op::Shl | Op::Sal | Op::Shr | Op::Sar => {
             let n = count(m, insn, 1);
+            // Intel's OF differs between immediate and CL counts for ROL and ROR.
+            let imm = matches!(insn.operands.get(1), Some(Operand::Imm { .. }));
             let f: fn(u8, u64, u8, u64, Vendor) -> AluOut = match insn.op {
+                Op::Rol if imm => shift::rol_imm,
+                Op::Ror if imm => shift::ror_imm,
                 Op::Rol => shift::rol,
                 Op::Ror => shift::ror,
                 Op::Rcl => shift::rcl,

@@ -1,8 +1,8 @@
 //! Bitwise logic: AND OR XOR TEST NOT.
 //!
 //! AND, OR, XOR and TEST clear CF and OF and set SF, ZF and PF from the result. AF is undefined
-//! in the manuals; AMD Zen 4 clears it, and so do Intel's P6-family and later cores (sandpile.org
-//! lists AF = 0 for them), so both vendors get AF = 0. NOT changes no flags.
+//! in the manuals; AMD Zen 4 and a 5th-generation Xeon clear it (measured), so both vendors get
+//! AF = 0. NOT changes no flags.
 
 use super::{AluOut, mask, set_status, szp};
 

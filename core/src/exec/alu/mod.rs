@@ -8,13 +8,13 @@
 //! six status flags (CF, PF, AF, ZF, SF, OF) ever change.
 //!
 //! - [`Vendor::Amd`] is exact to the bit against an AMD Zen 4 processor, including every flag the
-//!   manuals leave undefined (the `native_alu` test of `hvemu-tests` checks this on the host).
-//! - [`Vendor::Intel`] follows the behaviour documented for Intel processors; where the manuals
-//!   say "undefined" it follows the published measurements of P6-family cores (sandpile.org's
-//!   table of undefined flags) and, where those are silent, the model of the Bochs emulator. Each
-//!   function says what it picks. None of it is verified on Intel silicon here, and Intel's own
-//!   cores are reported to disagree in places (SiliFuzz saw the undefined flags of IMUL vary on
-//!   hybrid 12th-generation parts), so no single answer exists there.
+//!   manuals leave undefined.
+//! - [`Vendor::Intel`] is exact to the bit against a 5th-generation Xeon (Emerald Rapids),
+//!   likewise. Intel's cores are reported to disagree among themselves in places (P6-family
+//!   parts leave more flags unchanged, per sandpile.org; SiliFuzz saw the undefined flags of
+//!   IMUL vary on hybrid 12th-generation parts), so this is one core's answer, not all of them.
+//!
+//! The `native_alu` test of `hvemu-tests` checks the host's vendor against the host processor.
 //!
 //! The families: [`arith`] (ADD ADC SUB SBB CMP NEG INC DEC, XADD, the compare of CMPXCHG),
 //! [`logic`] (AND OR XOR TEST NOT), [`shift`] (shifts, rotates, SHLD SHRD), [`muldiv`] (MUL IMUL

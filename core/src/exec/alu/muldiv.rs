@@ -3,8 +3,8 @@
 //! The double-width operand is split as `hi:lo`, each `size` bytes: for 8-bit operands `hi` is
 //! AH and `lo` is AL (together AX), otherwise `hi` is rDX and `lo` is rAX.
 
-use super::{AluOut, Vendor, mask, sign_extend, update, width};
-use crate::flags::{AF, CF, OF, PF, SF, ZF};
+use super::{AluOut, Vendor, mask, set_status, sign_extend, update, width};
+use crate::flags::{AF, CF, OF, PF, SF, ZF, parity};
 
 /// The outcome of a widening multiplication: the product `hi:lo` and the new RFLAGS.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,20 +40,27 @@ pub enum DivError {
     Overflow,
 }
 
-/// RFLAGS after a multiplication: CF = OF = `overflow`; SF, ZF, AF and PF (undefined in the
-/// manuals) are unchanged, as measured on Zen 4 and as sandpile.org lists for Intel's P6-family
-/// cores.
+/// RFLAGS after a multiplication whose low half (the truncated product) is `lo`: CF = OF =
+/// `overflow`. SF, ZF, AF and PF are undefined in the manuals: AMD (Zen 4) leaves them
+/// unchanged; Intel (5th-generation Xeon) sets SF and PF from `lo` and clears ZF and AF, even
+/// for a product of 0.
 #[inline(always)]
-const fn mul_flags(overflow: bool, rflags: u64, vendor: Vendor) -> u64 {
-    let _ = vendor;
-    update(rflags, CF | OF, if overflow { CF | OF } else { 0 })
+const fn mul_flags(size: u8, lo: u64, overflow: bool, rflags: u64, vendor: Vendor) -> u64 {
+    let of = if overflow { CF | OF } else { 0 };
+    match vendor {
+        Vendor::Amd => update(rflags, CF | OF, of),
+        Vendor::Intel => {
+            let sign = (lo >> width(size).wrapping_sub(1)) & 1;
+            set_status(rflags, of | sign.wrapping_mul(SF) | parity(lo))
+        }
+    }
 }
 
 /// MUL: the unsigned product `a * b` as `hi:lo`. CF and OF are set when `hi` is not 0.
 ///
-/// The undefined flags SF, ZF, AF and PF are left unchanged: so does Zen 4 (measured), and so
-/// do Intel's P6-family cores according to sandpile.org (not verified on current Intel silicon,
-/// where hybrid 12th-generation parts are reported to vary).
+/// The undefined flags SF, ZF, AF and PF: see `mul_flags` (AMD leaves them unchanged; Intel sets
+/// SF and PF from the low half and clears ZF and AF; both measured. Older Intel cores are
+/// reported to differ, and hybrid 12th-generation parts to vary).
 #[inline]
 pub const fn mul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOut {
     let m = mask(size);
@@ -64,7 +71,7 @@ pub const fn mul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulOu
     MulOut {
         lo,
         hi,
-        rflags: mul_flags(hi != 0, rflags, vendor),
+        rflags: mul_flags(size, lo, hi != 0, rflags, vendor),
     }
 }
 
@@ -79,7 +86,7 @@ pub const fn imul(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -> MulO
     MulOut {
         lo,
         hi,
-        rflags: mul_flags(p != sign_extend(size, lo) as i128, rflags, vendor),
+        rflags: mul_flags(size, lo, p != sign_extend(size, lo) as i128, rflags, vendor),
     }
 }
 
@@ -97,8 +104,8 @@ pub const fn imul_trunc(size: u8, a: u64, b: u64, rflags: u64, vendor: Vendor) -
 
 /// RFLAGS after a division (all six status flags are undefined in the manuals).
 ///
-/// AMD (measured on Zen 4): CF and OF unchanged, AF set, SF, ZF and PF cleared. Intel P6-family
-/// cores leave all six unchanged (sandpile.org).
+/// AMD (measured on Zen 4): CF and OF unchanged, AF set, SF, ZF and PF cleared. Intel leaves all
+/// six unchanged (measured on a 5th-generation Xeon, as sandpile.org lists for P6-family cores).
 #[inline(always)]
 const fn div_flags(rflags: u64, vendor: Vendor) -> u64 {
     match vendor {
@@ -117,7 +124,7 @@ const fn dividend(size: u8, hi: u64, lo: u64) -> u128 {
 /// DIV: unsigned `hi:lo / divisor`. #DE when the divisor is 0 or the quotient does not fit.
 ///
 /// The flags are undefined in the manuals: AMD Zen 4 sets AF, clears SF, ZF and PF and keeps CF
-/// and OF; Intel P6-family cores leave all of them unchanged (sandpile.org).
+/// and OF; Intel leaves all of them unchanged (see `div_flags`).
 #[inline]
 pub const fn div(
     size: u8,

@@ -57,7 +57,8 @@ const fn shift_out(size: u8, r: u64, cf: u64, of: u64, af: u64, rflags: u64) -> 
 ///
 /// CF is the last bit shifted out (0 once the count exceeds the width, for 8- and 16-bit
 /// operands). OF is `MSB(result) XOR CF` for a count of 1; for larger counts AMD computes it
-/// the same way, and Intel leaves it unchanged (sandpile.org, P6 family). AF: see [`shift_af`].
+/// the same way and Intel from the first step, `MSB(value) XOR MSB-1(value)` (see
+/// [`by_vendor`]). AF: see [`shift_af`].
 #[inline]
 pub const fn shl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -70,16 +71,15 @@ pub const fn shl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let wide = (a as u128) << c;
     let r = wide as u64 & m;
     let cf = (wide >> w) as u64 & 1;
-    let of = bit(r, w.wrapping_sub(1)) ^ cf;
-    let of = multi_count_of(vendor, c, of, rflags);
-    shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+    let of = by_vendor(vendor, bit(r, w.wrapping_sub(1)) ^ cf, top_bits_xor(a, w));
+    shift_out(size, r, cf, of, shift_af(vendor), rflags)
 }
 
 /// SHR: shift right, filling with zeros.
 ///
 /// CF is the last bit shifted out (0 once the count exceeds the width). OF is the original
-/// sign bit for a count of 1; for larger counts AMD sets it to `MSB(result) XOR
-/// MSB-1(result)` (that is, 0 unless the count is 1) and Intel leaves it unchanged.
+/// sign bit for a count of 1; for larger counts AMD clears it and Intel sets it to the original
+/// sign bit as for a count of 1 (see [`by_vendor`]).
 #[inline]
 pub const fn shr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -90,15 +90,15 @@ pub const fn shr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let a = value & mask(size);
     let r = a >> c;
     let cf = bit(a, c.wrapping_sub(1)) & (c <= w) as u64;
-    let of = if c == 1 { bit(a, w.wrapping_sub(1)) } else { 0 };
-    let of = multi_count_of(vendor, c, of, rflags);
-    shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+    let sign = bit(a, w.wrapping_sub(1));
+    let of = by_vendor(vendor, if c == 1 { sign } else { 0 }, sign);
+    shift_out(size, r, cf, of, shift_af(vendor), rflags)
 }
 
 /// SAR: shift right, filling with copies of the sign bit.
 ///
 /// CF is the last bit shifted out (the sign bit once the count reaches the width). OF is 0 for a
-/// count of 1; for larger counts AMD clears it and Intel leaves it unchanged.
+/// count of 1, and both vendors clear it for larger counts.
 #[inline]
 pub const fn sar(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -108,36 +108,37 @@ pub const fn sar(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let s = sign_extend(size, value);
     let r = (s >> c) as u64 & mask(size);
     let cf = (s >> c.wrapping_sub(1)) as u64 & 1;
-    let of = multi_count_of(vendor, c, 0, rflags);
-    shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+    shift_out(size, r, cf, 0, shift_af(vendor), rflags)
 }
 
-/// OF of a shift whose count is not 1: `computed` on AMD, unchanged on Intel.
+/// OF of a shift or rotate by a count other than 1 (undefined in the manuals): AMD computes the
+/// count-1 formula on the result, `amd`; Intel computes it for the first one-bit step, that is
+/// from the original operands, `intel` (both measured: Zen 4, and a 5th-generation Xeon). For a
+/// count of 1 the two agree.
 #[inline(always)]
-const fn multi_count_of(vendor: Vendor, c: u32, computed: u64, rflags: u64) -> u64 {
+const fn by_vendor(vendor: Vendor, amd: u64, intel: u64) -> u64 {
     match vendor {
-        Vendor::Intel if c != 1 => (rflags & OF != 0) as u64,
-        _ => computed,
+        Vendor::Amd => amd,
+        Vendor::Intel => intel,
     }
 }
 
-/// AF after a shift with a nonzero count (undefined in the manuals): AMD Zen 4 sets it; Intel
-/// P6-family cores leave it unchanged (sandpile.org).
+/// AF after a shift with a nonzero count (undefined in the manuals): AMD (Zen 4) sets it, Intel
+/// (5th-generation Xeon) clears it.
 #[inline(always)]
-pub const fn shift_af(vendor: Vendor, rflags: u64) -> u64 {
+pub const fn shift_af(vendor: Vendor) -> u64 {
     match vendor {
         Vendor::Amd => AF,
-        Vendor::Intel => rflags & AF,
+        Vendor::Intel => 0,
     }
 }
 
 /// ROL: rotate left. CF is the bit rotated into bit 0, OF is `MSB(result) XOR CF` (the manuals
-/// define OF only for a count of 1; both vendors compute it the same way for other counts).
+/// define OF only for a count of 1; for other counts see [`by_vendor`]).
 /// For 8- and 16-bit operands a masked count that is a multiple of the width leaves the value
 /// unchanged but still sets CF and OF.
 #[inline]
 pub const fn rol(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
-    let _ = vendor;
     let c = masked_count(size, count);
     if c == 0 {
         return unchanged(size, value, rflags);
@@ -153,14 +154,14 @@ pub const fn rol(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
         ((a << rc) | (a >> w.wrapping_sub(rc))) & m
     };
     let cf = r & 1;
-    rot_out(r, cf, bit(r, w.wrapping_sub(1)) ^ cf, rflags)
+    let of = by_vendor(vendor, bit(r, w.wrapping_sub(1)) ^ cf, top_bits_xor(a, w));
+    rot_out(r, cf, of, rflags)
 }
 
 /// ROR: rotate right. CF is the bit rotated into the sign bit, OF is `MSB(result) XOR
-/// MSB-1(result)` (defined for a count of 1, computed the same way for other counts).
+/// MSB-1(result)` (defined for a count of 1; for other counts see [`by_vendor`]).
 #[inline]
 pub const fn ror(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
-    let _ = vendor;
     let c = masked_count(size, count);
     if c == 0 {
         return unchanged(size, value, rflags);
@@ -176,7 +177,49 @@ pub const fn ror(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
         ((a >> rc) | (a << w.wrapping_sub(rc))) & m
     };
     let cf = bit(r, w.wrapping_sub(1));
-    rot_out(r, cf, top_bits_xor(r, w), rflags)
+    let of = by_vendor(
+        vendor,
+        top_bits_xor(r, w),
+        bit(a, 0) ^ bit(a, w.wrapping_sub(1)),
+    );
+    rot_out(r, cf, of, rflags)
+}
+
+/// ROL with an immediate count (`C0`/`C1 /0 ib`): as [`rol`], except that Intel (5th-generation
+/// Xeon) leaves OF unchanged for a masked count other than 1, where with CL it computes it.
+#[inline]
+pub const fn rol_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+    imm_rotate(
+        rol(size, value, count, rflags, vendor),
+        size,
+        count,
+        rflags,
+        vendor,
+    )
+}
+
+/// ROR with an immediate count (`C0`/`C1 /1 ib`): OF as for [`rol_imm`].
+#[inline]
+pub const fn ror_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+    imm_rotate(
+        ror(size, value, count, rflags, vendor),
+        size,
+        count,
+        rflags,
+        vendor,
+    )
+}
+
+/// `out` with Intel's OF of an immediate-count rotate.
+#[inline(always)]
+const fn imm_rotate(out: AluOut, size: u8, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+    match vendor {
+        Vendor::Intel if masked_count(size, count) != 1 => AluOut {
+            value: out.value,
+            rflags: update(out.rflags, OF, rflags),
+        },
+        _ => out,
+    }
 }
 
 /// The rotation count of RCL/RCR: the masked count modulo 9 or 17 for 8- and 16-bit operands.
@@ -189,14 +232,13 @@ const fn rc_count(size: u8, c: u32) -> u32 {
     }
 }
 
-/// RCL: rotate left through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR CF`, for
-/// every nonzero masked count (also when the count modulo 9 or 17 is 0 and the value and CF
-/// stay as they were).
+/// RCL: rotate left through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR CF` (for
+/// counts other than 1 see [`by_vendor`]). When the count modulo 9 or 17 is 0, value and CF
+/// stay as they were; AMD still computes OF, Intel changes no flag.
 #[inline]
 pub const fn rcl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
-    let _ = vendor;
     let c = masked_count(size, count);
-    if c == 0 {
+    if c == 0 || (rc_count(size, c) == 0 && matches!(vendor, Vendor::Intel)) {
         return unchanged(size, value, rflags);
     }
     let w = width(size);
@@ -207,16 +249,21 @@ pub const fn rcl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let y = ((x << rc) | (x >> w.wrapping_add(1).wrapping_sub(rc))) & xm;
     let r = y as u64 & m;
     let cf = (y >> w) as u64 & 1;
-    rot_out(r, cf, bit(r, w.wrapping_sub(1)) ^ cf, rflags)
+    let of = by_vendor(
+        vendor,
+        bit(r, w.wrapping_sub(1)) ^ cf,
+        top_bits_xor(value & m, w),
+    );
+    rot_out(r, cf, of, rflags)
 }
 
 /// RCR: rotate right through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR
-/// MSB-1(result)` for every nonzero masked count.
+/// MSB-1(result)` (for counts other than 1 see [`by_vendor`]); a count that is a multiple of 9
+/// or 17 as for [`rcl`].
 #[inline]
 pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
-    let _ = vendor;
     let c = masked_count(size, count);
-    if c == 0 {
+    if c == 0 || (rc_count(size, c) == 0 && matches!(vendor, Vendor::Intel)) {
         return unchanged(size, value, rflags);
     }
     let w = width(size);
@@ -227,20 +274,26 @@ pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     let y = ((x >> rc) | (x << w.wrapping_add(1).wrapping_sub(rc))) & xm;
     let r = y as u64 & m;
     let cf = (y >> w) as u64 & 1;
-    rot_out(r, cf, top_bits_xor(r, w), rflags)
+    let cf_in = (rflags & CF != 0) as u64;
+    let of = by_vendor(
+        vendor,
+        top_bits_xor(r, w),
+        cf_in ^ bit(value & m, w.wrapping_sub(1)),
+    );
+    rot_out(r, cf, of, rflags)
 }
 
 /// SHLD: shift `dest` left, filling from the top of `src`.
 ///
-/// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR CF` (for counts above 1 on
-/// AMD; Intel leaves OF unchanged there), AF as for [`shl`].
+/// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR CF` (for counts other than
+/// 1 see [`by_vendor`]), AF as for [`shl`].
 ///
 /// 16-bit operands with a masked count of 16 or more, which the manuals leave undefined:
 /// - AMD (measured on Zen 4) shifts `dest:src:src`, so the result is the top 16 bits of that
 ///   48-bit value shifted left; CF and OF are the last bit out (bit 0 of `dest`) for a count of
 ///   16, and both 0 for counts 17 to 31.
-/// - Intel P6-family cores shift `dest:src:dest` (Bochs's model); CF is the last bit out of that
-///   48-bit value; OF is unchanged.
+/// - Intel (5th-generation Xeon, as Bochs models it) shifts `dest:src:dest`; CF is the last bit
+///   out of that 48-bit value.
 #[inline]
 pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     // There is no 8-bit form; treat a size of 1 as 2 rather than fail.
@@ -267,19 +320,19 @@ pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
         }
         of = cf;
     }
-    let of = multi_count_of(vendor, c, of, rflags);
-    shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+    let of = by_vendor(vendor, of, top_bits_xor(d as u64, w));
+    shift_out(size, r, cf, of, shift_af(vendor), rflags)
 }
 
 /// SHRD: shift `dest` right, filling from the bottom of `src`.
 ///
 /// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR MSB-1(result)` (for counts
-/// above 1 on AMD; Intel leaves OF unchanged there), AF as for [`shl`].
+/// other than 1 see [`by_vendor`]: Intel's is `bit 0 of src XOR MSB(dest)`), AF as for [`shl`].
 ///
 /// 16-bit operands with a masked count above 16, which the manuals leave undefined:
 /// - AMD (measured on Zen 4) shifts `src:src:dest` right; CF is 0 and OF is computed as above.
-/// - Intel P6-family cores shift `dest:src:dest` right (Bochs's model); CF is the last bit out
-///   of that 48-bit value; OF is unchanged.
+/// - Intel (5th-generation Xeon, as Bochs models it) shifts `dest:src:dest` right; CF is the
+///   last bit out of that 48-bit value.
 #[inline]
 pub const fn shrd(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     // There is no 8-bit form; treat a size of 1 as 2 rather than fail.
@@ -302,8 +355,9 @@ pub const fn shrd(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
     if size == 2 && c > 16 && matches!(vendor, Vendor::Amd) {
         cf = 0;
     }
-    let of = multi_count_of(vendor, c, top_bits_xor(r, w), rflags);
-    shift_out(size, r, cf, of, shift_af(vendor, rflags), rflags)
+    let intel_of = (s as u64 & 1) ^ bit(d as u64, w.wrapping_sub(1));
+    let of = by_vendor(vendor, top_bits_xor(r, w), intel_of);
+    shift_out(size, r, cf, of, shift_af(vendor), rflags)
 }
 
 #[cfg(test)]
@@ -325,9 +379,10 @@ mod tests {
         assert_eq!((o.value, o.rflags & CF), (0x81, CF));
         // SAR keeps the sign.
         assert_eq!(sar(2, 0x8000, 15, 0x2, Vendor::Amd).value, 0xffff);
-        // Vendor differences: OF after a 2-bit SHL, AF after any shift.
-        let amd = shl(1, 0x10, 2, 0x2 | OF, Vendor::Amd);
-        let intel = shl(1, 0x10, 2, 0x2 | OF, Vendor::Intel);
+        // Vendor differences: OF after a 2-bit SHL (AMD from the result, Intel from the first
+        // step: 0x80 << 1 changes the sign), AF after any shift.
+        let amd = shl(1, 0x80, 2, 0x2 | AF, Vendor::Amd);
+        let intel = shl(1, 0x80, 2, 0x2 | AF, Vendor::Intel);
         assert_eq!(amd.rflags & (OF | AF), AF);
         assert_eq!(intel.rflags & (OF | AF), OF);
         // 16-bit SHLD by 20: AMD shifts dest:src:src, Intel dest:src:dest.
