@@ -31,11 +31,43 @@ pub fn env_u64(name: &str) -> Option<u64> {
     }
 }
 
+/// The host processor's vendor (CPUID leaf 0): the emulator's undefined flags and other vendor
+/// choices must match it. Panics on a processor that is neither Intel nor AMD.
+pub fn host_vendor() -> Vendor {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let r = std::arch::x86_64::__cpuid(0);
+        let mut id = [0u8; 12];
+        id[..4].copy_from_slice(&r.ebx.to_le_bytes());
+        id[4..8].copy_from_slice(&r.edx.to_le_bytes());
+        id[8..].copy_from_slice(&r.ecx.to_le_bytes());
+        match &id {
+            b"AuthenticAMD" => Vendor::Amd,
+            b"GenuineIntel" => Vendor::Intel,
+            other => panic!(
+                "unknown processor vendor {:?}: the native tests need an Intel or AMD host",
+                String::from_utf8_lossy(other)
+            ),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    panic!("the native tests need an x86-64 host")
+}
+
+/// The case format's name of a vendor.
+pub fn vendor_name(v: Vendor) -> &'static str {
+    match v {
+        Vendor::Amd => "amd",
+        Vendor::Intel => "intel",
+    }
+}
+
 /// The decoder's mode for a harness mode.
 pub fn decode_mode(m: Mode) -> decode::Mode {
     match m {
         Mode::Long64 => decode::Mode::Long64,
         Mode::Compat32 => decode::Mode::Compat32,
+        Mode::Compat16 => decode::Mode::Prot16,
     }
 }
 
@@ -44,6 +76,7 @@ pub fn mode_name(m: Mode) -> &'static str {
     match m {
         Mode::Long64 => "long64",
         Mode::Compat32 => "compat32",
+        Mode::Compat16 => "prot16",
     }
 }
 
@@ -100,7 +133,7 @@ pub struct Start<'a> {
 
 /// The case the runner checks: `start`'s state, the processor's outcome `out` and the window's
 /// changed bytes `ram` as `final`, the pages in `not_present` absent and the read-only page
-/// read-only. Mode `long64` or `compat32`, vendor AMD, CPL 3, CR0.AM set, CR4 as [`CR4`], XCR0
+/// read-only. Mode `long64` or `compat32` (not [`Mode::Compat16`]), the host's vendor, CPL 3, CR0.AM set, CR4 as [`CR4`], XCR0
 /// the runner's default (x87, SSE, AVX and the AVX-512 state), RFLAGS compared under
 /// [`COMPARE_FLAGS`], no device accesses expected. The vector state (ZMM0..ZMM31, K0..K7,
 /// MXCSR) is the case's; every vector or mask register the processor changed is expected whole
@@ -111,6 +144,11 @@ pub fn build_case(
     ram: Vec<(u64, Vec<u8>)>,
     not_present: Vec<Range>,
 ) -> Case {
+    assert!(
+        start.mode != Mode::Compat16,
+        "build_case: a Compat16 run's code segment (based at INSN_ADDR, under long mode) is not \
+         what the case format's prot16 describes"
+    );
     let mode = decode_mode(start.mode);
     let st = start.state;
     let mut initial = model::State::defaults(mode, 3);
@@ -158,7 +196,7 @@ pub fn build_case(
     Case {
         name: String::new(),
         mode,
-        vendor: Some(Vendor::Amd),
+        vendor: Some(host_vendor()),
         cpl: 3,
         bytes: start.bytes.to_vec(),
         exit_bytes: start.exit_bytes,

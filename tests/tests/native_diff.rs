@@ -13,8 +13,8 @@
 //!   families by weight and across the two modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
 //!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
 //!   case).
-//! - **The case** given to the runner: mode `long64` or `compat32`, vendor AMD (the undefined
-//!   flags are exact for the vendor of this project's host, an AMD Zen 4), CPL 3 (CS and SS
+//! - **The case** given to the runner: mode `long64` or `compat32`, the host's vendor (the
+//!   undefined flags are exact for an AMD Zen 4 and an Intel 5th-generation Xeon), CPL 3 (CS and SS
 //!   DPL 3), CR0.AM set (as Linux runs), RIP = `INSN_ADDR`, the GPRs, RFLAGS and the FS and
 //!   GS bases, `exit_bytes` from the generator (usually all of them), RAM = the
 //!   window's initial contents (every other byte 0 on both sides) and the instruction bytes,
@@ -25,7 +25,7 @@
 //!   changed bytes, no device accesses, and the exception (vector, error code, CR2).
 //! - **Verdicts**: a case passes when the runner finds no difference. A failing case is run
 //!   again with the architecturally undefined flags of its instruction masked, which gives the
-//!   second pass rate of the report (on an AMD host with the AMD vendor both must be 100%). An
+//!   second pass rate of the report (both must be 100%). An
 //!   instruction the emulator refuses (`unsupported`) is a failure too, counted apart.
 //!
 //! The report (printed; `--nocapture` shows it on success) has a table per family and mode, the
@@ -39,7 +39,7 @@
 //! process), a second one runs the emulator.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-use hvemu::decode::{self, Vendor};
+use hvemu::decode;
 use hvemu_cli::cases::json::Value;
 use hvemu_cli::cases::model::{Case, RFLAGS, RIP};
 use hvemu_cli::cases::{Verdict, run_case};
@@ -49,7 +49,9 @@ use hvemu_tests::native::{
     self, COMPARE_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE,
     SCRATCH_END, reg,
 };
-use hvemu_tests::native_case::{FS, GS, Start, decode_mode, diff_field, mode_name, outcome_name};
+use hvemu_tests::native_case::{
+    FS, GS, Start, decode_mode, diff_field, host_vendor, mode_name, outcome_name, vendor_name,
+};
 use hvemu_tests::native_report::{CaseFamily, Groups, emulator_outcome, not_present, plan};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
@@ -162,7 +164,7 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
     Value::Object(vec![
         ("name".into(), Value::str(name)),
         ("mode".into(), Value::str(mode_name(g.mode))),
-        ("vendor".into(), Value::str("amd")),
+        ("vendor".into(), Value::str(vendor_name(host_vendor()))),
         ("cpl".into(), Value::int(3)),
         ("bytes".into(), Value::str(hex_bytes(&g.bytes))),
         ("exit_bytes".into(), Value::int(g.exit_bytes as u64)),
@@ -237,7 +239,7 @@ impl Report {
         t.cases += 1;
         t.locked += u64::from(g.locked);
         t.memory += u64::from(g.memory);
-        let insn = decode::decode(&g.bytes, decode_mode(g.mode), Vendor::Amd);
+        let insn = decode::decode(&g.bytes, decode_mode(g.mode), host_vendor());
         let text = insn
             .as_ref()
             .map_or_else(|e| format!("(no decode: {e:?})"), |i| i.to_string());

@@ -15,7 +15,7 @@
 //!   only some families (the names of `VecFamily`, lower case);
 //!   `HVEMU_NATIVE_VECTOR_DECODER_GAPS=1` adds the compatibility-mode encodings the decoder is
 //!   known to get wrong (see `vector::generate`).
-//! - **The case** given to the runner: `hvemu_tests::native_case::build_case` (mode, AMD, CPL 3,
+//! - **The case** given to the runner: `hvemu_tests::native_case::build_case` (mode, the host's vendor, CPL 3,
 //!   CR0.AM, CR4.OSFXSR/OSXMMEXCPT/OSXSAVE, the runner's XCR0 with every AVX-512 component, the
 //!   GPRs, RFLAGS, FS/GS bases, ZMM0..ZMM31, K0..K7 and MXCSR; RAM = the window's initial
 //!   contents and the instruction; the not-present pages; the read-only page). Expected: the
@@ -37,7 +37,7 @@
 //! process), a second one runs the emulator.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-use hvemu::decode::{self, Vendor};
+use hvemu::decode;
 use hvemu_cli::cases::json::Value;
 use hvemu_cli::cases::model::{Case, RFLAGS, RIP, VecReg};
 use hvemu_cli::cases::{Verdict, run_case, run_line};
@@ -47,7 +47,9 @@ use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
     self, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
-use hvemu_tests::native_case::{FS, GS, Start, decode_mode, diff_field, mode_name, outcome_name};
+use hvemu_tests::native_case::{
+    FS, GS, Start, decode_mode, diff_field, host_vendor, mode_name, outcome_name, vendor_name,
+};
 use hvemu_tests::native_report::{CaseFamily, Groups, emulator_outcome, not_present, plan};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
@@ -225,7 +227,7 @@ fn case_json(g: &Gen, case: &Case, name: &str) -> String {
     Value::Object(vec![
         ("name".into(), Value::str(name)),
         ("mode".into(), Value::str(mode_name(g.mode))),
-        ("vendor".into(), Value::str("amd")),
+        ("vendor".into(), Value::str(vendor_name(host_vendor()))),
         ("cpl".into(), Value::int(3)),
         ("bytes".into(), Value::str(hex_bytes(&g.bytes))),
         ("exit_bytes".into(), Value::int(g.exit_bytes as u64)),
@@ -326,7 +328,7 @@ impl Report {
             Masking::Faulting => t.unmasked += 1,
             Masking::None => {}
         }
-        let insn = decode::decode(&g.bytes, decode_mode(g.mode), Vendor::Amd);
+        let insn = decode::decode(&g.bytes, decode_mode(g.mode), host_vendor());
         let text = insn
             .as_ref()
             .map_or_else(|e| format!("(no decode: {e:?})"), |i| i.to_string());

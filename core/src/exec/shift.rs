@@ -21,8 +21,9 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     match insn.op {
         Op::Rol | Op::Ror | Op::Rcl | Op::Rcr | Op::Shl | Op::Sal | Op::Shr | Op::Sar => {
             let n = count(m, insn, 1);
-            // Intel's OF differs between immediate and CL counts for ROL and ROR.
-            let imm = matches!(insn.operands.get(1), Some(Operand::Imm { .. }));
+            // Intel's OF of ROL and ROR differs for a register rotated by an immediate.
+            let imm = matches!(insn.operands.get(1), Some(Operand::Imm { .. }))
+                && matches!(insn.operands.first(), Some(Operand::Reg(_)));
             let f: fn(u8, u64, u8, u64, Vendor) -> AluOut = match insn.op {
                 Op::Rol if imm => shift::rol_imm,
                 Op::Ror if imm => shift::ror_imm,

@@ -7,7 +7,7 @@
 
 mod seg;
 
-use crate::decode::{Instruction, Mode, Seg};
+use crate::decode::{Instruction, Mode, Seg, Vendor};
 use crate::emulator::{ExitAccess, Fault, Machine, Refusal, Stop};
 use crate::flags;
 use crate::host::{TranslateFlags, TranslateResult};
@@ -146,8 +146,33 @@ impl<C: ?Sized> Machine<'_, C> {
         size: u16,
         intent: Intent,
     ) -> Result<Prepared, Stop> {
-        let linear = self.linearize(seg, offset, size, intent)?;
+        let linear = match self.linearize(seg, offset, size, intent) {
+            Ok(linear) => linear,
+            Err(fault) => {
+                self.alignment_before_canonical(seg, offset, size)?;
+                return Err(fault);
+            }
+        };
         self.prepare_linear(linear, size, intent)
+    }
+
+    /// Intel checks the alignment before the canonical form of an access's last byte: a
+    /// misaligned access whose first byte is canonical and whose last is not raises #AC, not
+    /// #GP/#SS (measured on a 5th-generation Xeon; AMD raises #GP/#SS). Called once the access
+    /// has failed segmentation.
+    fn alignment_before_canonical(&self, seg: Seg, offset: u64, size: u16) -> Result<(), Stop> {
+        if self.mode != Mode::Long64 || self.config.vendor != Vendor::Intel {
+            return Ok(());
+        }
+        let base = match seg {
+            Seg::Fs | Seg::Gs => self.segment(seg).base,
+            _ => 0,
+        };
+        let linear = base.wrapping_add(offset);
+        if self.canonical(linear) {
+            self.check_alignment(linear, size)?;
+        }
+        Ok(())
     }
 
     /// Prepares an access at a linear address.

@@ -185,8 +185,9 @@ pub const fn ror(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
     rot_out(r, cf, of, rflags)
 }
 
-/// ROL with an immediate count (`C0`/`C1 /0 ib`): as [`rol`], except that Intel (5th-generation
-/// Xeon) leaves OF unchanged for a masked count other than 1, where with CL it computes it.
+/// ROL of a register by an immediate count (`C0`/`C1 /0 ib` with ModRM.mod = 3): as [`rol`],
+/// except that Intel (5th-generation Xeon) leaves OF unchanged for a masked count other than 1,
+/// where with CL, or with a memory destination, it computes it.
 #[inline]
 pub const fn rol_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     imm_rotate(
@@ -198,7 +199,7 @@ pub const fn rol_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendo
     )
 }
 
-/// ROR with an immediate count (`C0`/`C1 /1 ib`): OF as for [`rol_imm`].
+/// ROR of a register by an immediate count (`C0`/`C1 /1 ib`, mod = 3): OF as for [`rol_imm`].
 #[inline]
 pub const fn ror_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     imm_rotate(
@@ -210,7 +211,7 @@ pub const fn ror_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendo
     )
 }
 
-/// `out` with Intel's OF of an immediate-count rotate.
+/// `out` with Intel's OF of a register rotated by an immediate count.
 #[inline(always)]
 const fn imm_rotate(out: AluOut, size: u8, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     match vendor {
