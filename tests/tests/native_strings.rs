@@ -467,8 +467,10 @@ fn string_instructions_match_the_processor() {
             t.reps += 1;
             let mask = match (mode, g.a67) {
                 (Mode::Long64, false) => u64::MAX,
-                (Mode::Long64, true) | (Mode::Compat32, false) => 0xffff_ffff,
-                (Mode::Compat32, true) => 0xffff,
+                (Mode::Long64, true) | (Mode::Compat32, false) | (Mode::Compat16, true) => {
+                    0xffff_ffff
+                }
+                (Mode::Compat32, true) | (Mode::Compat16, false) => 0xffff,
             };
             t.elements += (before_rcx & mask).wrapping_sub(out.state.gpr[reg::RCX] & mask) & mask;
         }

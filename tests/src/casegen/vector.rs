@@ -920,10 +920,7 @@ mod tests {
     #[test]
     fn cases_decode() {
         for mode in [Mode::Long64, Mode::Compat32] {
-            let dm = match mode {
-                Mode::Long64 => decode::Mode::Long64,
-                Mode::Compat32 => decode::Mode::Compat32,
-            };
+            let dm = crate::native_case::decode_mode(mode);
             for fam in VecFamily::ALL {
                 let mut rng = Rng::new(fam as u64);
                 let mut bad = 0;

@@ -4,6 +4,7 @@
 //! ([`super::ctrl::Ctrl`]), which sits right after the code, and to the XSAVE areas after it
 //! ([`super::ctrl::XAreas`]), so the code works at whatever address the kernel chose for it.
 
+use super::Mode;
 use super::ctrl::{Ctrl, XAreas};
 use core::mem::offset_of;
 
@@ -247,23 +248,30 @@ pub(super) fn stub(epilogue: u64) -> Vec<u8> {
 }
 
 /// The fall-through jump placed right after the instruction at `end`: `jmp rel32` to `stub` in
-/// 64-bit mode, `jmp far 0x33:stub` in compatibility mode (which also switches to 64-bit mode).
+/// 64-bit mode, `jmp far 0x33:stub` in compatibility mode (which also switches to 64-bit mode;
+/// `66` first in 16-bit code, for the 32-bit offset).
 /// At most [`FALLTHROUGH_MAX`] bytes.
-pub(super) fn fallthrough(compat: bool, end: u64, stub: u64) -> ([u8; FALLTHROUGH_MAX], usize) {
+pub(super) fn fallthrough(mode: Mode, end: u64, stub: u64) -> ([u8; FALLTHROUGH_MAX], usize) {
     let mut out = [0u8; FALLTHROUGH_MAX];
-    if compat {
-        out[0] = 0xea;
-        out[1..5].copy_from_slice(&(stub as u32).to_le_bytes());
-        out[5..7].copy_from_slice(&0x33u16.to_le_bytes());
-        (out, 7)
-    } else {
-        let rel = stub.wrapping_sub(end + 5) as i64;
-        let rel = i32::try_from(rel).expect("stub within ±2 GiB of the instruction");
-        out[0] = 0xe9;
-        out[1..5].copy_from_slice(&rel.to_le_bytes());
-        (out, 5)
+    match mode {
+        // jmp far 0x33:stub; in 16-bit code with 66 for the 32-bit offset.
+        Mode::Compat32 | Mode::Compat16 => {
+            let o = usize::from(mode == Mode::Compat16);
+            out[0] = 0x66;
+            out[o] = 0xea;
+            out[o + 1..o + 5].copy_from_slice(&(stub as u32).to_le_bytes());
+            out[o + 5..o + 7].copy_from_slice(&0x33u16.to_le_bytes());
+            (out, o + 7)
+        }
+        Mode::Long64 => {
+            let rel = stub.wrapping_sub(end + 5) as i64;
+            let rel = i32::try_from(rel).expect("stub within ±2 GiB of the instruction");
+            out[0] = 0xe9;
+            out[1..5].copy_from_slice(&rel.to_le_bytes());
+            (out, 5)
+        }
     }
 }
 
 /// Longest fall-through jump.
-pub(super) const FALLTHROUGH_MAX: usize = 7;
+pub(super) const FALLTHROUGH_MAX: usize = 8;

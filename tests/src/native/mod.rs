@@ -196,6 +196,11 @@ pub const COMPARE_FLAGS: u64 = 0x0004_0cd5;
 const USER_CS64: u64 = 0x33;
 const USER_CS32: u64 = 0x23;
 const USER_DS: u16 = 0x2b;
+/// The 16-bit code segment of [`Mode::Compat16`]: LDT entry 0 (TI = 1), RPL 3.
+pub const CS16: u64 = 0x07;
+/// Its limit, the last valid offset: [`EDGE`] is at offset 0x8000 (a fetch there is a #PF, as
+/// in the other modes, not a limit #GP); a branch beyond it is #GP.
+pub const CODE16_LIMIT: u64 = EDGE - INSN_ADDR;
 const TF: u64 = 1 << 8;
 /// The page size.
 pub const PAGE: u64 = 0x1000;
@@ -235,6 +240,14 @@ pub enum Mode {
     Long64,
     /// 32-bit compatibility mode, CS = 0x23.
     Compat32,
+    /// 16-bit code in compatibility mode: CS = [`CS16`], a 16-bit code segment of the process's
+    /// LDT based at [`INSN_ADDR`] (the instruction runs at IP 0, or placed at the edge at IP
+    /// 0x8000 minus its length) with limit [`CODE16_LIMIT`], so it covers the landing area up
+    /// to and including the first byte of [`EDGE`]. It decodes as 16-bit protected-mode code
+    /// (VEX, EVEX and XOP included). The registers and data segments are those of
+    /// [`Mode::Compat32`] (flat 32-bit SS, so stack operations use ESP); RIPs in an [`Output`]
+    /// are linear addresses, like the other modes'.
+    Compat16,
 }
 
 /// Register state, input or output.
@@ -465,7 +478,7 @@ pub fn page(addr: u64) -> Page {
 /// A runner that gives an emulator the same memory can place these after the instruction.
 pub fn trailer(mode: Mode, len: usize) -> Vec<u8> {
     let end = INSN_ADDR + len as u64;
-    let (jmp, n) = asm::fallthrough(mode == Mode::Compat32, end, ZONE_BASE);
+    let (jmp, n) = asm::fallthrough(mode, end, ZONE_BASE);
     let mut v = jmp[..n].to_vec();
     v.resize(64, 0xcc);
     v
@@ -483,6 +496,8 @@ struct Global {
     host_ss: u16,
     /// The kernel lets user space use RDFSBASE/WRFSBASE (HWCAP2_FSGSBASE).
     fsgsbase: bool,
+    /// Why [`CS16`] could not be set up (`modify_ldt`), if it could not.
+    code16_error: Option<&'static str>,
     /// The XSAVE layout of the vector state.
     x: XLayout,
     /// Where the trampoline's XSAVE areas are.
@@ -800,6 +815,8 @@ fn setup() -> Result<Global, String> {
         );
     }
 
+    let code16_error = install_code16().err();
+
     signals::install(signals::Where {
         ctrl: ctrl as usize,
         zone: (ZONE_BASE, ZONE_BASE + ZONE_SIZE),
@@ -817,9 +834,50 @@ fn setup() -> Result<Global, String> {
         host_gs: gs,
         host_ss: ss,
         fsgsbase,
+        code16_error,
         x,
         areas,
     })
+}
+
+/// `struct user_desc` of `modify_ldt(2)`.
+#[repr(C)]
+struct UserDesc {
+    entry_number: u32,
+    base_addr: u32,
+    limit: u32,
+    /// Bit 0 seg_32bit, bits 1-2 contents, bit 3 read_exec_only, bit 4 limit_in_pages, bit 5
+    /// seg_not_present, bit 6 useable.
+    flags: u32,
+}
+
+/// Writes LDT entry 0: the 16-bit code segment [`CS16`] of [`Mode::Compat16`].
+fn install_code16() -> Result<(), &'static str> {
+    const CONTENTS_CODE: u32 = 2 << 1;
+    const USEABLE: u32 = 1 << 6;
+    let desc = UserDesc {
+        entry_number: (CS16 >> 3) as u32,
+        base_addr: INSN_ADDR as u32,
+        limit: CODE16_LIMIT as u32,
+        // 16-bit, readable, byte-granular, present.
+        flags: CONTENTS_CODE | USEABLE,
+    };
+    // SAFETY: modify_ldt(0x11: write an entry) reads `size_of::<UserDesc>()` bytes at `&desc`.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_modify_ldt,
+            0x11,
+            &desc as *const UserDesc,
+            core::mem::size_of::<UserDesc>(),
+        )
+    };
+    if r != 0 {
+        return Err(
+            "modify_ldt could not install the 16-bit code segment (a kernel without \
+                    CONFIG_MODIFY_LDT_SYSCALL, or a seccomp filter)",
+        );
+    }
+    Ok(())
 }
 
 /// The harness. See the module documentation.
@@ -948,8 +1006,12 @@ impl Native {
             return Err(Error::Refused(why));
         }
         let g = self.g;
+        if let (Mode::Compat16, Some(why)) = (mode, g.code16_error) {
+            return Err(Error::Setup(why.into()));
+        }
         g.x.encode(input, self.xarea(g.areas.input))?;
-        let compat = mode == Mode::Compat32;
+        // Compatibility mode, 32- or 16-bit code.
+        let compat = mode != Mode::Long64;
         let start = if at_edge {
             EDGE - len as u64
         } else {
@@ -959,11 +1021,11 @@ impl Native {
         let (jmp, jlen) = if at_edge {
             ([0; asm::FALLTHROUGH_MAX], 0)
         } else {
-            asm::fallthrough(compat, end, ZONE_BASE)
+            asm::fallthrough(mode, end, ZONE_BASE)
         };
         let zone = self.g.alias + WINDOW_LEN as usize;
         let at = zone + (start - ZONE_BASE) as usize;
-        // SAFETY: INSN_ADDR + 15 + 7, and EDGE - 15 to EDGE, lie inside the zone of the
+        // SAFETY: INSN_ADDR + 15 + FALLTHROUGH_MAX, and EDGE - 15 to EDGE, lie inside the zone of the
         // read-write alias.
         unsafe {
             core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, len);
@@ -979,10 +1041,16 @@ impl Native {
         } else {
             input.gpr[reg::RSP]
         };
-        let (cs, data_sel, fs, gs) = if compat {
-            (USER_CS32, USER_DS, USER_DS, USER_DS)
+        let (cs, data_sel, fs, gs) = match mode {
+            Mode::Long64 => (USER_CS64, self.g.host_ds, self.g.host_fs, self.g.host_gs),
+            Mode::Compat32 => (USER_CS32, USER_DS, USER_DS, USER_DS),
+            Mode::Compat16 => (CS16, USER_DS, USER_DS, USER_DS),
+        };
+        // The instruction pointer in CS: an offset from INSN_ADDR in 16-bit code.
+        let ip = if mode == Mode::Compat16 {
+            start - INSN_ADDR
         } else {
-            (USER_CS64, self.g.host_ds, self.g.host_fs, self.g.host_gs)
+            start
         };
         let c = self.g.ctrl as *mut Ctrl;
         // SAFETY: the control block is mapped read-write for the life of the process, and no
@@ -997,7 +1065,7 @@ impl Native {
             write_volatile(addr_of_mut!((*c).in_gsbase), input.gs_base);
             write_volatile(
                 addr_of_mut!((*c).frame),
-                [start, cs, rflags, rsp, u64::from(self.g.host_ss)],
+                [ip, cs, rflags, rsp, u64::from(self.g.host_ss)],
             );
             write_volatile(addr_of_mut!((*c).rep_string), u64::from(info.rep_string));
             let seq = read_volatile(addr_of!((*c).seq));
@@ -1018,7 +1086,7 @@ impl Native {
         }
 
         // SAFETY: as above; the zone bytes written before the run go back to int3.
-        let (sig, code, trapno, err, cr2, sig_rip, harness, mut state) = unsafe {
+        let (sig, code, trapno, err, cr2, sig_rip, sig_cs, harness, mut state) = unsafe {
             core::ptr::write_bytes(at as *mut u8, 0xcc, len + jlen);
             (
                 read_volatile(addr_of!((*c).sig)) as i32,
@@ -1027,6 +1095,7 @@ impl Native {
                 read_volatile(addr_of!((*c).sig_err)),
                 read_volatile(addr_of!((*c).sig_cr2)),
                 read_volatile(addr_of!((*c).sig_rip)),
+                read_volatile(addr_of!((*c).sig_cs)),
                 read_volatile(addr_of!((*c).harness_error)),
                 State {
                     gpr: read_volatile(addr_of!((*c).out_gpr)),
@@ -1044,6 +1113,12 @@ impl Native {
                 rip: sig_rip,
             });
         }
+        // A signal in 16-bit code reports IP, an offset in CS16.
+        let sig_rip = if sig != 0 && sig_cs == CS16 {
+            INSN_ADDR + (sig_rip & 0xffff)
+        } else {
+            sig_rip
+        };
         g.x.decode(self.xarea(g.areas.output), &mut state);
         state.rflags &= !TF;
         if compat {
