@@ -64,7 +64,7 @@ pub fn plan<F: CaseFamily>(var: &str, n: u64, seed: u64) -> Vec<(F, Mode, u64, u
 /// 64-bit mode the pages on both sides of the non-canonical hole (natively the kernel's: only an
 /// access straddling the hole reaches them, and it must fault before translating); with
 /// `top_of_4g` in compatibility mode the last page below 4 GiB (not present natively either:
-/// accesses across the limit of the flat segments).
+/// accesses across the limit of the flat segments) and the first page (where Intel wraps them).
 pub fn not_present(mode: Mode, top_of_4g: bool) -> Vec<Range> {
     let page = |base| Range { base, size: PAGE };
     let mut v = vec![
@@ -74,6 +74,9 @@ pub fn not_present(mode: Mode, top_of_4g: bool) -> Vec<Range> {
     ];
     if mode == Mode::Compat32 && top_of_4g {
         v.push(page(0xffff_f000));
+        // Intel wraps an access that runs past 4 GiB to the bottom of the address space (AMD
+        // raises #GP): the first page, never mapped in a Linux process, then faults.
+        v.push(page(0));
     }
     if mode == Mode::Long64 {
         v.push(page(0x0000_7fff_ffff_f000));

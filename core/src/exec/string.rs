@@ -273,7 +273,7 @@ impl<C: ?Sized> Machine<'_, C> {
         // (Non-zero: no division by zero to prove impossible)
         let per = NonZeroU64::new(u64::from(sh.size)).unwrap_or(NonZeroU64::MIN);
         let sz = per.get();
-        let linear = self.linearize(seg, off, sh.size as u16, intent)?;
+        let linear = self.linearize_checked(seg, off, sh.size as u16, intent)?;
         self.check_alignment(linear, sh.size as u16)?;
         let in_page = linear & 0xfff;
         if in_page.wrapping_add(sz) > 0x1000 {

@@ -78,10 +78,17 @@ impl<C: ?Sized> Machine<'_, C> {
             if offset <= limit || last > upper || last < offset {
                 return Err(Self::seg_fault(seg));
             }
-        } else if last > limit || last < offset {
+        } else if (last > limit || last < offset) && !self.wraps_at_4g(limit) {
             return Err(Self::seg_fault(seg));
         }
         Ok(s.base.wrapping_add(offset) & 0xffff_ffff)
+    }
+
+    /// Intel lets an access through a 4 GiB segment (limit 0xFFFFFFFF) run past 4 GiB, wrapping
+    /// its linear address, where AMD raises #GP/#SS (both measured in compatibility mode; other
+    /// limits are checked as AMD does).
+    fn wraps_at_4g(&self, limit: u64) -> bool {
+        limit == 0xffff_ffff && self.config.vendor == crate::decode::Vendor::Intel
     }
 
     /// A canonical address: bits 63..47 all equal (63..56 with 5-level paging, CR4.LA57).

@@ -217,7 +217,7 @@ impl<C: ?Sized> Machine<'_, C> {
                 return Err(Fault::GP0.into());
             }
         }
-        let linear = self.linearize(seg, ea, size, intent)?;
+        let linear = self.linearize_checked(seg, ea, size, intent)?;
         self.prepare_linear(linear, size, intent)
     }
 }
