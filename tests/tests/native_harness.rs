@@ -1071,7 +1071,7 @@ fn sixteen_bit_code() {
     );
     // jmp near -16: IP wraps to 0xfff3, beyond the limit: #GP(0) at the jump.
     let out = run(&mut n, mode, &[0xe9, 0xf0, 0xff], &s);
-    assert!(0xfff3 > CODE16_LIMIT);
+    const _: () = assert!(0xfff3 > CODE16_LIMIT);
     let e = exception(&out);
     assert_eq!((e.vector, e.error_code, out.rip), (13, 0, INSN_ADDR));
 }

@@ -164,10 +164,10 @@ impl<C: ?Sized> Machine<'_, C> {
         match self.linearize(seg, offset, size, intent) {
             Ok(linear) => Ok(linear),
             Err(fault) => {
-                if self.config.vendor == Vendor::Intel {
-                    if let Ok(first) = self.linearize(seg, offset, 1, intent) {
-                        self.check_alignment(first, size)?;
-                    }
+                if self.config.vendor == Vendor::Intel
+                    && let Ok(first) = self.linearize(seg, offset, 1, intent)
+                {
+                    self.check_alignment(first, size)?;
                 }
                 Err(fault)
             }
