@@ -23,13 +23,13 @@
 //!   that element from there without an exit, so the page is memory, where the number and size
 //!   of reads cannot be seen (a processor's fast string operation makes them wider too). The
 //!   device still sees every element, in order. Any other source is read element by element.
-//! - CMPS compares `seg:rSI` with `ES:rDI` (the flags of source minus destination); with the
-//!   AMD vendor setting the destination is checked and read first, as AMD processors do
-//!   (but REPE CMPSB, source first there too).
+//! - CMPS compares `seg:rSI` with `ES:rDI` (the flags of source minus destination); the
+//!   destination is checked and read first, as the processors do (AMD's but for REPE CMPSB).
 //! - Every run is checked before its first access, and the registers are brought up to date
 //!   after it, so a fault in the middle of a REP instruction reports exactly the progress of
 //!   the elements done before the faulting one (RCX/RSI/RDI and, for CMPS/SCAS, the flags of
-//!   the last compare), which is what the processor leaves ([`Machine::keep_on_fault`]).
+//!   the last compare on AMD, the flags the instruction started with on Intel), which is what
+//!   the processor leaves ([`Machine::keep_on_fault`]).
 //! - At most [`Config::rep_budget`](crate::emulator::Config) elements run per call; then the
 //!   instruction hands back [`Stop::Partial`] with RIP on it, and the next call continues.
 
@@ -131,11 +131,15 @@ struct Shape {
     src_seg: Seg,
     /// The port of INS and OUTS.
     port: u16,
-    /// CMPS on AMD: the destination `ES:rDI` is checked and read before the source. Measured
-    /// on the host: when both elements would fault an AMD processor reports the destination's
-    /// #PF or #AC, so it loads it first, except for REPE CMPSB (F3 A6), which takes the source
-    /// first. Intel documents the source first.
+    /// CMPS: the destination `ES:rDI` is checked and read before the source. Measured: when
+    /// both elements would fault, the processor reports the destination's #PF or #AC, so it
+    /// loads it first; AMD (Zen 4) except for REPE CMPSB (F3 A6), which takes the source first;
+    /// Intel (5th-generation Xeon) always, although its manual lists the source first.
     dst_first: bool,
+    /// REP CMPS and SCAS on Intel: the status flags change only when the instruction ends (a
+    /// fault leaves the flags it started with, measured on a 5th-generation Xeon); on AMD every
+    /// run leaves the flags of its last compare.
+    defer_flags: bool,
 }
 
 impl Shape {
@@ -201,8 +205,13 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
         },
         port: 0,
         dst_first: kind == Kind::Cmps
-            && m.config.vendor == Vendor::Amd
-            && !(size == 1 && rep && !insn.prefixes.has(Prefixes::REPNE)),
+            && !(m.config.vendor == Vendor::Amd
+                && size == 1
+                && rep
+                && !insn.prefixes.has(Prefixes::REPNE)),
+        defer_flags: rep
+            && matches!(kind, Kind::Cmps | Kind::Scas)
+            && m.config.vendor == Vendor::Intel,
     };
     if matches!(kind, Kind::Ins | Kind::Outs) {
         let write = kind == Kind::Outs;
@@ -214,19 +223,31 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     }
     let amask = mask(shape.asz);
     let mut count = if rep { m.gpr64(1) & amask } else { 1 };
+    let mut si = m.gpr64(6) & amask;
+    let mut di = m.gpr64(7) & amask;
+    // From here the progress of completed elements is architectural.
+    m.keep_on_fault = rep;
+    if rep && shape.asz == 4 && m.mode == Mode::Long64 && m.config.vendor == Vendor::Intel {
+        // With 32-bit addressing in 64-bit mode Intel writes ECX, and the pointers of MOVS and
+        // STOS, zero-extended before the first element: also for a count of 0 or a fault on
+        // the first element (measured on a 5th-generation Xeon; AMD leaves them).
+        m.set_gpr_sized(1, 4, count);
+        if kind == Kind::Movs {
+            m.set_gpr_sized(6, 4, si);
+        }
+        if matches!(kind, Kind::Movs | Kind::Stos) {
+            m.set_gpr_sized(7, 4, di);
+        }
+    }
     if count == 0 {
         return Ok(());
     }
-    // From here the progress of completed elements is architectural.
-    m.keep_on_fault = rep;
     let budget = u64::from(m.config.rep_budget.max(1));
-    let mut si = m.gpr64(6) & amask;
-    let mut di = m.gpr64(7) & amask;
     let mut used = 0u64;
     loop {
         // `used` stays below `budget` in the loop, and `k` is at most `want`.
         let want = count.min(budget.wrapping_sub(used));
-        let (k, stop) = m.string_run(&shape, si, di, want, used == 0)?;
+        let (k, stop, status) = m.string_run(&shape, si, di, want, used == 0)?;
         used = used.wrapping_add(k);
         count = count.wrapping_sub(k);
         if kind.has_src() {
@@ -241,6 +262,9 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
             m.set_gpr_sized(1, shape.asz, count);
         }
         if stop || count == 0 {
+            if shape.defer_flags {
+                m.set_status_flags(status);
+            }
             return Ok(());
         }
         if used >= budget {
@@ -336,8 +360,9 @@ impl<C: ?Sized> Machine<'_, C> {
     }
 
     /// Performs one run of at most `want` elements (at least one) from offsets `si` and `di`;
-    /// `first`: the run starts at the element the call started at. Returns the elements done and
-    /// whether REPE/REPNE ended the instruction.
+    /// `first`: the run starts at the element the call started at. Returns the elements done,
+    /// whether REPE/REPNE ended the instruction, and the status flags of its last compare (the
+    /// current ones for instructions that compare nothing).
     fn string_run(
         &mut self,
         sh: &Shape,
@@ -345,7 +370,7 @@ impl<C: ?Sized> Machine<'_, C> {
         di: u64,
         want: u64,
         first: bool,
-    ) -> Result<(u64, bool), Stop> {
+    ) -> Result<(u64, bool, u64), Stop> {
         let kind = sh.kind;
         let mut n = want;
         let mut src = Run::Fast(0);
@@ -462,14 +487,19 @@ impl<C: ?Sized> Machine<'_, C> {
                     f = alu::arith::cmp(size, a, b, f);
                     let zf = f & flags::ZF != 0;
                     if sh.rep && zf == sh.repne {
-                        self.set_status_flags(f);
-                        return Ok((i.wrapping_add(1), true));
+                        if !sh.defer_flags {
+                            self.set_status_flags(f);
+                        }
+                        return Ok((i.wrapping_add(1), true, f));
                     }
                 }
-                self.set_status_flags(f);
+                if !sh.defer_flags {
+                    self.set_status_flags(f);
+                }
+                return Ok((n, false, f));
             }
         }
-        Ok((n, false))
+        Ok((n, false, self.regs.rflags))
     }
 
     /// MOVS of elements `from..n` of runs at `s` and `d`: a read and a write callback per
