@@ -34,6 +34,7 @@ use common::{bitness, iced_decode, iced_options, prefix_end};
 use core::arch::x86_64::{__cpuid, __cpuid_count};
 use hvemu::decode::{DecodeError, Encoding, Mode, Op, Vendor, decode};
 use hvemu_tests::native::{self, EDGE, Native, Outcome, State};
+use hvemu_tests::native_case::{decode_mode, host_vendor};
 use hvemu_tests::randgen::{Rng, random_insn};
 use hvemu_tests::{parse_hex, shared_dir};
 use iced_x86::{Code, CpuidFeature, EncodingKind};
@@ -71,23 +72,6 @@ fn verdict(h: &mut Native, mode: native::Mode, bytes: &[u8; 15], input: &State) 
         };
     }
     panic!("{mode:?} {bytes:02x?}: fifteen bytes still fault on the next fetch");
-}
-
-/// The host's vendor, from CPUID.
-fn host_vendor() -> Vendor {
-    let r = __cpuid(0);
-    let mut id = Vec::new();
-    for v in [r.ebx, r.edx, r.ecx] {
-        id.extend_from_slice(&v.to_le_bytes());
-    }
-    match &id[..] {
-        b"AuthenticAMD" => Vendor::Amd,
-        b"GenuineIntel" => Vendor::Intel,
-        other => panic!(
-            "unknown processor vendor {:?}: this test needs an Intel or AMD host",
-            String::from_utf8_lossy(other)
-        ),
-    }
 }
 
 /// CPUID bit `bit` of register `reg` (0 EAX .. 3 EDX) of `leaf`.`sub`, false beyond the
@@ -165,6 +149,8 @@ fn host_has(f: CpuidFeature) -> Option<bool> {
         F::WIDE_KL => kl() && cpuid_bit(0x19, 0, EBX, 2),
         F::PTWRITE => cpuid_bit(0x14, 0, EBX, 4),
         F::SGX1 => cpuid_bit(7, 0, EBX, 2),
+        // ENCLV's leaves (oversubscription): SGX, then CPUID leaf 0x12.
+        F::OSS => cpuid_bit(7, 0, EBX, 2) && cpuid_bit(0x12, 0, EAX, 5),
         F::VMX => cpuid_bit(1, 0, ECX, 5),
         F::SMX => cpuid_bit(1, 0, ECX, 6),
         F::SVM => cpuid_bit(0x8000_0001, 0, ECX, 2),
@@ -236,12 +222,12 @@ fn extensions(
     common.unwrap_or_default()
 }
 
-/// Whether the instruction is VMCALL (0F 01 C1 after legacy prefixes and REX): AMD processors
-/// raise #UD for it, and a KVM host emulates that #UD as its own hypercall, so under KVM it
-/// runs whatever the decoder says.
+/// Whether the instruction is VMCALL or VMMCALL (0F 01 C1 or 0F 01 D9 after legacy prefixes and
+/// REX): each vendor's processors raise #UD for the other's, and a KVM host emulates that #UD
+/// as its own hypercall, so under KVM they run whatever the decoder says.
 fn vmcall(bytes: &[u8; 15], mode: Mode) -> bool {
     let start = prefix_end(bytes, mode);
-    bytes.get(start..start + 3) == Some(&[0x0f, 0x01, 0xc1][..])
+    matches!(bytes.get(start..start + 3), Some([0x0f, 0x01, 0xc1 | 0xd9]))
 }
 
 /// The class of one comparison ("agree" or the name of a disagreement).
@@ -314,10 +300,7 @@ fn compare_all(
 ) -> Tally {
     let vendor = host_vendor();
     let shadow_stack = has_shadow_stack();
-    let ours_mode = match mode {
-        native::Mode::Long64 => Mode::Long64,
-        native::Mode::Compat32 => Mode::Compat32,
-    };
+    let ours_mode = decode_mode(mode);
     // Every register points into the scratch window, so that memory operands mostly reach
     // memory the harness owns (and kernel entries the harness does not refuse find no valid
     // system call number).
@@ -373,9 +356,10 @@ fn failures(title: &str, tally: &Tally, n: usize) -> Vec<String> {
     failures
 }
 
-const MODES: [(native::Mode, u64); 2] = [
+const MODES: [(native::Mode, u64); 3] = [
     (native::Mode::Long64, 0x6370_7500_0064_0001),
     (native::Mode::Compat32, 0x6370_7500_0032_0001),
+    (native::Mode::Compat16, 0x6370_7500_0016_0001),
 ];
 
 #[test]
@@ -411,6 +395,9 @@ fn iced_vectors_agree_with_the_processor() {
     let mut h = Native::new().expect("native harness");
     let mut all = Vec::new();
     let files = [
+        ("DecoderTest16.txt", native::Mode::Compat16),
+        ("DecoderTestMisc16.txt", native::Mode::Compat16),
+        ("MemoryTest16.txt", native::Mode::Compat16),
         ("DecoderTest32.txt", native::Mode::Compat32),
         ("DecoderTestMisc32.txt", native::Mode::Compat32),
         ("MemoryTest32.txt", native::Mode::Compat32),

@@ -301,7 +301,8 @@ impl<'a> Decoder<'a> {
         self.vex_follows()
     }
 
-    /// 8F starts XOP when the next byte's map field is 8 or more (POP Ev has ModRM.reg = 0).
+    /// 8F starts XOP when the next byte's map field is 8 or more (POP Ev has ModRM.reg = 0; on
+    /// Intel, see `xop`).
     fn xop_follows(&self) -> bool {
         if matches!(self.mode, Mode::Real) {
             return false;
@@ -420,6 +421,11 @@ impl<'a> Decoder<'a> {
     }
 
     fn xop(mut self, insn: &mut Instruction) -> R<()> {
+        // Intel's processors have no XOP: 8F is POP Ev there, whose other ModRM.reg values
+        // raise #UD once the ModRM byte, SIB and displacement are fetched (measured).
+        if self.vendor == Vendor::Intel {
+            return self.finish(Map::Primary, 0x8f, &tables::primary::MAP, insn);
+        }
         let b1 = self.byte()?;
         let b2 = self.byte()?;
         self.check_no_legacy_before_vex()?;
@@ -619,9 +625,10 @@ impl<'a> Decoder<'a> {
         if self.mode == Mode::Real {
             k |= KB_REAL;
         }
-        k |= match self.vendor {
-            Vendor::Intel => KB_INTEL,
-            Vendor::Amd => KB_AMD,
+        k |= match (self.vendor, is64) {
+            (Vendor::Intel, true) => KB_INTEL,
+            (Vendor::Intel, false) => KB_INTEL | KB_INTEL_NOT64,
+            (Vendor::Amd, _) => KB_AMD,
         };
         let osz0 = self.op_size(0);
         let osz1 = self.op_size(1 << A_OSZ_SHIFT);

@@ -350,7 +350,7 @@ pub(crate) const S_RM_SHIFT: u32 = 9; // 4 bits: 0..7, 15 any
 pub(crate) const S_W_SHIFT: u32 = 13; // 2 bits: 0 any, 1 W0, 2 W1
 pub(crate) const S_L_SHIFT: u32 = 15; // 3 bits: allowed L values (bit n = L n)
 pub(crate) const S_MODE_SHIFT: u32 = 18; // 2 bits: 0 any, 1 not 64-bit, 2 64-bit only
-pub(crate) const S_VENDOR_SHIFT: u32 = 20; // 2 bits: 0 any, 1 Intel, 2 AMD
+pub(crate) const S_VENDOR_SHIFT: u32 = 20; // 2 bits: 0 any, 1 Intel, 2 AMD, 3 not Intel's 32-bit
 pub(crate) const S_W32IG: u32 = 1 << 22; // W is ignored outside 64-bit mode
 pub(crate) const S_OSZ_SHIFT: u32 = 23; // 2 bits: 0 any, 1 16, 2 32, 3 64
 pub(crate) const S_ASZ_SHIFT: u32 = 25; // 2 bits: 0 any, 1 16, 2 32, 3 64
@@ -405,6 +405,7 @@ pub(crate) const KB_OSZ1_SHIFT: u32 = 38; // 3 bits: operand size 2, 4, 8 (d64 r
 pub(crate) const KB_ASZ_SHIFT: u32 = 41; // 3 bits: address size 2, 4, 8
 pub(crate) const KB_NOREXB: u64 = 1 << 44; // REX.B clear
 pub(crate) const KB_66: u64 = 1 << 45; // a 66 prefix is present
+pub(crate) const KB_INTEL_NOT64: u64 = 1 << 46; // Intel, outside 64-bit mode
 
 /// The key bits that rule out a candidate with selector `sel` and attributes `attr`.
 // Evaluated at compile time: an overflow is a compile error, not a panic.
@@ -455,6 +456,7 @@ const fn forbid_of(sel: u32, attr: u32) -> u64 {
     match (sel >> S_VENDOR_SHIFT) & 3 {
         1 => f |= KB_AMD,
         2 => f |= KB_INTEL,
+        3 => f |= KB_INTEL_NOT64,
         _ => {}
     }
     let o = (sel >> S_OSZ_SHIFT) & 3;
@@ -687,6 +689,10 @@ impl Cand {
     /// AMD processors only.
     pub(crate) const fn amd(self) -> Cand {
         self.with_sel(3, S_VENDOR_SHIFT, 2)
+    }
+    /// Intel processors only in 64-bit mode, AMD's in every mode.
+    pub(crate) const fn intel_only64(self) -> Cand {
+        self.with_sel(3, S_VENDOR_SHIFT, 3)
     }
     /// Only with operand size `bytes` (2, 4, 8).
     pub(crate) const fn osz(self, bytes: u8) -> Cand {

@@ -228,7 +228,8 @@ pub fn map_name(key: &str) -> &str {
 
 /// AMD-only extensions that iced decodes by default (that is, for Intel), by iced Code name
 /// prefix: XOP, 3DNow! and FEMMS, SSE4a, SVM, SEV-SNP, LWP, TBM, CLZERO, MONITORX, RDPRU,
-/// INVLPGB/TLBSYNC, MCOMMIT. Our Intel decoder rejects them (#UD on Intel processors).
+/// INVLPGB/TLBSYNC, MCOMMIT; SYSCALL and SYSRET outside 64-bit mode. Our Intel decoder rejects
+/// them (#UD on Intel processors).
 pub fn amd_only(code: &str) -> bool {
     const P: &[&str] = &[
         "XOP_",
@@ -289,6 +290,9 @@ pub fn amd_only(code: &str) -> bool {
         "VEX_Vfnmsubpd",
         "VEX_Vfnmsubss",
         "VEX_Vfnmsubsd",
+        // SYSCALL and SYSRET outside 64-bit mode (Intel's raise #UD there: measured).
+        "Syscall",
+        "Sysretd",
     ];
     P.iter().any(|p| code.starts_with(p))
 }

@@ -156,10 +156,11 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
     (0x02, c(Op::Lar, &[K::Gv, K::Mw]).mem().not_real()),
     (0x03, c(Op::Lsl, &[K::Gv, K::Rv]).reg_form().not_real()),
     (0x03, c(Op::Lsl, &[K::Gv, K::Mw]).mem().not_real()),
-    (0x05, c(Op::Syscall, &[])),
+    // SYSCALL and SYSRET: Intel's raise #UD outside 64-bit mode, AMD's run in every mode.
+    (0x05, c(Op::Syscall, &[]).intel_only64()),
     (0x06, c(Op::Clts, &[])),
     (0x07, c(Op::Sysretq, &[]).w1()),
-    (0x07, c(Op::Sysret, &[])),
+    (0x07, c(Op::Sysret, &[]).intel_only64()),
     (0x08, c(Op::Invd, &[])),
     (0x09, c(Op::Wbnoinvd, &[]).pf3()),
     (0x09, c(Op::Wbinvd, &[])),
