@@ -376,7 +376,7 @@ impl<C: ?Sized> Machine<'_, C> {
         let mut src = Run::Fast(0);
         let mut dst = Run::Fast(0);
         // Each side is checked completely (segment, alignment, page) before the other: the
-        // source first, but for CMPS on AMD the destination (see `Shape::dst_first`).
+        // source first, but for CMPS the destination (see `Shape::dst_first`).
         for side in 0..2 {
             if (side == 0) != sh.dst_first {
                 if kind.has_src() {
