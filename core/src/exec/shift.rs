@@ -21,12 +21,7 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
     match insn.op {
         Op::Rol | Op::Ror | Op::Rcl | Op::Rcr | Op::Shl | Op::Sal | Op::Shr | Op::Sar => {
             let n = count(m, insn, 1);
-            // Intel's OF of ROL and ROR differs for a register rotated by an immediate.
-            let imm = matches!(insn.operands.get(1), Some(Operand::Imm { .. }))
-                && matches!(insn.operands.first(), Some(Operand::Reg(_)));
             let f: fn(u8, u64, u8, u64, Vendor) -> AluOut = match insn.op {
-                Op::Rol if imm => shift::rol_imm,
-                Op::Ror if imm => shift::ror_imm,
                 Op::Rol => shift::rol,
                 Op::Ror => shift::ror,
                 Op::Rcl => shift::rcl,
@@ -37,7 +32,15 @@ pub(crate) fn execute<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> 
             };
             let d = m.dest(insn, 0, size, Intent::ReadWrite)?;
             let old = m.update_dest(insn, &d, |a| f(size, a, n, rf, vendor).value)?;
-            m.set_status_flags(f(size, old, n, rf, vendor).rflags);
+            let mut out = f(size, old, n, rf, vendor);
+            // Intel's OF of ROL and ROR differs for a register rotated by an immediate.
+            if matches!(insn.op, Op::Rol | Op::Ror)
+                && matches!(insn.operands.get(1), Some(Operand::Imm { .. }))
+                && matches!(insn.operands.first(), Some(Operand::Reg(_)))
+            {
+                out = shift::imm_rotate(out, size, n, rf, vendor);
+            }
+            m.set_status_flags(out.rflags);
             Ok(())
         }
         Op::Shld | Op::Shrd => {

@@ -154,6 +154,7 @@ impl<C: ?Sized> Machine<'_, C> {
     /// the alignment before the segment limit or canonical form of the access's last byte, so a
     /// misaligned access whose first byte is good and whose last is not raises #AC there, not
     /// #GP/#SS (measured on a 5th-generation Xeon; AMD raises #GP/#SS).
+    #[inline(never)]
     pub(crate) fn linearize_checked(
         &mut self,
         seg: Seg,
@@ -163,15 +164,28 @@ impl<C: ?Sized> Machine<'_, C> {
     ) -> Result<u64, Stop> {
         match self.linearize(seg, offset, size, intent) {
             Ok(linear) => Ok(linear),
-            Err(fault) => {
-                if self.config.vendor == Vendor::Intel
-                    && let Ok(first) = self.linearize(seg, offset, 1, intent)
-                {
-                    self.check_alignment(first, size)?;
-                }
-                Err(fault)
-            }
+            Err(fault) => self.alignment_then(fault, seg, offset, size, intent),
         }
+    }
+
+    /// The fault of a failed [`Machine::linearize_checked`]: #AC first on Intel when the first
+    /// byte passes segmentation, else `fault`. Out of line: rare, and kept out of every caller.
+    #[cold]
+    #[inline(never)]
+    fn alignment_then(
+        &mut self,
+        fault: Stop,
+        seg: Seg,
+        offset: u64,
+        size: u16,
+        intent: Intent,
+    ) -> Result<u64, Stop> {
+        if self.config.vendor == Vendor::Intel
+            && let Ok(first) = self.linearize(seg, offset, 1, intent)
+        {
+            self.check_alignment(first, size)?;
+        }
+        Err(fault)
     }
 
     /// Prepares an access at a linear address.

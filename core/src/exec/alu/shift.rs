@@ -211,9 +211,10 @@ pub const fn ror_imm(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendo
     )
 }
 
-/// `out` with Intel's OF of a register rotated by an immediate count.
+/// `out`, the outcome of [`rol`] or [`ror`] from `rflags`, with the OF of a register rotated by
+/// an immediate count (see [`rol_imm`]).
 #[inline(always)]
-const fn imm_rotate(out: AluOut, size: u8, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
+pub const fn imm_rotate(out: AluOut, size: u8, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     match vendor {
         Vendor::Intel if masked_count(size, count) != 1 => AluOut {
             value: out.value,

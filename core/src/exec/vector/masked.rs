@@ -170,21 +170,8 @@ fn check<C: ?Sized>(
         }
         return Ok((seg, ea));
     }
-    // Intel (5th-generation Xeon) checks the pages of a masked store as of one access from the
-    // first unmasked element to the last one's last byte: the first byte's page, then the last
-    // byte's, which is CR2 when that page faults (measured); AMD checks element by element.
     if intent == Intent::Write && m.config.vendor == Vendor::Intel {
-        let first = mask.trailing_zeros() as usize;
-        let last = 63usize.wrapping_sub(mask.leading_zeros() as usize);
-        let lo = ea.wrapping_add(first.wrapping_mul(e) as u64);
-        let hi = ea.wrapping_add(last.wrapping_add(1).wrapping_mul(e).wrapping_sub(1) as u64);
-        if let (Ok(l), Ok(h)) = (
-            m.linearize(seg, lo, 1, intent),
-            m.linearize(seg, hi, 1, intent),
-        ) {
-            m.translate_range(l, 1, intent)?;
-            m.translate_range(h, 1, intent)?;
-        }
+        store_span_pages(m, seg, ea, e, mask)?;
     }
     let mut first_element = true;
     for (start, len) in runs(mask) {
@@ -219,6 +206,31 @@ fn check<C: ?Sized>(
         }
     }
     Ok((seg, ea))
+}
+
+/// Intel (5th-generation Xeon) checks the pages of a masked store as of one access from the
+/// first unmasked element to the last one's last byte: the first byte's page, then the last
+/// byte's, which is CR2 when that page faults (measured); AMD checks element by element.
+#[inline(never)]
+fn store_span_pages<C: ?Sized>(
+    m: &mut Machine<'_, C>,
+    seg: Seg,
+    ea: u64,
+    e: usize,
+    mask: u64,
+) -> Result<(), Stop> {
+    let first = mask.trailing_zeros() as usize;
+    let last = 63usize.wrapping_sub(mask.leading_zeros() as usize);
+    let lo = ea.wrapping_add(first.wrapping_mul(e) as u64);
+    let hi = ea.wrapping_add(last.wrapping_add(1).wrapping_mul(e).wrapping_sub(1) as u64);
+    if let (Ok(l), Ok(h)) = (
+        m.linearize(seg, lo, 1, Intent::Write),
+        m.linearize(seg, hi, 1, Intent::Write),
+    ) {
+        m.translate_range(l, 1, Intent::Write)?;
+        m.translate_range(h, 1, Intent::Write)?;
+    }
+    Ok(())
 }
 
 /// The accesses of [`memory`] once [`check`] has passed: every run of unmasked elements of
