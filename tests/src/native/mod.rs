@@ -55,6 +55,9 @@
 //!   VEX.B all select the register with that bit dropped (zmm1, not zmm17). VZEROUPPER and
 //!   VZEROALL touch ZMM0–ZMM7 only.
 //!
+//! - [`Mode::Compat16`]: 16-bit code, in a 16-bit code segment of the process's LDT (set up with
+//!   `modify_ldt`), otherwise as compatibility mode; see the variant.
+//!
 //! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
 //! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
 //! case with `wrfsbase`/`wrgsbase`. Without it the case runs with the host's FS and GS, the
@@ -1025,8 +1028,8 @@ impl Native {
         };
         let zone = self.g.alias + WINDOW_LEN as usize;
         let at = zone + (start - ZONE_BASE) as usize;
-        // SAFETY: INSN_ADDR + 15 + FALLTHROUGH_MAX, and EDGE - 15 to EDGE, lie inside the zone of the
-        // read-write alias.
+        // SAFETY: INSN_ADDR + 15 + FALLTHROUGH_MAX, and EDGE - 15 to EDGE, lie inside the zone
+        // of the read-write alias.
         unsafe {
             core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, len);
             core::ptr::copy_nonoverlapping(jmp.as_ptr(), (at + len) as *mut u8, jlen);
