@@ -7,7 +7,7 @@
 
 use hvemu::decode::{Mode, Vendor, decode};
 use hvemu::emulator::{
-    Config, Emulator, InstructionBytes, IoExit, MmioExit, Outcome, Refusal, VpContext,
+    CallbackKind, Config, Emulator, InstructionBytes, IoExit, MmioExit, Outcome, Refusal, VpContext,
 };
 use hvemu::host::{
     Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult,
@@ -31,9 +31,20 @@ struct Vm {
     /// Every port access: (port, size, write, data).
     ports: Vec<(u16, u8, bool, u32)>,
     sets: usize,
+    /// Fail a Get that includes CR4.
+    fail_cr4: bool,
+    /// A call failed: every later call is counted in `calls_after_failure`.
+    failed: bool,
+    calls_after_failure: usize,
 }
 
 impl Vm {
+    /// Counts a host call made after one failed.
+    fn called(&mut self) {
+        if self.failed {
+            self.calls_after_failure += 1;
+        }
+    }
     fn load(&mut self, gpa: u64, bytes: &[u8]) {
         for (i, b) in bytes.iter().enumerate() {
             self.mem.insert(gpa + i as u64, *b);
@@ -46,6 +57,7 @@ impl Vm {
 
 impl Host for Vm {
     fn io_port(&mut self, io: &mut IoAccess) -> Result<(), HostError> {
+        self.called();
         if !io.write {
             io.data = 0xff;
         }
@@ -53,6 +65,7 @@ impl Host for Vm {
         Ok(())
     }
     fn memory(&mut self, a: &mut MemAccess) -> Result<(), HostError> {
+        self.called();
         let n = a.size as usize;
         if a.write {
             let mut v = [0u8; 8];
@@ -72,6 +85,11 @@ impl Host for Vm {
         names: &[RegName],
         values: &mut [RegValue],
     ) -> Result<(), HostError> {
+        self.called();
+        if self.fail_cr4 && names.iter().any(|n| n.0 == 0x1f) {
+            self.failed = true;
+            return Err(HostError { code: -1 });
+        }
         for (n, v) in names.iter().zip(values.iter_mut()) {
             *v = match n.0 {
                 0..=15 => RegValue::from_u64(self.gpr[n.0 as usize]),
@@ -87,6 +105,7 @@ impl Host for Vm {
         Ok(())
     }
     fn set_registers(&mut self, names: &[RegName], values: &[RegValue]) -> Result<(), HostError> {
+        self.called();
         self.sets += 1;
         for (n, v) in names.iter().zip(values) {
             match n.0 {
@@ -104,6 +123,7 @@ impl Host for Vm {
         gva: u64,
         _flags: TranslateFlags,
     ) -> Result<(TranslateResult, u64), HostError> {
+        self.called();
         Ok((TranslateResult::Success, gva))
     }
 }
@@ -338,4 +358,35 @@ fn decode_own_bytes_again() {
             }
         }
     }
+}
+
+/// `[finding host-error-ignored]` (emulate target, Intel vendor; fuzzer input
+/// crash-d6b5a1997e53f2ab1548eb2e989836fa92310b42): `ror byte ptr [rax], 0` (c0 08 00) at a
+/// non-canonical address, where the host fails the Get of CR4 that the canonical check needs
+/// (only CR4.LA57 could make the address good). Intel's #AC-before-canonical fallback ran the
+/// segmentation checks again after the failure, so the host was called again: a failed host
+/// call must end the call with `CallbackFailed` and nothing else.
+#[test]
+fn failed_cr4_read_ends_the_call_on_intel() {
+    let (mut vm, vp) = long_mode(0x4000);
+    vm.gpr[0] = 0x8000_0000_0000_0000; // rax: non-canonical
+    vm.fail_cr4 = true;
+    let exit = MmioExit {
+        bytes: InstructionBytes::new(&[0xc0, 0x08, 0x00]),
+        gpa: 0x0,
+        ..MmioExit::default()
+    };
+    let cb = Callbacks::<Vm>::for_host();
+    let config = Config {
+        vendor: Vendor::Intel,
+        ..Config::default()
+    };
+    let out = Emulator::new(config).emulate_mmio(&cb, &mut vm, &vp, &exit);
+    assert_eq!(
+        out,
+        Outcome::Refused(Refusal::CallbackFailed(CallbackKind::GetRegisters))
+    );
+    assert!(vm.failed, "the host's CR4 Get was not reached");
+    assert_eq!(vm.calls_after_failure, 0, "host called after its failure");
+    assert_eq!((vm.writes.len(), vm.sets), (0, 0));
 }

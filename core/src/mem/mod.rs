@@ -180,10 +180,13 @@ impl<C: ?Sized> Machine<'_, C> {
         size: u16,
         intent: Intent,
     ) -> Result<u64, Stop> {
-        if self.config.vendor == Vendor::Intel
-            && let Ok(first) = self.linearize(seg, offset, 1, intent)
-        {
-            self.check_alignment(first, size)?;
+        // Only a segmentation fault: a failed host call (reading CR4) ends the access as it is.
+        if self.config.vendor == Vendor::Intel && matches!(fault, Stop::Fault(_)) {
+            match self.linearize(seg, offset, 1, intent) {
+                Ok(first) => self.check_alignment(first, size)?,
+                Err(Stop::Fault(_)) => {}
+                Err(other) => return Err(other),
+            }
         }
         Err(fault)
     }

@@ -223,10 +223,15 @@ fn store_span_pages<C: ?Sized>(
     let last = 63usize.wrapping_sub(mask.leading_zeros() as usize);
     let lo = ea.wrapping_add(first.wrapping_mul(e) as u64);
     let hi = ea.wrapping_add(last.wrapping_add(1).wrapping_mul(e).wrapping_sub(1) as u64);
-    if let (Ok(l), Ok(h)) = (
-        m.linearize(seg, lo, 1, Intent::Write),
-        m.linearize(seg, hi, 1, Intent::Write),
-    ) {
+    // A segmentation fault is left to the element checks; a failed host call ends here.
+    let linear = |m: &mut Machine<'_, C>, at| match m.linearize(seg, at, 1, Intent::Write) {
+        Ok(l) => Ok(Some(l)),
+        Err(Stop::Fault(_)) => Ok(None),
+        Err(other) => Err(other),
+    };
+    if let Some(l) = linear(m, lo)?
+        && let Some(h) = linear(m, hi)?
+    {
         m.translate_range(l, 1, Intent::Write)?;
         m.translate_range(h, 1, Intent::Write)?;
     }
