@@ -98,7 +98,9 @@ use crate::host::Callbacks;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
-    /// Whose processors to imitate where Intel and AMD differ (decoding, undefined flags).
+    /// Whose processors to imitate where Intel and AMD differ (decoding, undefined flags, fault
+    /// order, REP string details): the host's, for a guest to see what its processor does.
+    /// Each is measured on one core (AMD Zen 4, Intel 5th-generation Xeon).
     pub vendor: Vendor,
     /// Most elements a REP string instruction runs per call before handing back
     /// [`Outcome::Partial`].
