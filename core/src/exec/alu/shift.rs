@@ -58,7 +58,7 @@ const fn shift_out(size: u8, r: u64, cf: u64, of: u64, af: u64, rflags: u64) -> 
 /// CF is the last bit shifted out (0 once the count exceeds the width, for 8- and 16-bit
 /// operands). OF is `MSB(result) XOR CF` for a count of 1; for larger counts AMD computes it
 /// the same way and Intel from the first step, `MSB(value) XOR MSB-1(value)` (see
-/// [`by_vendor`]). AF: see [`shift_af`].
+/// `by_vendor`). AF: see [`shift_af`].
 #[inline]
 pub const fn shl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -79,7 +79,7 @@ pub const fn shl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
 ///
 /// CF is the last bit shifted out (0 once the count exceeds the width). OF is the original
 /// sign bit for a count of 1; for larger counts AMD clears it and Intel sets it to the original
-/// sign bit as for a count of 1 (see [`by_vendor`]).
+/// sign bit as for a count of 1 (see `by_vendor`).
 #[inline]
 pub const fn shr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -134,7 +134,7 @@ pub const fn shift_af(vendor: Vendor) -> u64 {
 }
 
 /// ROL: rotate left. CF is the bit rotated into bit 0, OF is `MSB(result) XOR CF` (the manuals
-/// define OF only for a count of 1; for other counts see [`by_vendor`]).
+/// define OF only for a count of 1; for other counts see `by_vendor`).
 /// For 8- and 16-bit operands a masked count that is a multiple of the width leaves the value
 /// unchanged but still sets CF and OF.
 #[inline]
@@ -159,7 +159,7 @@ pub const fn rol(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
 }
 
 /// ROR: rotate right. CF is the bit rotated into the sign bit, OF is `MSB(result) XOR
-/// MSB-1(result)` (defined for a count of 1; for other counts see [`by_vendor`]).
+/// MSB-1(result)` (defined for a count of 1; for other counts see `by_vendor`).
 #[inline]
 pub const fn ror(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
     let c = masked_count(size, count);
@@ -235,7 +235,7 @@ const fn rc_count(size: u8, c: u32) -> u32 {
 }
 
 /// RCL: rotate left through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR CF` (for
-/// counts other than 1 see [`by_vendor`]). When the count modulo 9 or 17 is 0, value and CF
+/// counts other than 1 see `by_vendor`). When the count modulo 9 or 17 is 0, value and CF
 /// stay as they were; AMD still computes OF, Intel changes no flag.
 #[inline]
 pub const fn rcl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
@@ -260,7 +260,7 @@ pub const fn rcl(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
 }
 
 /// RCR: rotate right through CF (a `width + 1`-bit rotation). OF is `MSB(result) XOR
-/// MSB-1(result)` (for counts other than 1 see [`by_vendor`]); a count that is a multiple of 9
+/// MSB-1(result)` (for counts other than 1 see `by_vendor`); a count that is a multiple of 9
 /// or 17 as for [`rcl`].
 #[inline]
 pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -> AluOut {
@@ -288,7 +288,7 @@ pub const fn rcr(size: u8, value: u64, count: u8, rflags: u64, vendor: Vendor) -
 /// SHLD: shift `dest` left, filling from the top of `src`.
 ///
 /// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR CF` (for counts other than
-/// 1 see [`by_vendor`]), AF as for [`shl`].
+/// 1 see `by_vendor`), AF as for [`shl`].
 ///
 /// 16-bit operands with a masked count of 16 or more, which the manuals leave undefined:
 /// - AMD (measured on Zen 4) shifts `dest:src:src`, so the result is the top 16 bits of that
@@ -329,7 +329,7 @@ pub const fn shld(size: u8, dest: u64, src: u64, count: u8, rflags: u64, vendor:
 /// SHRD: shift `dest` right, filling from the bottom of `src`.
 ///
 /// CF is the last bit shifted out of `dest`, OF is `MSB(result) XOR MSB-1(result)` (for counts
-/// other than 1 see [`by_vendor`]: Intel's is `bit 0 of src XOR MSB(dest)`), AF as for [`shl`].
+/// other than 1 see `by_vendor`: Intel's is `bit 0 of src XOR MSB(dest)`), AF as for [`shl`].
 ///
 /// 16-bit operands with a masked count above 16, which the manuals leave undefined:
 /// - AMD (measured on Zen 4) shifts `src:src:dest` right; CF is 0 and OF is computed as above.
