@@ -1,9 +1,9 @@
 //! The decoder: a pure function of (bytes, mode, vendor) to an [`Instruction`].
 //!
 //! [`decode`] reads legacy prefixes, REX, VEX, EVEX, XOP and 3DNow! encodings, finds the opcode's
-//! candidate in the opcode tables of its `tables` module (matching mandatory prefix, ModRM, W, L, mode and
-//! vendor), checks the encoding's validity and fills the operands. It never panics and never
-//! reads beyond the 15-byte limit.
+//! candidate in the opcode tables of its `tables` module (matching mandatory prefix, ModRM, W,
+//! L, mode and vendor), checks the encoding's validity and fills the operands. It never panics
+//! and never reads beyond the 15-byte limit.
 
 mod engine;
 mod fast;
