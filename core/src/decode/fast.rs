@@ -566,7 +566,10 @@ const E_SHAPE_SHIFT: u32 = 24;
 /// prefixes other than REX only when it sees one) and the 0F escape. Form indices start above.
 const E_PREFIX: u32 = 1;
 const E_ESC0F: u32 = 2;
-const FIRST_FORM: usize = 3;
+/// Descriptor of the one-byte string operations (INS, OUTS, MOVS, CMPS, STOS, LODS, SCAS) in
+/// the one-byte tables: see [`string`].
+const E_STRING: u32 = 3;
+const FIRST_FORM: usize = 4;
 
 /// Room for the forms: a power of two, as the run-time form index is masked to it (no bounds
 /// check). Forms beyond it (the last built: rare 0F forms) are left to the engine.
@@ -786,6 +789,8 @@ const fn compress(b: &Fast) -> Fast16 {
                 E_ESC0F
             } else if t < 2 && PCLASS[op] != PC_OPCODE {
                 E_PREFIX
+            } else if t < 2 && is_string(op) {
+                E_STRING
             } else if d != 0 && (d >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
                 match remap[(d & D_IDX) as usize] {
                     NO_GROUP => 0,
@@ -802,6 +807,129 @@ const fn compress(b: &Fast) -> Fast16 {
 }
 
 const BUILT: Fast16 = compress(&build());
+
+/// The one-byte opcodes of the string operations.
+const fn is_string(op: usize) -> bool {
+    matches!(op, 0x6c..=0x6f | 0xa4..=0xa7 | 0xaa..=0xaf)
+}
+
+/// What the fast path needs of a string operation in one context: the operation, the operand
+/// size and the operands (indices in `OPS`).
+#[derive(Copy, Clone)]
+struct StrForm {
+    op: Op,
+    op_size: u8,
+    ops: [u8; 2],
+}
+
+const NO_STR_FORM: StrForm = StrForm {
+    op: Op::Invalid,
+    op_size: 0,
+    ops: [OP_NONE as u8; 2],
+};
+
+/// The string operation of opcode `op` with a 66 prefix or not and REX.W or not, as the
+/// engine decodes it: its candidate (the same whatever the vendor and REX.B, else the build
+/// fails) and the engine's operand rules (`Decoder::operands_general`, `str_size`).
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn string_form(op: usize, p66: bool, w: bool) -> StrForm {
+    let cands = primary::LIST;
+    let map = OpMap::new(cands);
+    let lo = (map.start[op] & START_MASK) as usize;
+    let hi = (map.start[op + 1] & START_MASK) as usize;
+    let mut found = usize::MAX;
+    let mut v = 0;
+    while v < 4 {
+        let key = key_of(p66 as usize, w, v & 1 != 0, v & 2 != 0, -1);
+        let mut i = lo;
+        while i < hi && !cands[i].1.matches(key) {
+            i += 1;
+        }
+        assert!(
+            i < hi && (found == usize::MAX || found == i),
+            "a string operation the fast path cannot tell"
+        );
+        found = i;
+        v += 1;
+    }
+    let c = &cands[found].1;
+    assert!(
+        c.pfx_sel() == super::table::Pfx::Any as u32 && (c.attr >> A_OSZ_SHIFT) & 3 == 0,
+        "a string operation with a prefix or size rule of its own"
+    );
+    let osz: u8 = if w {
+        8
+    } else if p66 {
+        2
+    } else {
+        4
+    };
+    let op_size = if c.attr & A_BYTE != 0 { 1 } else { osz };
+    // Sizes as log2, the offsets of `OP_STR_SRC` and `OP_STR_DST`.
+    let lg = op_size.trailing_zeros() as usize;
+    let z = if op_size == 2 { 1 } else { 2 };
+    let mut ops = [OP_NONE as u8; 2];
+    let mut k = 0;
+    while k < 4 {
+        let o = match c.k[k] {
+            K::None => OP_NONE,
+            K::Xb => OP_STR_SRC,
+            K::Yb => OP_STR_DST,
+            K::Xv => OP_STR_SRC + lg,
+            K::Yv => OP_STR_DST + lg,
+            K::Xz => OP_STR_SRC + z,
+            K::Yz => OP_STR_DST + z,
+            K::Dx => OP_DX,
+            K::Al => (RC_GPR8 as usize) << 4,
+            K::RAx => (CLS[(SP_V as usize) << 4 | lg] as usize) << 4,
+            _ => usize::MAX,
+        };
+        assert!(
+            o != usize::MAX,
+            "a string operand the fast path does not produce"
+        );
+        if k < 2 {
+            ops[k] = o as u8;
+        } else {
+            assert!(
+                o == OP_NONE,
+                "a string operation with more than two operands"
+            );
+        }
+        k += 1;
+    }
+    StrForm {
+        op: c.op,
+        // Port operations move at most 4 bytes, whatever REX.W says.
+        op_size: if c.attr & A_PORT != 0 && op_size > 4 {
+            4
+        } else {
+            op_size
+        },
+        ops,
+    }
+}
+
+/// The string operations by row (opcode - 6C for INS and OUTS, opcode - A0 for the others) and
+/// context (bit 0 a 66 prefix, bit 1 REX.W).
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+static STRINGS: [StrForm; 64] = {
+    let mut t = [NO_STR_FORM; 64];
+    let mut i = 0;
+    while i < 64 {
+        let row = i >> 2;
+        let op = if row < 4 { 0x6c + row } else { 0xa0 + row };
+        if is_string(op) {
+            t[i] = string_form(op, i & 1 != 0, i & 2 != 0);
+        }
+        i += 1;
+    }
+    t
+};
 
 /// What a shape's operands are in one prefix context: the fields of one `SHAPES` entry.
 #[derive(Copy, Clone)]
@@ -1060,6 +1188,8 @@ const OPS: [Operand; 128] = {
     while k < 4 {
         t[OP_IMM + k] = Operand::Imm { size: 1 << k };
         t[OP_REL + k] = Operand::Rel { size: 1 << k };
+        t[OP_STR_SRC + k] = Operand::StrSrc { size: 1 << k };
+        t[OP_STR_DST + k] = Operand::StrDst { size: 1 << k };
         k += 1;
     }
     t
@@ -1070,6 +1200,8 @@ const OP_CL: usize = 98;
 const OP_DX: usize = 99;
 const OP_IMM: usize = 100; // + log2 of the size
 const OP_REL: usize = 104; // + log2 of the size
+const OP_STR_SRC: usize = 108; // + log2 of the size
+const OP_STR_DST: usize = 112; // + log2 of the size
 
 /// The operand at `OPS[i]`.
 #[inline(always)]
@@ -1295,8 +1427,12 @@ struct Pfx {
     pos: usize,
     /// The REX prefix in effect, as `REX_OF` gives it.
     rex: u8,
-    /// 0, 1 (66), 2 (F3) or 3 (F2).
+    /// 0, 1 (66), 2 (F3) or 3 (F2): the last of them.
     pfx: usize,
+    /// More than one of 66, F3 and F2: only string operations take the fast path then.
+    mixed: bool,
+    /// The prefix flags of 66, F3 and F2, and REP or REPNE by the last of F3 and F2.
+    flags: u16,
     lock: bool,
     /// The segment override in effect.
     ovr: Option<Seg>,
@@ -1343,6 +1479,9 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
     let mut pos = 0;
     let mut rex = 0;
     let mut pfx = 0;
+    let mut mixed = false;
+    let mut flags = 0;
+    let mut repeat = 0;
     let mut lock = 0;
     // Segment numbers + 1 (0 none): the last override, the last FS or GS override.
     let mut seg = 0;
@@ -1357,9 +1496,16 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
             break;
         }
         let x = (c & 3) as usize;
-        if c & PC_SLOW != 0 || (x != 0) & (pfx != 0) & (pfx != x) {
+        if c & PC_SLOW != 0 {
             return None;
         }
+        mixed |= (x != 0) & (pfx != 0) & (pfx != x);
+        flags |= PRESENT.get(x).copied().unwrap_or(0);
+        repeat = if x >= 2 {
+            REPEAT.get(x).copied().unwrap_or(0)
+        } else {
+            repeat
+        };
         // A legacy prefix after REX cancels it.
         rex = if c & PC_REX != 0 {
             REX_OF.get(b as usize).copied().unwrap_or(0)
@@ -1378,10 +1524,17 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
         pos,
         rex,
         pfx,
+        mixed,
+        flags: flags | repeat,
         lock: lock != 0,
         ovr: OVR.get(ovr as usize).copied().unwrap_or(None),
     })
 }
+
+/// The flag of each legacy prefix (0, 66, F3, F2) that says it is present.
+const PRESENT: [u16; 4] = [0, Prefixes::OPSIZE, Prefixes::F3, Prefixes::F2];
+/// The repeat flag of each legacy prefix (0, 66, F3, F2) where it is a repeat prefix.
+const REPEAT: [u16; 4] = [0, 0, Prefixes::REP, Prefixes::REPNE];
 
 /// Prefix flags by legacy prefix (0, 66, F3, F2) and whether it is the mandatory prefix.
 const PBITS: [u16; 8] = [
@@ -1579,6 +1732,12 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
         .and_then(|x| x.get(b as usize))
         .copied()
         .unwrap_or(0);
+    if d == E_STRING {
+        return string(p.pos.wrapping_add(1), b, p.rex, p.flags, p.lock, p.ovr, out);
+    }
+    if p.mixed {
+        return None;
+    }
     body(
         win,
         p.pos.wrapping_add(1),
@@ -1594,10 +1753,46 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
     )
 }
 
+/// A string operation (opcode `b`, the next byte at `pos`; `flags` the prefix flags of 66, F3
+/// and F2 as [`prefixes`] gives them): no ModRM and no immediate, its operands by opcode,
+/// operand size and REX.W (see `STRINGS`). String operations are what most port and many MMIO
+/// exits run, with prefixes that elsewhere the fast path leaves to the engine (REP, and 66 with
+/// it).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn string(
+    pos: usize,
+    b: u8,
+    rex: u8,
+    flags: u16,
+    lock: bool,
+    ovr: Option<Seg>,
+    out: &mut Instruction,
+) -> Option<()> {
+    // LOCK makes them invalid: the engine says so.
+    if lock {
+        return None;
+    }
+    let row = b.wrapping_sub(if b >= 0xa0 { 0xa0 } else { 0x6c });
+    let ctx = (flags & Prefixes::OPSIZE != 0) as usize | ((rex & RX_W != 0) as usize) << 1;
+    let f = STRINGS.get((row as usize & 15) << 2 | ctx).copied()?;
+    *out = TEMPLATE;
+    out.op = f.op;
+    out.opcode = b;
+    out.op_size = f.op_size;
+    out.operands[0] = op_at(f.ops[0] as usize);
+    out.operands[1] = op_at(f.ops[1] as usize);
+    out.mem.seg = ovr.unwrap_or(Seg::Ds);
+    out.seg_override = ovr;
+    out.prefixes = Prefixes(flags | (rex & (RX_PRESENT | RX_W)) as u16);
+    out.len = pos as u8;
+    Some(())
+}
+
 /// The instruction from its opcode byte `b` (whose one-byte-table descriptor is `d`) on, the
 /// next byte at `pos`: `rex` is the REX prefix as `REX_OF` gives it; `pfx` is 0, 1 (66), 2 (F3)
 /// or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte as
-/// `b` continues in [`prefixed`].
+/// `b` continues in [`prefixed`], a string operation in [`string`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn body(
@@ -1614,10 +1809,15 @@ fn body(
     after_prefixes: bool,
 ) -> Option<()> {
     let mut map = Map::Primary;
-    if d <= E_ESC0F {
+    if d <= E_STRING {
         if d != E_ESC0F {
-            if d == E_PREFIX && !after_prefixes {
-                return prefixed(win, vendor, out);
+            if !after_prefixes {
+                if d == E_PREFIX {
+                    return prefixed(win, vendor, out);
+                }
+                if d == E_STRING {
+                    return string(pos, b, rex, 0, false, None, out);
+                }
             }
             return None;
         }
@@ -1840,9 +2040,10 @@ mod tests {
         }
     }
 
-    /// Port I/O, what most exits are, takes the fast path (and agrees with the engine).
+    /// Port I/O and string operations, what most exits are, take the fast path (and agree with
+    /// the engine).
     #[test]
-    fn port_io_takes_the_fast_path() {
+    fn port_io_and_strings_take_the_fast_path() {
         let mut hits = 0;
         for bytes in [
             &[0xec][..],
@@ -1856,6 +2057,19 @@ mod tests {
             &[0xe5, 0x71],
             &[0xe6, 0x80],
             &[0x66, 0xe7, 0x70],
+            // String I/O and copies, as port and MMIO exits run them.
+            &[0x6c],
+            &[0xf3, 0x6d],
+            &[0x66, 0xf3, 0x6d],
+            &[0xf3, 0x66, 0x6f],
+            &[0xf3, 0x48, 0x6f],
+            &[0xf3, 0xa4],
+            &[0xf3, 0x48, 0xa5],
+            &[0x48, 0xab],
+            &[0x65, 0xf3, 0x66, 0xab],
+            &[0xf2, 0xae],
+            &[0xf3, 0xa7],
+            &[0x66, 0xad],
         ] {
             let before = hits;
             check(bytes, &mut hits);
@@ -1930,6 +2144,13 @@ mod tests {
             &[0xf0],
             &[0xf0, 0x48],
             &[0x66, 0xf0, 0x41],
+            // String operations: REP with 66, both repeat prefixes, REX after them.
+            &[0x66, 0xf3],
+            &[0xf3, 0x66],
+            &[0xf2, 0xf3],
+            &[0xf3, 0xf2, 0x48],
+            &[0x65, 0xf3, 0x48],
+            &[0x26, 0x66, 0xf2, 0x64],
         ];
         for p in prefixes {
             for map0f in [false, true] {
