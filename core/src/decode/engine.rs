@@ -689,11 +689,11 @@ impl<'a> Decoder<'a> {
             && self.bcst
             && matches!(self.modrm, Some(m) if m >= 0xc0);
         let l_bit = (amd_ignores_b as u64) << KB_L_SHIFT.wrapping_add((self.l & 3) as u32);
-        let found = cands.iter().find(|(_, c)| {
+        let found = cands.iter().find(|c| {
             let rounds = c.attr & (A_ER | A_SAE) != 0;
             c.matches(key | l_bit & (!rounds as u64).wrapping_neg())
         });
-        let Some((_, cand)) = found else {
+        let Some(cand) = found else {
             let why = self.why_no_match(cands);
             return Err(self.invalid_after_rest(map, why));
         };
@@ -748,12 +748,12 @@ impl<'a> Decoder<'a> {
     }
 
     /// Picks the most helpful reason when no candidate matched.
-    fn why_no_match(&self, cands: &[(u8, Cand)]) -> Invalid {
-        let mode_only = cands.iter().any(|(_, c)| {
+    fn why_no_match(&self, cands: &[Cand]) -> Invalid {
+        let mode_only = cands.iter().any(|c| {
             let m = (c.sel >> S_MODE_SHIFT) & 3;
             (m == 1 && self.is64()) || (m == 2 && !self.is64())
         });
-        let modrm_only = cands.iter().any(|(_, c)| (c.sel >> S_MOD_SHIFT) & 3 != 0);
+        let modrm_only = cands.iter().any(|c| (c.sel >> S_MOD_SHIFT) & 3 != 0);
         if mode_only {
             Invalid::Mode
         } else if modrm_only {

@@ -415,12 +415,12 @@ const fn build() -> Fast {
         } else {
             (legacy_0f::LIST, t - 2)
         };
-        let map = OpMap::new(cands);
+        let start = OpMap::index(cands);
         let mut op = 0;
         while op < 256 {
-            let a = map.start[op];
+            let a = start[op];
             let lo = (a & START_MASK) as usize;
-            let hi = (map.start[op + 1] & START_MASK) as usize;
+            let hi = (start[op + 1] & START_MASK) as usize;
             let mi = a & INFO_MODRM_INTEL != 0;
             let ma = a & INFO_MODRM_AMD != 0;
             // Prefixes, escapes and bytes that may start VEX/EVEX/XOP never get here.
@@ -836,9 +836,9 @@ const NO_STR_FORM: StrForm = StrForm {
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn string_form(op: usize, p66: bool, w: bool) -> StrForm {
     let cands = primary::LIST;
-    let map = OpMap::new(cands);
-    let lo = (map.start[op] & START_MASK) as usize;
-    let hi = (map.start[op + 1] & START_MASK) as usize;
+    let start = OpMap::index(cands);
+    let lo = (start[op] & START_MASK) as usize;
+    let hi = (start[op + 1] & START_MASK) as usize;
     let mut found = usize::MAX;
     let mut v = 0;
     while v < 4 {

@@ -821,11 +821,30 @@ pub(crate) const fn c(op: Op, k: &[K]) -> Cand {
 
 /// An opcode map: candidates sorted by opcode and the index of each opcode's first candidate.
 pub(crate) struct OpMap {
-    pub cands: &'static [(u8, Cand)],
+    /// The candidates in opcode order, without their opcodes (`start` gives them): a `Cand` is
+    /// 20 bytes, with the opcode beside it 24.
+    pub cands: &'static [Cand],
     /// Per opcode: the index of its first candidate (low 13 bits) and its info bits (top 3: see
     /// `INFO_*`).
     pub start: [u16; 257],
 }
+
+/// The candidates of `list` without their opcodes, for [`OpMap::new`].
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+pub(crate) const fn cands_of<const N: usize>(list: &[(u8, Cand)]) -> [Cand; N] {
+    assert!(list.len() == N, "wrong candidate count");
+    let mut t = [list[0].1; N];
+    let mut i = 0;
+    while i < N {
+        t[i] = list[i].1;
+        i += 1;
+    }
+    t
+}
+
+const _: () = assert!(core::mem::size_of::<Cand>() == 20);
 
 /// The opcode has a ModRM byte for Intel processors.
 pub(crate) const INFO_MODRM_INTEL: u16 = 1 << 13;
@@ -836,12 +855,23 @@ pub(crate) const INFO_ANY: u16 = 1 << 15;
 pub(crate) const START_MASK: u16 = (1 << 13) - 1;
 
 impl OpMap {
-    /// Builds the index; fails to compile when the candidates are not sorted by opcode or when
-    /// candidates of one opcode disagree about having a ModRM byte.
+    /// The map of `list`, whose candidates without their opcodes are `cands` (see
+    /// [`cands_of`]).
+    // Evaluated at compile time: a failed assertion is a compile error, not a panic.
+    pub(crate) const fn new(list: &[(u8, Cand)], cands: &'static [Cand]) -> OpMap {
+        assert!(list.len() == cands.len(), "candidates not of their list");
+        OpMap {
+            cands,
+            start: Self::index(list),
+        }
+    }
+
+    /// The `start` index of `list`; fails to compile when the candidates are not sorted by
+    /// opcode or when candidates of one opcode disagree about having a ModRM byte.
     // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
     // panic.
     #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-    pub(crate) const fn new(cands: &'static [(u8, Cand)]) -> OpMap {
+    pub(crate) const fn index(cands: &[(u8, Cand)]) -> [u16; 257] {
         let n = cands.len();
         let mut start = [0u16; 257];
         let mut i = 1;
@@ -907,12 +937,12 @@ impl OpMap {
             start[op] |= info[op];
             op += 1;
         }
-        OpMap { cands, start }
+        start
     }
 
     /// The candidates of one opcode and its info bits (`INFO_*`).
     #[inline]
-    pub(crate) fn lookup(&self, opcode: u8) -> (&'static [(u8, Cand)], u16) {
+    pub(crate) fn lookup(&self, opcode: u8) -> (&'static [Cand], u16) {
         let a = self.start.get(opcode as usize).copied().unwrap_or(0);
         let b = self
             .start

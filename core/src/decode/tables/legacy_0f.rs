@@ -11,7 +11,7 @@
 //! FEMMS and SSE4a are AMD-only. The VIA PadLock opcodes (F3 0F A6/A7) are #UD on both.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, Pfx, c};
+use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of};
 
 /// MMX form: `mm, mm/m64`, no mandatory prefix.
 const fn mm(op: Op) -> Cand {
@@ -709,4 +709,5 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
 ];
 
 /// The map.
-pub(crate) static MAP: OpMap = OpMap::new(LIST);
+static CANDS: [Cand; LIST.len()] = cands_of(LIST);
+pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);

@@ -4,7 +4,7 @@
 //! Implicit operands (XMM0 of PBLENDVB/BLENDVPS/BLENDVPD/SHA256RNDS2) are not listed.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, Pfx, c};
+use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of};
 
 /// The MMX form (no prefix) `mm1, mm2/m64` of an SSSE3 operation.
 const fn mmx(op: Op) -> Cand {
@@ -176,4 +176,5 @@ const LIST: &[(u8, Cand)] = &[
 ];
 
 /// The map.
-pub(crate) static MAP: OpMap = OpMap::new(LIST);
+static CANDS: [Cand; LIST.len()] = cands_of(LIST);
+pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);

@@ -2,7 +2,7 @@
 //! SHA, GFNI and HRESET. Every instruction has an imm8.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of};
 
 /// The 66-prefixed `xmm1, xmm2/m128, imm8` form.
 const fn xmm(op: Op) -> Cand {
@@ -62,4 +62,5 @@ const LIST: &[(u8, Cand)] = &[
 ];
 
 /// The map.
-pub(crate) static MAP: OpMap = OpMap::new(LIST);
+static CANDS: [Cand; LIST.len()] = cands_of(LIST);
+pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);

@@ -5,7 +5,7 @@
 //! that they are LES/LDS, BOUND or POP; their entries are the legacy instructions.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of};
 
 pub(crate) const LIST: &[(u8, Cand)] = &[
     // 00-05 ADD
@@ -410,4 +410,5 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
 ];
 
 /// The map.
-pub(crate) static MAP: OpMap = OpMap::new(LIST);
+static CANDS: [Cand; LIST.len()] = cands_of(LIST);
+pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);

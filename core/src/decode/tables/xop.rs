@@ -4,7 +4,7 @@
 //! the other source from vvvv (or imm8[7:4]); W1 swaps them.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of};
 
 /// Multiply-accumulate `xmm1, xmm2 (vvvv), xmm3/m128, xmm4 (is4)` (W0, 128-bit only).
 const fn macc(op: Op) -> Cand {
@@ -142,8 +142,11 @@ const LIST_A: &[(u8, Cand)] = &[
 ];
 
 /// XOP map 8.
-pub(crate) static MAP_8: OpMap = OpMap::new(LIST_8);
+static CANDS_8: [Cand; LIST_8.len()] = cands_of(LIST_8);
+pub(crate) static MAP_8: OpMap = OpMap::new(LIST_8, &CANDS_8);
 /// XOP map 9.
-pub(crate) static MAP_9: OpMap = OpMap::new(LIST_9);
+static CANDS_9: [Cand; LIST_9.len()] = cands_of(LIST_9);
+pub(crate) static MAP_9: OpMap = OpMap::new(LIST_9, &CANDS_9);
 /// XOP map 0A.
-pub(crate) static MAP_A: OpMap = OpMap::new(LIST_A);
+static CANDS_A: [Cand; LIST_A.len()] = cands_of(LIST_A);
+pub(crate) static MAP_A: OpMap = OpMap::new(LIST_A, &CANDS_A);
