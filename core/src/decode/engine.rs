@@ -315,12 +315,15 @@ impl<'a> Decoder<'a> {
         self.deferred = self.deferred.or(Some(why));
     }
 
-    /// VEX, EVEX and XOP take no 66, F2, F3, LOCK or REX prefix. The processor raises #UD for
-    /// REX at once, for the others once it has the whole instruction (measured on Zen 4: more
-    /// than 15 bytes is #GP then).
+    /// VEX, EVEX and XOP take no 66, F2, F3, LOCK or REX prefix. The processor raises #UD once
+    /// it has the whole instruction (more than 15 bytes is #GP then), but AMD's for REX at once
+    /// (measured on Zen 4 and on Emerald Rapids).
     fn check_no_legacy_before_vex(&mut self) -> R<()> {
         if self.rex != 0 {
-            return Err(inv(Invalid::PrefixBeforeVex));
+            if self.vendor == Vendor::Amd {
+                return Err(inv(Invalid::PrefixBeforeVex));
+            }
+            self.defer(Invalid::PrefixBeforeVex);
         }
         if self.p66 || self.has_f2 || self.has_f3 || self.lock {
             self.defer(Invalid::PrefixBeforeVex);
@@ -328,52 +331,94 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    /// The error for an encoding found invalid (`why`) before all its bytes are read. The
-    /// processor's length decoder reads the whole instruction first, so where the map fixes the
-    /// form (VEX, EVEX and XOP maps, 0F 38 and 0F 3A: ModRM, then the addressing bytes, then
-    /// the map's immediate) an instruction that does not fit the input is the error (TooLong
-    /// at the 15-byte limit). In the one-byte and 0F maps an undefined opcode's form is the
-    /// processor's own, and the error is `why` at once.
-    fn invalid_after_rest(&self, map: Map, why: Invalid) -> DecodeError {
+    /// The error for an encoding found invalid (`why`) before all its bytes are read (`opcode`
+    /// the opcode byte, `map` the form of its map). The processor's length decoder reads the
+    /// whole instruction first, so where the form is known an instruction that does not fit
+    /// the input is the error (TooLong at the 15-byte limit): the VEX, EVEX and XOP maps, 0F 38
+    /// and 0F 3A (ModRM, the addressing bytes, the map's immediate). In the one-byte and 0F
+    /// maps an undefined opcode's form is the processor's own, and the error is `why` at once;
+    /// Intel's length decoder also gives a defined one-byte or 0F opcode whose prefixes or
+    /// ModRM make it invalid its form (that of its first candidate), and VEX and EVEX map 1
+    /// (and EVEX map 5) the form of the legacy 0F opcode: none but the opcode for an undefined
+    /// one, a register-only ModRM for MOV CR/DR, rel16/32 by the code's size for 80-8F
+    /// (measured on Emerald Rapids).
+    fn invalid_after_rest(&self, map: Map, opcode: u8, why: Invalid) -> DecodeError {
         let why = self.deferred.unwrap_or(why);
-        if self.enc == Encoding::Legacy && !matches!(map, Map::M0F38 | Map::M0F3A) {
-            return inv(why);
-        }
-        let at = |i: usize| self.bytes.get(i).copied();
-        // Positions stay within the 15-byte cut plus a few: no overflow.
-        let (m, mut end) = match self.modrm {
-            Some(m) => (m, self.pos),
-            None => match at(self.pos) {
-                Some(m) => (m, self.pos.wrapping_add(1)),
-                None => return self.end_error(),
-            },
-        };
-        let a16 = self.addr_size() == 2;
-        let (md, mut base) = (m >> 6, m & 7);
-        if md != 3 && base == 4 && !a16 {
-            match at(end) {
-                Some(sib) => base = sib & 7,
-                None => return self.end_error(),
+        let intel = self.vendor == Vendor::Intel;
+        let code16 = self.mode.code_size() == 2;
+        let (modrm, modreg, imm) = match (self.enc, map) {
+            (_, Map::M0F38 | Map::M5 | Map::M6)
+                if !intel || map == Map::M0F38 || map == Map::M6 =>
+            {
+                (true, false, 0)
             }
+            (_, Map::M0F3A | Map::Xop8) => (true, false, 1),
+            (_, Map::XopA) => (true, false, 4),
+            (Encoding::Legacy, _) if intel && self.modrm.is_some() => {
+                let tbl = if map == Map::M0F {
+                    &tables::legacy_0f::MAP
+                } else {
+                    &tables::primary::MAP
+                };
+                let (modreg, imm) = first_form(tbl, opcode, code16 != self.p66);
+                (true, modreg, imm)
+            }
+            (Encoding::Legacy, _) => return inv(why),
+            (_, Map::M0F | Map::M5) if intel => {
+                let (_, info) = tables::legacy_0f::MAP.lookup(opcode);
+                let (modreg, imm) = first_form(&tables::legacy_0f::MAP, opcode, code16);
+                (info & INFO_MODRM_INTEL != 0, modreg, imm)
+            }
+            _ => (true, false, 0),
+        };
+        let at = |i: usize| self.bytes.get(i).copied();
+        // The position after the opcode (a ModRM byte read for the map is not one of a form
+        // without it). Positions stay within the 15-byte cut plus a few: no overflow.
+        let mut end = self.pos.wrapping_sub(self.modrm.is_some() as usize);
+        if modrm {
+            let Some(m) = at(end) else {
+                return self.end_error();
+            };
             end = end.wrapping_add(1);
+            let a16 = self.addr_size() == 2;
+            let (md, mut base) = (if modreg { 3 } else { m >> 6 }, m & 7);
+            if md != 3 && base == 4 && !a16 {
+                match at(end) {
+                    Some(sib) => base = sib & 7,
+                    None => return self.end_error(),
+                }
+                end = end.wrapping_add(1);
+            }
+            end = end.wrapping_add(match md {
+                1 => 1,
+                2 => 4 >> a16 as u8,
+                0 if base == 6 && a16 => 2,
+                0 if base == 5 && !a16 => 4,
+                _ => 0,
+            });
         }
-        let disp = match md {
-            1 => 1,
-            2 => 4 >> a16 as u8,
-            0 if base == 6 && a16 => 2,
-            0 if base == 5 && !a16 => 4,
-            _ => 0,
-        };
-        let imm = match map {
-            Map::M0F3A | Map::Xop8 => 1,
-            Map::XopA => 4,
-            _ => 0,
-        };
-        if end.wrapping_add(disp).wrapping_add(imm) > self.bytes.len() {
+        if end.wrapping_add(imm) > self.bytes.len() {
             self.end_error()
         } else {
             inv(why)
         }
+    }
+
+    /// The error for VEX or EVEX map `map`, which has no instructions. AMD processors raise #UD
+    /// at once; Intel's decode the length first, by the map's low two bits as the map of that
+    /// number (measured on Emerald Rapids: maps 7, 11 and 27 take 0F 3A's form, 14 0F 38's; 0,
+    /// 4 and the other multiples of 4 are unmeasured and taken as #UD at once).
+    fn invalid_map(&self, map: u8, opcode: u8) -> DecodeError {
+        let form = match map & 3 {
+            1 => Map::M0F,
+            2 => Map::M0F38,
+            3 => Map::M0F3A,
+            _ => return inv(Invalid::Opcode),
+        };
+        if self.vendor == Vendor::Amd {
+            return inv(Invalid::Opcode);
+        }
+        self.invalid_after_rest(form, opcode, Invalid::Opcode)
     }
 
     fn pp_of(bits: u8) -> Pfx {
@@ -415,7 +460,7 @@ impl<'a> Decoder<'a> {
             1 => (Map::M0F, &tables::vex::MAP_0F),
             2 => (Map::M0F38, &tables::vex::MAP_0F38),
             3 => (Map::M0F3A, &tables::vex::MAP_0F3A),
-            _ => return Err(inv(Invalid::Opcode)),
+            m => return Err(self.invalid_map(m, opcode)),
         };
         self.finish(map, opcode, tbl, insn)
     }
@@ -499,7 +544,7 @@ impl<'a> Decoder<'a> {
             3 => (Map::M0F3A, &tables::evex::MAP_0F3A),
             5 => (Map::M5, &tables::evex::MAP_5),
             6 => (Map::M6, &tables::evex::MAP_6),
-            _ => return Err(inv(Invalid::Opcode)),
+            m => return Err(self.invalid_map(m, opcode)),
         };
         self.finish(map, opcode, tbl, insn)
     }
@@ -507,6 +552,11 @@ impl<'a> Decoder<'a> {
     /// 0F 0F /r ib: the ModRM operands come first, the operation is the trailing byte.
     fn now3d(mut self, insn: &mut Instruction) -> R<()> {
         const CAND: Cand = Cand::new(Op::Invalid, [K::Pq, K::Qq, K::None, K::None]);
+        // Intel processors raise #UD on 0F 0F before they read further (measured on Emerald
+        // Rapids).
+        if self.vendor == Vendor::Intel {
+            return Err(inv(Invalid::Opcode));
+        }
         self.enc = Encoding::Now3d;
         let modrm = self.byte()?;
         self.modrm = Some(modrm);
@@ -515,9 +565,6 @@ impl<'a> Decoder<'a> {
         self.operands(&CAND, insn)?;
         let suffix = self.byte()?;
         insn.op = tables::now3d::lookup(suffix).ok_or(inv(Invalid::Opcode))?;
-        if matches!(self.vendor, Vendor::Intel) {
-            return Err(inv(Invalid::Opcode));
-        }
         if self.lock {
             return Err(inv(Invalid::Lock));
         }
@@ -662,7 +709,7 @@ impl<'a> Decoder<'a> {
     ) -> R<()> {
         let (cands, info) = tbl.lookup(opcode);
         if info & INFO_ANY == 0 {
-            return Err(self.invalid_after_rest(map, Invalid::Opcode));
+            return Err(self.invalid_after_rest(map, opcode, Invalid::Opcode));
         }
         let vendor_bit = match self.vendor {
             Vendor::Intel => INFO_MODRM_INTEL,
@@ -695,7 +742,7 @@ impl<'a> Decoder<'a> {
         });
         let Some(cand) = found else {
             let why = self.why_no_match(cands);
-            return Err(self.invalid_after_rest(map, why));
+            return Err(self.invalid_after_rest(map, opcode, why));
         };
         self.start_insn(insn, map, opcode, asz);
         insn.op = cand.op;
@@ -1744,4 +1791,28 @@ const fn mask(bytes: u8) -> u64 {
         4 => 0xffff_ffff,
         _ => u64::MAX,
     }
+}
+
+/// The form of the first candidate for Intel of `opcode` in `tbl`, as Intel's length decoder
+/// takes it: whether its ModRM is register-only whatever its mod (MOV CR/DR), and the size of
+/// its immediate (`osz16`: a 16-bit operand size).
+fn first_form(tbl: &OpMap, opcode: u8, osz16: bool) -> (bool, usize) {
+    let (cands, _) = tbl.lookup(opcode);
+    let z = if osz16 { 2 } else { 4 };
+    cands
+        .iter()
+        .find(|c| (c.sel >> S_VENDOR_SHIFT) & 3 != 2)
+        .map_or((false, 0), |c| {
+            let imm =
+                c.k.iter()
+                    .map(|k| match k {
+                        K::Ib | K::Ibs | K::Jb => 1,
+                        K::Iw => 2,
+                        K::Iz | K::Jz | K::Iv => z,
+                        K::Id => 4,
+                        _ => 0,
+                    })
+                    .fold(0usize, usize::wrapping_add);
+            (c.attr & A_MODREG != 0, imm)
+        })
 }
