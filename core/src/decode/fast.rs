@@ -9,7 +9,7 @@
 //! the candidate that the engine would pick, the operand layout and the operand sizes; where the
 //! engine's pick depends on anything else, the descriptor is 0 and the engine decodes.
 
-use super::insn::{Encoding, Instruction, Map, MemOperand, Operand, Prefixes, Vendor};
+use super::insn::{Encoding, Instruction, Map, MemOperand, Mode, Operand, Prefixes, Vendor};
 use super::op::Op;
 use super::reg::{Reg, RegClass, Seg};
 use super::table::*;
@@ -1789,6 +1789,64 @@ fn string(
     Some(())
 }
 
+/// The fast path outside 64-bit mode, for the string operations alone (the port and MMIO exits
+/// of 16- and 32-bit guests; everything else goes to the engine): legacy prefixes, then a
+/// string opcode, the record as the engine builds it for `mode`. `None` for anything else.
+#[inline(never)]
+pub(crate) fn string_outside64(bytes: &[u8], mode: Mode, out: &mut Instruction) -> Option<()> {
+    let code16 = mode.code_size() == 2;
+    let (mut flags, mut repeat, mut seg, mut p66, mut p67) = (0, 0, 0, false, false);
+    let mut pos = 0;
+    let b = loop {
+        let b = *bytes.get(pos).filter(|_| pos < super::MAX_LEN)?;
+        let c = PCLASS.get(b as usize).copied().unwrap_or(PC_OPCODE);
+        // 40-4F are INC and DEC here: opcodes.
+        if c == PC_OPCODE || c == PC_REX {
+            break b;
+        }
+        if c & PC_LOCK != 0 {
+            return None;
+        }
+        p67 |= c == PC_SLOW;
+        let x = (c & 3) as usize;
+        p66 |= x == 1;
+        flags |= PRESENT.get(x).copied().unwrap_or(0);
+        repeat = if x >= 2 {
+            REPEAT.get(x).copied().unwrap_or(0)
+        } else {
+            repeat
+        };
+        let s = c >> PC_SEG_SHIFT & 7;
+        seg = if s != 0 { s } else { seg };
+        pos = pos.wrapping_add(1);
+    };
+    let d = TAB
+        .first()
+        .and_then(|t| t.get(b as usize))
+        .copied()
+        .unwrap_or(0);
+    if d != E_STRING {
+        return None;
+    }
+    let row = b.wrapping_sub(if b >= 0xa0 { 0xa0 } else { 0x6c });
+    let f = STRINGS
+        .get((row as usize & 15) << 2 | (code16 != p66) as usize)
+        .copied()?;
+    let ovr = OVR.get(seg as usize).copied().unwrap_or(None);
+    *out = TEMPLATE;
+    out.addr_size = if code16 != p67 { 2 } else { 4 };
+    out.op = f.op;
+    out.opcode = b;
+    out.op_size = f.op_size;
+    out.operands[0] = op_at(f.ops[0] as usize);
+    out.operands[1] = op_at(f.ops[1] as usize);
+    out.mem.seg = ovr.unwrap_or(Seg::Ds);
+    out.seg_override = ovr;
+    out.prefixes = Prefixes(flags | repeat | if p67 { Prefixes::ADDRSIZE } else { 0 });
+    out.len = pos.wrapping_add(1) as u8;
+    Some(())
+}
+
 /// The instruction from its opcode byte `b` (whose one-byte-table descriptor is `d`) on, the
 /// next byte at `pos`: `rex` is the REX prefix as `REX_OF` gives it; `pfx` is 0, 1 (66), 2 (F3)
 /// or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte as
@@ -1948,7 +2006,7 @@ mod tests {
     };
     use super::super::op::Op;
     use super::super::reg::{Reg, RegClass, Seg};
-    use super::decode64;
+    use super::{decode64, string_outside64};
 
     fn general(bytes: &[u8], vendor: Vendor) -> Option<Instruction> {
         let mut insn = Instruction::BLANK;
@@ -2037,6 +2095,60 @@ mod tests {
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
             self.0
+        }
+    }
+
+    /// Outside 64-bit mode the string path agrees with the engine wherever it decodes: every
+    /// opcode after every sequence of up to three prefixes (and REX bytes, opcodes there), in
+    /// every mode, for both vendors; and string operations do take it.
+    #[test]
+    fn strings_outside_64_bit_mode_match_engine() {
+        let pool = [
+            0x66, 0x67, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0xf0, 0x40, 0x4f, 0x0f,
+        ];
+        let mut hits = 0;
+        for mode in [Mode::Real, Mode::Prot16, Mode::Prot32, Mode::Compat32] {
+            for n in 0..=3u32 {
+                for idx in 0..pool.len().pow(n) {
+                    let mut v = Buf::default();
+                    let mut k = idx;
+                    for _ in 0..n {
+                        v.push(pool.get(k % pool.len()).copied().unwrap_or(0));
+                        k /= pool.len();
+                    }
+                    for op in 0..=255u8 {
+                        let mut w = Buf::default();
+                        for &b in v.bytes().iter().chain(&[op, 0x90]) {
+                            w.push(b);
+                        }
+                        // Cut after the opcode, and not.
+                        for bytes in [w.bytes(), w.bytes().get(..w.len - 1).unwrap_or(&[])] {
+                            let mut f = dirty();
+                            if string_outside64(bytes, mode, &mut f).is_none() {
+                                continue;
+                            }
+                            hits += 1;
+                            for vendor in [Vendor::Intel, Vendor::Amd] {
+                                let mut e = Instruction::BLANK;
+                                let r = Decoder::new(bytes, mode, vendor).run(&mut e);
+                                assert_eq!(
+                                    Some(f),
+                                    r.ok().map(|()| e),
+                                    "{bytes:02x?} {mode:?} {vendor:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(hits > 50_000, "{hits}");
+        for bytes in [&[0xf3, 0x66, 0x6d][..], &[0x66, 0xf3, 0xa5], &[0xf3, 0x6e]] {
+            let mut f = dirty();
+            assert!(
+                string_outside64(bytes, Mode::Prot32, &mut f).is_some(),
+                "{bytes:02x?} left to the engine"
+            );
         }
     }
 

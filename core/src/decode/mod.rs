@@ -66,8 +66,14 @@ pub fn decode_into(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    // Common 64-bit instructions take the table-derived fast path; the engine does the rest.
-    if mode == Mode::Long64 && fast::decode64(bytes, vendor, out).is_some() {
+    // Common 64-bit instructions take the table-derived fast path, string operations take one
+    // in every mode; the engine does the rest.
+    let fast = if mode == Mode::Long64 {
+        fast::decode64(bytes, vendor, out)
+    } else {
+        fast::string_outside64(bytes, mode, out)
+    };
+    if fast.is_some() {
         return Ok(());
     }
     *out = Instruction::BLANK;
@@ -86,9 +92,15 @@ pub(crate) fn decode_window(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    if mode == Mode::Long64 && fast::decode64_window(win, len, vendor, out).is_some() {
+    let bytes = win.get(..len).unwrap_or(win);
+    let fast = if mode == Mode::Long64 {
+        fast::decode64_window(win, len, vendor, out)
+    } else {
+        fast::string_outside64(bytes, mode, out)
+    };
+    if fast.is_some() {
         return Ok(());
     }
     *out = Instruction::BLANK;
-    engine::Decoder::new(win.get(..len).unwrap_or(win), mode, vendor).run(out)
+    engine::Decoder::new(bytes, mode, vendor).run(out)
 }
