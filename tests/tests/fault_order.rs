@@ -105,6 +105,60 @@ const INTEL: &[(&str, Mode, Fault, &str)] = &[
         Fault::Ud,
         "EVEX map 5 87 in 16-bit code: legacy 0F 87's form, rel16 (66 aside)",
     ),
+    (
+        "36 36 f3 f3 26 f3 26 0f 3f 01 be c3 7c 53 ac",
+        Mode::Long64,
+        Fault::TooLong,
+        "0F 3F (none): a three-byte escape with an 8-bit immediate, as 0F 3A",
+    ),
+    (
+        "65 f2 26 67 66 67 f0 0f 3e 1b 86 47 c2 c1 f3",
+        Mode::Prot16,
+        Fault::TooLong,
+        "0F 3E (none): a three-byte escape with an 8-bit immediate, as 0F 3A",
+    ),
+    (
+        "26 2e 2e f2 f3 67 26 0f 39 7f bc 63 8a 41 00",
+        Mode::Prot16,
+        Fault::TooLong,
+        "0F 39 (none): a three-byte escape, as 0F 38",
+    ),
+    (
+        "66 66 f3 2e f3 f2 62 01 2d 4e a6 a4 94 6d 44",
+        Mode::Long64,
+        Fault::TooLong,
+        "EVEX 0F A6 (none): legacy 0F A6's form, a ModRM",
+    ),
+    (
+        "66 f0 36 26 f2 f2 66 c4 c1 c7 7a 91 62 a4 20",
+        Mode::Long64,
+        Fault::TooLong,
+        "VEX 0F 7A (none): legacy 0F 7A's form, a ModRM",
+    ),
+    (
+        "66 66 f3 26 f3 65 62 c5 7d 38 a7 9f b4 dc 75",
+        Mode::Compat32,
+        Fault::TooLong,
+        "EVEX map 5 A7 (none): legacy 0F A7's form, a ModRM",
+    ),
+    (
+        "67 f0 66 f2 64 4a c7 95 bc 95 e5 63 40 17 f2",
+        Mode::Long64,
+        Fault::TooLong,
+        "C7 /2 (no such member) with REX.W: MOV Ev,Iz's form, imm32 whatever 66 says",
+    ),
+    (
+        "66 67 f2 f3 36 f2 66 4f 62 d2 fd 08 92 bf 29",
+        Mode::Long64,
+        Fault::TooLong,
+        "EVEX gather without a SIB byte: the length first",
+    ),
+    (
+        "3e 67 f2 66 f2 36 66 c4 e1 2d 3b b2 8f 74 56",
+        Mode::Long64,
+        Fault::Ud,
+        "VEX 0F 3B: no escape in VEX, #UD at once",
+    ),
 ];
 
 #[test]

@@ -346,35 +346,53 @@ impl<'a> Decoder<'a> {
         let why = self.deferred.unwrap_or(why);
         let intel = self.vendor == Vendor::Intel;
         let code16 = self.mode.code_size() == 2;
-        let (modrm, modreg, imm) = match (self.enc, map) {
+        // Bytes before ModRM (the third opcode byte of an escape), ModRM, a register-only
+        // ModRM, the immediate's size.
+        let (skip, modrm, modreg, imm) = match (self.enc, map) {
             (_, Map::M0F38 | Map::M5 | Map::M6)
                 if !intel || map == Map::M0F38 || map == Map::M6 =>
             {
-                (true, false, 0)
+                (0, true, false, 0)
             }
-            (_, Map::M0F3A | Map::Xop8) => (true, false, 1),
-            (_, Map::XopA) => (true, false, 4),
+            (_, Map::M0F3A | Map::Xop8) => (0, true, false, 1),
+            (_, Map::XopA) => (0, true, false, 4),
             (Encoding::Legacy, _) if intel && self.modrm.is_some() => {
                 let tbl = if map == Map::M0F {
                     &tables::legacy_0f::MAP
                 } else {
                     &tables::primary::MAP
                 };
-                let (modreg, imm) = first_form(tbl, opcode, code16 != self.p66);
-                (true, modreg, imm)
+                let osz16 = !self.w && code16 != self.p66;
+                let (modreg, imm) = first_form(tbl, opcode, osz16);
+                (0, true, modreg, imm)
             }
+            (Encoding::Legacy, Map::M0F) if intel => match intel_undefined_0f(opcode) {
+                Some(UNDEFINED_ESCAPE) => (1, true, false, 0),
+                Some(UNDEFINED_ESCAPE_IB) => (1, true, false, 1),
+                Some(_) => (0, true, false, 0),
+                None => return inv(why),
+            },
             (Encoding::Legacy, _) => return inv(why),
             (_, Map::M0F | Map::M5) if intel => {
                 let (_, info) = tables::legacy_0f::MAP.lookup(opcode);
                 let (modreg, imm) = first_form(&tables::legacy_0f::MAP, opcode, code16);
-                (info & INFO_MODRM_INTEL != 0, modreg, imm)
+                let undefined_modrm = intel_undefined_0f(opcode) == Some(UNDEFINED_MODRM);
+                (
+                    0,
+                    info & INFO_MODRM_INTEL != 0 || undefined_modrm,
+                    modreg,
+                    imm,
+                )
             }
-            _ => (true, false, 0),
+            _ => (0, true, false, 0),
         };
         let at = |i: usize| self.bytes.get(i).copied();
         // The position after the opcode (a ModRM byte read for the map is not one of a form
         // without it). Positions stay within the 15-byte cut plus a few: no overflow.
-        let mut end = self.pos.wrapping_sub(self.modrm.is_some() as usize);
+        let mut end = self
+            .pos
+            .wrapping_sub(self.modrm.is_some() as usize)
+            .wrapping_add(skip);
         if modrm {
             let Some(m) = at(end) else {
                 return self.end_error();
@@ -1495,6 +1513,17 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// A VSIB operand without a SIB byte (or with 16-bit addressing): #UD, which Intel's
+    /// processors raise once they have the whole instruction (measured on Emerald Rapids: more
+    /// than 15 bytes is #GP), AMD's at once.
+    fn bad_vsib(&mut self) -> R<()> {
+        if self.vendor == Vendor::Amd {
+            return Err(inv(Invalid::ModRm));
+        }
+        self.defer(Invalid::ModRm);
+        Ok(())
+    }
+
     /// Decodes ModRM (mod != 3), SIB and displacement into `insn.mem`. `vsib` is the width of the
     /// VSIB index vector when the operand is a vector-index one.
     fn mem_operand(&mut self, modrm: u8, vsib: Option<u16>, insn: &mut Instruction) -> R<()> {
@@ -1505,7 +1534,7 @@ impl<'a> Decoder<'a> {
         let mut default_seg = Seg::Ds;
         if asz == 2 {
             if vsib.is_some() {
-                return Err(inv(Invalid::ModRm));
+                self.bad_vsib()?;
             }
             let (base, index) = match rm {
                 0 => (Some(3), Some(6)),
@@ -1568,7 +1597,7 @@ impl<'a> Decoder<'a> {
                     m.base = Some(if asz == 8 { Reg::RIP } else { Reg::EIP });
                 }
                 if vsib.is_some() {
-                    return Err(inv(Invalid::ModRm));
+                    self.bad_vsib()?;
                 }
             } else {
                 let base = rm | (self.b << 3);
@@ -1578,7 +1607,7 @@ impl<'a> Decoder<'a> {
                 }
             }
             if vsib.is_some() && m.index.is_none() {
-                return Err(inv(Invalid::ModRm));
+                self.bad_vsib()?;
             }
             if dsize > 0 {
                 let raw = sext(self.le(dsize)?, dsize);
@@ -1790,6 +1819,25 @@ const fn mask(bytes: u8) -> u64 {
         2 => 0xffff,
         4 => 0xffff_ffff,
         _ => u64::MAX,
+    }
+}
+
+/// Forms Intel's length decoder gives undefined legacy 0F opcodes (`intel_undefined_0f`):
+/// a ModRM byte; a third opcode byte and ModRM, as 0F 38; the same and an 8-bit immediate, as
+/// 0F 3A.
+const UNDEFINED_MODRM: u8 = 0;
+const UNDEFINED_ESCAPE: u8 = 1;
+const UNDEFINED_ESCAPE_IB: u8 = 2;
+
+/// The form Intel's length decoder gives legacy 0F opcode `opcode`, one with no instruction,
+/// where it reads more than the opcode (measured on Emerald Rapids: the others raise #UD at
+/// once). In VEX and EVEX map 1 the escapes are no escapes (#UD at once), the ModRM forms are.
+fn intel_undefined_0f(opcode: u8) -> Option<u8> {
+    match opcode {
+        0x7a | 0x7b | 0xa6 | 0xa7 => Some(UNDEFINED_MODRM),
+        0x39 | 0x3c | 0x3d => Some(UNDEFINED_ESCAPE),
+        0x3b | 0x3e | 0x3f => Some(UNDEFINED_ESCAPE_IB),
+        _ => None,
     }
 }
 
