@@ -975,29 +975,7 @@ const SHAPES: [Shape; N_SHAPES * 16] = {
 
 static TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
 static GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
-/// The forms' operations and bits in two arrays: a `Form` in one would be padded to 8 bytes.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-static FORM_OPS: [Op; N_FORMS] = {
-    let mut t = [Op::Invalid; N_FORMS];
-    let mut i = 0;
-    while i < N_FORMS {
-        t[i] = BUILT.forms[i].op;
-        i += 1;
-    }
-    t
-};
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-static FORM_BITS: [u32; N_FORMS] = {
-    let mut t = [0; N_FORMS];
-    let mut i = 0;
-    while i < N_FORMS {
-        t[i] = BUILT.forms[i].bits;
-        i += 1;
-    }
-    t
-};
+static FORMS: [Form; N_FORMS] = BUILT.forms;
 
 // ---------------------------------------------------------------------------------------------
 // Run time.
@@ -1904,14 +1882,14 @@ fn body(
         .copied()
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
     d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
-    let fi = (d & E_IDX) as usize;
-    let fb = FORM_BITS.get(fi).copied().unwrap_or(0);
+    let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
+    let fb = form.bits;
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
     // record is unspecified anyway).
     // The constant fields in one copy of a template (a few wide stores); its no segment
     // override and ModRM 0 need no store of their own.
     *out = TEMPLATE;
-    out.op = FORM_OPS.get(fi).copied().unwrap_or(Op::Invalid);
+    out.op = form.op;
     out.opcode = b;
     out.map = map;
     if ovr.is_some() {
