@@ -1751,8 +1751,23 @@ fn string(
     if lock {
         return None;
     }
-    let row = b.wrapping_sub(if b >= 0xa0 { 0xa0 } else { 0x6c });
     let ctx = (flags & Prefixes::OPSIZE != 0) as usize | ((rex & RX_W != 0) as usize) << 1;
+    let prefixes = flags | (rex & (RX_PRESENT | RX_W)) as u16;
+    string_record(out, b, ctx, ovr, prefixes, pos)
+}
+
+/// Fills `out` (whatever it held) with string operation `b` in `STRINGS` context `ctx`: the
+/// segment override `ovr`, the prefix flags `prefixes`, `len` bytes, 64-bit addressing.
+#[inline(always)]
+fn string_record(
+    out: &mut Instruction,
+    b: u8,
+    ctx: usize,
+    ovr: Option<Seg>,
+    prefixes: u16,
+    len: usize,
+) -> Option<()> {
+    let row = b.wrapping_sub(if b >= 0xa0 { 0xa0 } else { 0x6c });
     let f = STRINGS.get((row as usize & 15) << 2 | ctx).copied()?;
     *out = TEMPLATE;
     out.op = f.op;
@@ -1762,8 +1777,8 @@ fn string(
     out.operands[1] = op_at(f.ops[1] as usize);
     out.mem.seg = ovr.unwrap_or(Seg::Ds);
     out.seg_override = ovr;
-    out.prefixes = Prefixes(flags | (rex & (RX_PRESENT | RX_W)) as u16);
-    out.len = pos as u8;
+    out.prefixes = Prefixes(prefixes);
+    out.len = len as u8;
     Some(())
 }
 
@@ -1806,22 +1821,17 @@ pub(crate) fn string_outside64(bytes: &[u8], mode: Mode, out: &mut Instruction) 
     if d != E_STRING {
         return None;
     }
-    let row = b.wrapping_sub(if b >= 0xa0 { 0xa0 } else { 0x6c });
-    let f = STRINGS
-        .get((row as usize & 15) << 2 | (code16 != p66) as usize)
-        .copied()?;
     let ovr = OVR.get(seg as usize).copied().unwrap_or(None);
-    *out = TEMPLATE;
+    let prefixes = flags | repeat | if p67 { Prefixes::ADDRSIZE } else { 0 };
+    string_record(
+        out,
+        b,
+        (code16 != p66) as usize,
+        ovr,
+        prefixes,
+        pos.wrapping_add(1),
+    )?;
     out.addr_size = if code16 != p67 { 2 } else { 4 };
-    out.op = f.op;
-    out.opcode = b;
-    out.op_size = f.op_size;
-    out.operands[0] = op_at(f.ops[0] as usize);
-    out.operands[1] = op_at(f.ops[1] as usize);
-    out.mem.seg = ovr.unwrap_or(Seg::Ds);
-    out.seg_override = ovr;
-    out.prefixes = Prefixes(flags | repeat | if p67 { Prefixes::ADDRSIZE } else { 0 });
-    out.len = pos.wrapping_add(1) as u8;
     Some(())
 }
 

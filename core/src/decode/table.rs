@@ -846,6 +846,19 @@ pub(crate) const fn cands_of<const N: usize>(list: &[(u8, Cand)]) -> [Cand; N] {
 
 const _: () = assert!(core::mem::size_of::<Cand>() == 20);
 
+/// `pub(crate) static $map: OpMap` of candidate list `$list`, its candidates in a static of
+/// their own (see [`cands_of`]).
+macro_rules! op_map {
+    ($(#[$attr:meta])* $map:ident, $list:ident) => {
+        $(#[$attr])*
+        pub(crate) static $map: OpMap = {
+            static CANDS: [Cand; $list.len()] = cands_of($list);
+            OpMap::new($list, &CANDS)
+        };
+    };
+}
+pub(crate) use op_map;
+
 /// The opcode has a ModRM byte for Intel processors.
 pub(crate) const INFO_MODRM_INTEL: u16 = 1 << 13;
 /// The opcode has a ModRM byte for AMD processors.

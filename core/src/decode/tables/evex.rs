@@ -5,7 +5,7 @@
 //! Tuple types (disp8×N) follow the SDM's "Tuple Type" column of each instruction.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, Tuple as T, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, Tuple as T, c, cands_of, op_map};
 
 // Operand shapes.
 const fn vw(op: Op) -> Cand {
@@ -1921,18 +1921,28 @@ const LIST_6: &[(u8, Cand)] = &[
     (0xd7, s4(Op::Vfcmulcsh).pf2().w0().er()),
 ];
 
-/// EVEX map 1 (0F).
-static CANDS_0F: [Cand; LIST_0F.len()] = cands_of(LIST_0F);
-pub(crate) static MAP_0F: OpMap = OpMap::new(LIST_0F, &CANDS_0F);
-/// EVEX map 2 (0F 38).
-static CANDS_0F38: [Cand; LIST_0F38.len()] = cands_of(LIST_0F38);
-pub(crate) static MAP_0F38: OpMap = OpMap::new(LIST_0F38, &CANDS_0F38);
-/// EVEX map 3 (0F 3A).
-static CANDS_0F3A: [Cand; LIST_0F3A.len()] = cands_of(LIST_0F3A);
-pub(crate) static MAP_0F3A: OpMap = OpMap::new(LIST_0F3A, &CANDS_0F3A);
-/// EVEX map 5 (FP16).
-static CANDS_5: [Cand; LIST_5.len()] = cands_of(LIST_5);
-pub(crate) static MAP_5: OpMap = OpMap::new(LIST_5, &CANDS_5);
-/// EVEX map 6 (FP16).
-static CANDS_6: [Cand; LIST_6.len()] = cands_of(LIST_6);
-pub(crate) static MAP_6: OpMap = OpMap::new(LIST_6, &CANDS_6);
+op_map!(
+    /// EVEX map 1 (0F).
+    MAP_0F,
+    LIST_0F
+);
+op_map!(
+    /// EVEX map 2 (0F 38).
+    MAP_0F38,
+    LIST_0F38
+);
+op_map!(
+    /// EVEX map 3 (0F 3A).
+    MAP_0F3A,
+    LIST_0F3A
+);
+op_map!(
+    /// EVEX map 5 (FP16).
+    MAP_5,
+    LIST_5
+);
+op_map!(
+    /// EVEX map 6 (FP16).
+    MAP_6,
+    LIST_6
+);

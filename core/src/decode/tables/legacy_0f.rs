@@ -11,7 +11,7 @@
 //! FEMMS and SSE4a are AMD-only. The VIA PadLock opcodes (F3 0F A6/A7) are #UD on both.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of, op_map};
 
 /// MMX form: `mm, mm/m64`, no mandatory prefix.
 const fn mm(op: Op) -> Cand {
@@ -708,6 +708,8 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
     (0xff, c(Op::Ud0, &[]).amd()),
 ];
 
-/// The map.
-static CANDS: [Cand; LIST.len()] = cands_of(LIST);
-pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);
+op_map!(
+    /// The map.
+    MAP,
+    LIST
+);

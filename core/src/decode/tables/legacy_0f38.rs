@@ -4,7 +4,7 @@
 //! Implicit operands (XMM0 of PBLENDVB/BLENDVPS/BLENDVPD/SHA256RNDS2) are not listed.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, Pfx, c, cands_of, op_map};
 
 /// The MMX form (no prefix) `mm1, mm2/m64` of an SSSE3 operation.
 const fn mmx(op: Op) -> Cand {
@@ -175,6 +175,8 @@ const LIST: &[(u8, Cand)] = &[
     (0xfc, c(Op::Aor, &[K::My, K::Gy]).pf2().mem()),
 ];
 
-/// The map.
-static CANDS: [Cand; LIST.len()] = cands_of(LIST);
-pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);
+op_map!(
+    /// The map.
+    MAP,
+    LIST
+);

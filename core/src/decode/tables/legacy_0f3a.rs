@@ -2,7 +2,7 @@
 //! SHA, GFNI and HRESET. Every instruction has an imm8.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of, op_map};
 
 /// The 66-prefixed `xmm1, xmm2/m128, imm8` form.
 const fn xmm(op: Op) -> Cand {
@@ -61,6 +61,8 @@ const LIST: &[(u8, Cand)] = &[
     (0xf0, c(Op::Hreset, &[K::Ib]).pf3().rm(0, 0)),
 ];
 
-/// The map.
-static CANDS: [Cand; LIST.len()] = cands_of(LIST);
-pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);
+op_map!(
+    /// The map.
+    MAP,
+    LIST
+);

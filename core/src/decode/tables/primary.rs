@@ -5,7 +5,7 @@
 //! that they are LES/LDS, BOUND or POP; their entries are the legacy instructions.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of, op_map};
 
 pub(crate) const LIST: &[(u8, Cand)] = &[
     // 00-05 ADD
@@ -409,6 +409,8 @@ pub(crate) const LIST: &[(u8, Cand)] = &[
     (0xff, c(Op::Push, &[K::Ev]).r(6).d64()),
 ];
 
-/// The map.
-static CANDS: [Cand; LIST.len()] = cands_of(LIST);
-pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);
+op_map!(
+    /// The map.
+    MAP,
+    LIST
+);

@@ -7,7 +7,7 @@
 //! VMASKMOVDQU) are not listed.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of, op_map};
 
 /// `xmm1, xmm2/m` (or ymm): Vx, Wx.
 const fn vw(op: Op) -> Cand {
@@ -1107,12 +1107,18 @@ const LIST_0F3A: &[(u8, Cand)] = &[
     (0xf0, c(Op::Rorx, &[K::Gy, K::Ey, K::Ib]).pf2().l0()),
 ];
 
-/// VEX map 1 (0F).
-static CANDS_0F: [Cand; LIST_0F.len()] = cands_of(LIST_0F);
-pub(crate) static MAP_0F: OpMap = OpMap::new(LIST_0F, &CANDS_0F);
-/// VEX map 2 (0F 38).
-static CANDS_0F38: [Cand; LIST_0F38.len()] = cands_of(LIST_0F38);
-pub(crate) static MAP_0F38: OpMap = OpMap::new(LIST_0F38, &CANDS_0F38);
-/// VEX map 3 (0F 3A).
-static CANDS_0F3A: [Cand; LIST_0F3A.len()] = cands_of(LIST_0F3A);
-pub(crate) static MAP_0F3A: OpMap = OpMap::new(LIST_0F3A, &CANDS_0F3A);
+op_map!(
+    /// VEX map 1 (0F).
+    MAP_0F,
+    LIST_0F
+);
+op_map!(
+    /// VEX map 2 (0F 38).
+    MAP_0F38,
+    LIST_0F38
+);
+op_map!(
+    /// VEX map 3 (0F 3A).
+    MAP_0F3A,
+    LIST_0F3A
+);

@@ -7,7 +7,7 @@
 //! DF C8+i FXCH7, DF D0+i/D8+i FSTP8/FSTP9) are decoded. x87 instructions never allow LOCK.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of, op_map};
 
 const LIST: &[(u8, Cand)] = &[
     // D8: arithmetic with m32fp, or ST(0), ST(i)
@@ -166,6 +166,8 @@ const LIST: &[(u8, Cand)] = &[
     (0xdf, c(Op::Fcomip, &[K::St0, K::Sti]).reg_form().r(6)),
 ];
 
-/// D8..DF, indexed by the escape opcode byte.
-static CANDS: [Cand; LIST.len()] = cands_of(LIST);
-pub(crate) static MAP: OpMap = OpMap::new(LIST, &CANDS);
+op_map!(
+    /// D8..DF, indexed by the escape opcode byte.
+    MAP,
+    LIST
+);

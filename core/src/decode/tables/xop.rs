@@ -4,7 +4,7 @@
 //! the other source from vvvv (or imm8[7:4]); W1 swaps them.
 
 use crate::decode::op::Op;
-use crate::decode::table::{Cand, K, OpMap, c, cands_of};
+use crate::decode::table::{Cand, K, OpMap, c, cands_of, op_map};
 
 /// Multiply-accumulate `xmm1, xmm2 (vvvv), xmm3/m128, xmm4 (is4)` (W0, 128-bit only).
 const fn macc(op: Op) -> Cand {
@@ -141,12 +141,18 @@ const LIST_A: &[(u8, Cand)] = &[
     (0x12, c(Op::Lwpval, &[K::By, K::Ed, K::Id]).l0().r(1).amd()),
 ];
 
-/// XOP map 8.
-static CANDS_8: [Cand; LIST_8.len()] = cands_of(LIST_8);
-pub(crate) static MAP_8: OpMap = OpMap::new(LIST_8, &CANDS_8);
-/// XOP map 9.
-static CANDS_9: [Cand; LIST_9.len()] = cands_of(LIST_9);
-pub(crate) static MAP_9: OpMap = OpMap::new(LIST_9, &CANDS_9);
-/// XOP map 0A.
-static CANDS_A: [Cand; LIST_A.len()] = cands_of(LIST_A);
-pub(crate) static MAP_A: OpMap = OpMap::new(LIST_A, &CANDS_A);
+op_map!(
+    /// XOP map 8.
+    MAP_8,
+    LIST_8
+);
+op_map!(
+    /// XOP map 9.
+    MAP_9,
+    LIST_9
+);
+op_map!(
+    /// XOP map 0A.
+    MAP_A,
+    LIST_A
+);
