@@ -349,11 +349,7 @@ impl<'a> Decoder<'a> {
         // Bytes before ModRM (the third opcode byte of an escape), ModRM, a register-only
         // ModRM, the immediate's size.
         let (skip, modrm, modreg, imm) = match (self.enc, map) {
-            (_, Map::M0F38 | Map::M5 | Map::M6)
-                if !intel || map == Map::M0F38 || map == Map::M6 =>
-            {
-                (0, true, false, 0)
-            }
+            (_, Map::M0F38 | Map::M6) => (0, true, false, 0),
             (_, Map::M0F3A | Map::Xop8) => (0, true, false, 1),
             (_, Map::XopA) => (0, true, false, 4),
             (Encoding::Legacy, _) if intel && self.modrm.is_some() => {
@@ -367,16 +363,16 @@ impl<'a> Decoder<'a> {
                 (0, true, modreg, imm)
             }
             (Encoding::Legacy, Map::M0F) if intel => match intel_undefined_0f(opcode) {
-                Some(UNDEFINED_ESCAPE) => (1, true, false, 0),
-                Some(UNDEFINED_ESCAPE_IB) => (1, true, false, 1),
-                Some(_) => (0, true, false, 0),
+                Some(Undefined0f::Escape) => (1, true, false, 0),
+                Some(Undefined0f::EscapeIb) => (1, true, false, 1),
+                Some(Undefined0f::ModRm) => (0, true, false, 0),
                 None => return inv(why),
             },
             (Encoding::Legacy, _) => return inv(why),
             (_, Map::M0F | Map::M5) if intel => {
                 let (_, info) = tables::legacy_0f::MAP.lookup(opcode);
                 let (modreg, imm) = first_form(&tables::legacy_0f::MAP, opcode, code16);
-                let undefined_modrm = intel_undefined_0f(opcode) == Some(UNDEFINED_MODRM);
+                let undefined_modrm = intel_undefined_0f(opcode) == Some(Undefined0f::ModRm);
                 (
                     0,
                     info & INFO_MODRM_INTEL != 0 || undefined_modrm,
@@ -384,6 +380,7 @@ impl<'a> Decoder<'a> {
                     imm,
                 )
             }
+            // The other VEX, EVEX and XOP maps (AMD's EVEX map 5 among them).
             _ => (0, true, false, 0),
         };
         let at = |i: usize| self.bytes.get(i).copied();
@@ -1822,21 +1819,25 @@ const fn mask(bytes: u8) -> u64 {
     }
 }
 
-/// Forms Intel's length decoder gives undefined legacy 0F opcodes (`intel_undefined_0f`):
-/// a ModRM byte; a third opcode byte and ModRM, as 0F 38; the same and an 8-bit immediate, as
-/// 0F 3A.
-const UNDEFINED_MODRM: u8 = 0;
-const UNDEFINED_ESCAPE: u8 = 1;
-const UNDEFINED_ESCAPE_IB: u8 = 2;
+/// A form Intel's length decoder gives undefined legacy 0F opcodes (`intel_undefined_0f`).
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Undefined0f {
+    /// A ModRM byte.
+    ModRm,
+    /// A third opcode byte and ModRM, as 0F 38.
+    Escape,
+    /// The same and an 8-bit immediate, as 0F 3A.
+    EscapeIb,
+}
 
 /// The form Intel's length decoder gives legacy 0F opcode `opcode`, one with no instruction,
 /// where it reads more than the opcode (measured on Emerald Rapids: the others raise #UD at
 /// once). In VEX and EVEX map 1 the escapes are no escapes (#UD at once), the ModRM forms are.
-fn intel_undefined_0f(opcode: u8) -> Option<u8> {
+fn intel_undefined_0f(opcode: u8) -> Option<Undefined0f> {
     match opcode {
-        0x7a | 0x7b | 0xa6 | 0xa7 => Some(UNDEFINED_MODRM),
-        0x39 | 0x3c | 0x3d => Some(UNDEFINED_ESCAPE),
-        0x3b | 0x3e | 0x3f => Some(UNDEFINED_ESCAPE_IB),
+        0x7a | 0x7b | 0xa6 | 0xa7 => Some(Undefined0f::ModRm),
+        0x39 | 0x3c | 0x3d => Some(Undefined0f::Escape),
+        0x3b | 0x3e | 0x3f => Some(Undefined0f::EscapeIb),
         _ => None,
     }
 }

@@ -92,13 +92,11 @@ pub(crate) fn decode_window(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
+    if mode == Mode::Long64 && fast::decode64_window(win, len, vendor, out).is_some() {
+        return Ok(());
+    }
     let bytes = win.get(..len).unwrap_or(win);
-    let fast = if mode == Mode::Long64 {
-        fast::decode64_window(win, len, vendor, out)
-    } else {
-        fast::string_outside64(bytes, mode, out)
-    };
-    if fast.is_some() {
+    if mode != Mode::Long64 && fast::string_outside64(bytes, mode, out).is_some() {
         return Ok(());
     }
     *out = Instruction::BLANK;
