@@ -500,9 +500,17 @@ const fn build() -> Fast {
     f
 }
 
-/// An operation and how to produce its operands: what the fast path needs of a candidate.
+/// An operation and how to produce its operands: what the fast path needs of a candidate at run
+/// time (the low half of the build's form bits).
 #[derive(Copy, Clone)]
 struct Form {
+    op: Op,
+    bits: u16,
+}
+
+/// A form as the build makes it: the run-time bits and, above them, the shape's.
+#[derive(Copy, Clone)]
+struct BuildForm {
     op: Op,
     bits: u32,
 }
@@ -513,22 +521,26 @@ const NO_FORM: Form = Form {
     bits: 0,
 };
 
-// Form bits.
-const F_CTX: u32 = 15; // 4 bits: operand-size rule (see `OSZ`) and `F_MAND`
-const F_MAND: u32 = 1 << 3; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
-/// 5 bits: the form's shape, the row of 16 in `SHAPES` (`bits & F_SHAPE` is the row's index; the
-/// run time reads the descriptor's copy, `E_SHAPE_SHIFT`).
-const F_SHAPE: u32 = 31 << 4;
-const F_EMEM_SHIFT: u32 = 9; // 3 bits: memory size code of E (see `MEMSZ`)
-const F_IMM_SHIFT: u32 = 12; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`, `IM_DX`), 0 none
-const F_SLOT_E_SHIFT: u32 = 16; // 2 bits: operand slot of E (3: none)
-const F_SLOT_R_SHIFT: u32 = 18; // 2 bits: operand slot of R (3: none)
-const F_SLOT_I_SHIFT: u32 = 20; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
-const F_ZREG: u32 = 1 << 22; // R is the register in the opcode's low bits
-const F_LOCK: u32 = 1 << 23; // LOCK allowed (with a memory operand)
-// The register specs, which (with `F_CTX`) make the shape; only the build reads them.
+// Form bits, run time (the low 16).
+const F_MAND: u32 = 1; // the table's 66/F3/F2 prefix is the candidate's mandatory prefix
+const F_EMEM_SHIFT: u32 = 1; // 3 bits: memory size code of E (see `MEMSZ`)
+const F_IMM_SHIFT: u32 = 4; // 4 bits: immediate kind (`IM_*`, `IM_ONE`, `IM_CL`, `IM_DX`), 0 none
+const F_SLOT_E_SHIFT: u32 = 8; // 2 bits: operand slot of E (3: none)
+const F_SLOT_R_SHIFT: u32 = 10; // 2 bits: operand slot of R (3: none)
+const F_SLOT_I_SHIFT: u32 = 12; // 2 bits: operand slot of the immediate, 1 or CL (3: none)
+const F_ZREG: u32 = 1 << 14; // R is the register in the opcode's low bits
+const F_LOCK: u32 = 1 << 15; // LOCK allowed (with a memory operand)
+// Form bits, build only: the operand-size rule and register specs, which with `F_MAND` make the
+// shape, and the shape's number (the run time reads the descriptor's copy, `E_SHAPE_SHIFT`).
+const F_RULE_SHIFT: u32 = 16; // 3 bits: operand-size rule (see `OSZ`)
+const F_SHAPE_SHIFT: u32 = 19; // 5 bits: the row of 16 in `SHAPES`
 const F_ESPEC_SHIFT: u32 = 24; // 3 bits: register spec of E's register form (`SP_*`)
 const F_RSPEC_SHIFT: u32 = 27; // 3 bits: register spec of R
+
+/// The form context of `OSZ` (operand-size rule and `F_MAND`) of form bits `bits`.
+const fn osz_form(bits: u32) -> usize {
+    (((bits >> F_RULE_SHIFT) & 7) | (bits & F_MAND) << 3) as usize
+}
 
 /// The third operand kind of the immediate slot: the constant 1, or CL.
 const IM_ONE: u32 = 8;
@@ -559,7 +571,7 @@ const E_GROUP: u32 = 1 << 14;
 /// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
 /// the next instruction's decode waits for in a sweep, needs no table load after this one.
 const E_IMM_SHIFT: u32 = 16;
-/// 5 bits: the form's shape (`F_SHAPE`), so that the `SHAPES` load does not wait for the
+/// 5 bits: the form's shape (`F_SHAPE_SHIFT`), so that the `SHAPES` load does not wait for the
 /// `FORMS` load: with cold caches, each table level is a miss.
 const E_SHAPE_SHIFT: u32 = 24;
 /// Descriptors of the one-byte tables that are no instruction: a prefix (the fast path reads
@@ -572,9 +584,9 @@ const E_STRING: u32 = 3;
 const FIRST_FORM: usize = 4;
 
 /// Room for the forms: a power of two, as the run-time form index is masked to it (no bounds
-/// check). Forms beyond it (the last built: rare 0F forms) are left to the engine.
-const N_FORMS: usize = 512;
-/// Room for the shapes (a power of two, as `F_SHAPE` is).
+/// check); the one-byte and 0F tables need 517.
+const N_FORMS: usize = 1024;
+/// Room for the shapes (a power of two, as the shape field is).
 const N_SHAPES: usize = 32;
 
 /// The run-time tables: descriptors by table and opcode, by group and ModRM.reg, and the forms
@@ -585,13 +597,14 @@ struct Fast16 {
     groups: [[u32; 8]; N_RT_GROUPS],
     forms: [Form; N_FORMS],
     nforms: usize,
-    /// The shapes: their `F_CTX`, `F_ESPEC_SHIFT` and `F_RSPEC_SHIFT` fields of the form bits.
+    /// The shapes: their `F_MAND`, `F_RULE_SHIFT`, `F_ESPEC_SHIFT` and `F_RSPEC_SHIFT` fields of
+    /// the form bits.
     shapes: [u32; N_SHAPES],
     nshapes: usize,
 }
 
 /// The form bits that make the shape.
-const SHAPE_KEY: u32 = F_CTX | 7 << F_ESPEC_SHIFT | 7 << F_RSPEC_SHIFT;
+const SHAPE_KEY: u32 = F_MAND | 7 << F_RULE_SHIFT | 7 << F_ESPEC_SHIFT | 7 << F_RSPEC_SHIFT;
 
 /// Sets the shape field of form bits `bits`, adding the shape to `f` when it is new.
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
@@ -608,13 +621,13 @@ const fn with_shape(f: &mut Fast16, bits: u32) -> u32 {
         f.shapes[i] = key;
         f.nshapes += 1;
     }
-    bits | (i as u32) << 4
+    bits | (i as u32) << F_SHAPE_SHIFT
 }
 
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
+const fn form_of(cands: &[(u8, Cand)], d: u32) -> BuildForm {
     let c = &cands[(d & D_IDX) as usize].1;
     let rule = if c.attr & A_BYTE != 0 {
         0
@@ -634,8 +647,8 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
         ik = IM_CL;
         si = slot_of(layout, SRC_CL);
     }
-    let mut bits = rule
-        | ((d & D_MAND != 0) as u32) << 3
+    let mut bits = rule << F_RULE_SHIFT
+        | (d & D_MAND != 0) as u32
         | ((d >> D_ESPEC_SHIFT) & 7) << F_ESPEC_SHIFT
         | ((d >> D_EMEM_SHIFT) & 7) << F_EMEM_SHIFT
         | ((d >> D_RSPEC_SHIFT) & 7) << F_RSPEC_SHIFT
@@ -649,7 +662,7 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> Form {
     if c.attr & A_LOCK != 0 {
         bits |= F_LOCK;
     }
-    Form { op: c.op, bits }
+    BuildForm { op: c.op, bits }
 }
 
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
@@ -671,8 +684,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         let mut n = [0u32; 2];
         let mut v = 0;
         while v < 2 {
-            let ctx =
-                ((form.bits & F_CTX) as usize) << 4 | v << 3 | (p66 as usize) << 2 | w << 1 | w;
+            let ctx = osz_form(form.bits) << 4 | v << 3 | (p66 as usize) << 2 | w << 1 | w;
             let oc = (OSZ[ctx] & 3) as usize;
             n[v] = if ik != 0 && ik < IM_ONE as usize {
                 (IMMK[ik << 2 | oc] & 15) as u32
@@ -691,9 +703,11 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
+    let bits = with_shape(f, form.bits);
+    // Forms alike at run time share an entry: the shape is the descriptor's.
     let form = Form {
         op: form.op,
-        bits: with_shape(f, form.bits),
+        bits: bits as u16,
     };
     let mut fi = FIRST_FORM;
     while fi < f.nforms {
@@ -702,18 +716,12 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         }
         fi += 1;
     }
-    if fi == N_FORMS {
-        return if d & D_MODRM != 0 {
-            E_MODRM | E_MEM_SLOW | E_REG_SLOW
-        } else {
-            0
-        };
-    }
     if fi == f.nforms {
+        assert!(fi < N_FORMS, "too many fast-path forms");
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u32 | imm | ((form.bits & F_SHAPE) >> 4) << E_SHAPE_SHIFT;
+    let mut e = fi as u32 | imm | ((bits >> F_SHAPE_SHIFT) & 31) << E_SHAPE_SHIFT;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -949,7 +957,7 @@ const NO_SHAPE: Shape = Shape {
     ctx: 0,
 };
 
-/// `Shape` by shape (rows of 16, see `F_SHAPE`) and prefix context (bit 3 AMD, bit 2 a 66
+/// `Shape` by shape (rows of 16, see `F_SHAPE_SHIFT`) and prefix context (bit 3 AMD, bit 2 a 66
 /// prefix, bits 0-1 `rex >> RX_PRESENT_SHIFT`): one load gives the operand size and both register classes.
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
@@ -959,7 +967,7 @@ const SHAPES: [Shape; N_SHAPES * 16] = {
     let mut i = 0;
     while i < BUILT.nshapes * 16 {
         let key = BUILT.shapes[i >> 4];
-        let ctx = OSZ[((key & F_CTX) as usize) << 4 | (i & 15)] as usize;
+        let ctx = OSZ[osz_form(key) << 4 | (i & 15)] as usize;
         let espec = ((key >> F_ESPEC_SHIFT) & 7) as usize;
         let rspec = ((key >> F_RSPEC_SHIFT) & 7) as usize;
         t[i] = Shape {
@@ -1013,7 +1021,7 @@ const PCLASS: [u8; 256] = {
 };
 
 /// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
-/// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix is mandatory, see `F_CTX`)
+/// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix is mandatory, see `osz_form`)
 /// and prefixes (bit 3 AMD, bit 2 a 66 prefix, bits 0-1 the REX prefix's `RX_W` and
 /// `RX_PRESENT` shifted down, see `REX_OF`): bits 0-1 the
 /// operand-size code (size = 1 << code, the engine's `Decoder::op_size` in 64-bit mode), bit 2
@@ -1250,34 +1258,6 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
     }
 }
 
-/// Base codes of `BASES` and `BASE_SEG` beyond the 16 general registers.
-const BASE_RIP: u8 = 16;
-const BASE_NONE: u8 = 17;
-
-/// The base register by base code (0-15 a general register, `BASE_RIP`, `BASE_NONE`).
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const BASES: [Option<Reg>; 32] = {
-    let mut t = [None; 32];
-    let mut n = 0;
-    while n < 16 {
-        t[n] = Some(Reg::new(RegClass::Gpr64, n as u8));
-        n += 1;
-    }
-    t[BASE_RIP as usize] = Some(Reg::RIP);
-    t
-};
-
-/// The default segment by base code: SS for RSP and RBP, DS for the others, RIP and none.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const BASE_SEG: [Seg; 32] = {
-    let mut t = [Seg::Ds; 32];
-    t[4] = Seg::Ss;
-    t[5] = Seg::Ss;
-    t
-};
-
 /// The index register by SIB index with REX.X (bits 0-3) and whether there is a SIB (bit 4):
 /// none without SIB, and for index 4 without REX.X.
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
@@ -1294,16 +1274,15 @@ const INDEXES: [Option<Reg>; 32] = {
     t
 };
 
-/// What an addressing form brings, by mod (bits 4-5), SIB (bit 3) and base (bits 0-2: ModRM.rm
-/// or SIB.base).
+/// What an addressing form brings, by REX.B (bit 6), mod (bits 4-5), SIB (bit 3) and base
+/// (bits 0-2: ModRM.rm or SIB.base).
 #[derive(Copy, Clone)]
 struct AddrForm {
+    base: Option<Reg>,
+    /// The default segment: SS for RSP and RBP as the base, else DS.
+    seg: Seg,
     /// Displacement bytes.
     disp_size: u8,
-    /// The base code without REX.B.
-    base: u8,
-    /// The REX.B bit's mask for the base code (0 for RIP and no base).
-    rex_b: u8,
     /// The shift left then arithmetic right that sign-extends the displacement bytes.
     sext: u8,
     /// -1 with a displacement, else 0 (the mask of its value).
@@ -1311,26 +1290,27 @@ struct AddrForm {
 }
 
 const NO_ADDR_FORM: AddrForm = AddrForm {
+    base: None,
+    seg: Seg::Ds,
     disp_size: 0,
-    base: 0,
-    rex_b: 0,
     sext: 0,
     keep: 0,
 };
 
-/// `AddrForm` by mod, SIB and base (see `AddrForm`).
+/// `AddrForm` by REX.B, mod, SIB and base (see `AddrForm`).
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const ADDR_FORMS: [AddrForm; 64] = {
-    let mut t = [NO_ADDR_FORM; 64];
+const ADDR_FORMS: [AddrForm; 128] = {
+    let mut t = [NO_ADDR_FORM; 128];
     let mut i = 0;
-    while i < 64 {
-        let md = i >> 4;
+    while i < 128 {
+        let md = (i >> 4) & 3;
         let has_sib = i & 8 != 0;
-        let base = (i & 7) as u8;
-        // mod 0 with base 5: a 32-bit displacement, and RIP as the base (without SIB) or none.
-        let disp32_only = md == 0 && base == 5;
+        let base = (i & 7) as u8 | ((i >> 3) & 8) as u8;
+        // mod 0 with base 5 (either REX.B): a 32-bit displacement, and RIP as the base (without
+        // SIB) or none.
+        let disp32_only = md == 0 && base & 7 == 5;
         let disp_size: u8 = match md {
             1 => 1,
             2 => 4,
@@ -1343,15 +1323,19 @@ const ADDR_FORMS: [AddrForm; 64] = {
             }
         };
         t[i] = AddrForm {
-            disp_size,
             base: if !disp32_only {
-                base
+                Some(Reg::new(RegClass::Gpr64, base))
             } else if has_sib {
-                BASE_NONE
+                None
             } else {
-                BASE_RIP
+                Some(Reg::RIP)
             },
-            rex_b: if disp32_only { 0 } else { 8 },
+            seg: if !disp32_only && (base == 4 || base == 5) {
+                Seg::Ss
+            } else {
+                Seg::Ds
+            },
+            disp_size,
             sext: (64 - 8 * disp_size) & 63,
             keep: if disp_size == 0 { 0 } else { -1 },
         };
@@ -1378,14 +1362,13 @@ fn mem64(
     // Without SIB, the fields of a SIB with no index, scale 1 and ModRM.rm as the base.
     let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
     let f = ADDR_FORMS
-        .get(((modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
+        .get(((rex & 1) << 6 | (modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
         .copied()
         .unwrap_or(NO_ADDR_FORM);
-    let base = ((f.base | ((rex & 1) << 3 & f.rex_b)) & 31) as usize;
-    m.base = BASES.get(base).copied().unwrap_or(None);
+    m.base = f.base;
     m.seg = match ovr {
         Some(s) => s,
-        None => BASE_SEG.get(base).copied().unwrap_or(Seg::Ds),
+        None => f.seg,
     };
     m.index = INDEXES
         .get((((sib >> 3) & 7) | (rex & 2) << 2 | (has_sib as u8) << 4) as usize)
@@ -1893,7 +1876,7 @@ fn body(
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
     d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
     let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
-    let fb = form.bits;
+    let fb = u32::from(form.bits);
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
     // record is unspecified anyway).
     // The constant fields in one copy of a template (a few wide stores); its no segment
@@ -1907,7 +1890,7 @@ fn body(
     }
     let shape = SHAPES
         .get(
-            ((d >> (E_SHAPE_SHIFT - 4)) & F_SHAPE) as usize
+            ((d >> (E_SHAPE_SHIFT - 4)) & 31 << 4) as usize
                 | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
                 | (rex >> RX_PRESENT_SHIFT) as usize,
