@@ -1434,16 +1434,16 @@ const OVR: [Option<Seg>; 8] = [
 
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 /// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
-/// loop's and the rare exits.
+/// loop's and the rare exits; what only the last byte decides (REX) is read after the loop.
 #[inline(always)]
 fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
     let mut pos = 0;
-    let mut rex = 0;
+    // Bit x for each legacy prefix x (0 none, 1 66, 2 F3, 3 F2) seen; the last of 66, F3 and
+    // F2, the last of F3 and F2; all classes ORed (for LOCK).
+    let mut seen = 0u8;
     let mut pfx = 0;
-    let mut mixed = false;
-    let mut flags = 0;
-    let mut repeat = 0;
-    let mut lock = 0;
+    let mut rep = 0;
+    let mut all = 0;
     // Segment numbers + 1 (0 none): the last override, the last FS or GS override.
     let mut seg = 0;
     let mut fsgs = 0;
@@ -1451,49 +1451,69 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
         if pos >= super::MAX_LEN {
             return None;
         }
-        let b = at(win, pos);
-        let c = PCLASS.get(b as usize).copied().unwrap_or(PC_SLOW);
+        let c = PCLASS
+            .get(at(win, pos) as usize)
+            .copied()
+            .unwrap_or(PC_SLOW);
         if c == PC_OPCODE {
             break;
         }
-        let x = (c & 3) as usize;
         if c & PC_SLOW != 0 {
             return None;
         }
-        mixed |= (x != 0) & (pfx != 0) & (pfx != x);
-        flags |= PRESENT.get(x).copied().unwrap_or(0);
-        repeat = if x >= 2 {
-            REPEAT.get(x).copied().unwrap_or(0)
-        } else {
-            repeat
-        };
-        // A legacy prefix after REX cancels it.
-        rex = if c & PC_REX != 0 {
-            REX_OF.get(b as usize).copied().unwrap_or(0)
-        } else {
-            0
-        };
+        let x = (c & 3) as usize;
+        seen |= 1 << x;
         pfx = if x != 0 { x } else { pfx };
-        lock |= c & PC_LOCK;
+        rep = if x >= 2 { x } else { rep };
+        all |= c;
         let s = c >> PC_SEG_SHIFT & 7;
         seg = if s != 0 { s } else { seg };
         fsgs = if s > Seg::Fs as u8 { s } else { fsgs };
         pos = pos.wrapping_add(1);
     }
+    // REX counts only right before the opcode (a legacy prefix after it cancels it).
+    let rex = if pos != 0 {
+        REX_OF
+            .get(at(win, pos.wrapping_sub(1)) as usize)
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let ovr = if fsgs != 0 { fsgs } else { seg };
+    let legacy = seen & 0xe;
     Some(Pfx {
         pos,
         rex,
         pfx,
-        mixed,
-        flags: flags | repeat,
-        lock: lock != 0,
+        mixed: legacy & legacy.wrapping_sub(1) != 0,
+        flags: PRESENT_SEEN.get(legacy as usize).copied().unwrap_or(0)
+            | REPEAT.get(rep).copied().unwrap_or(0),
+        lock: all & PC_LOCK != 0,
         ovr: OVR.get(ovr as usize).copied().unwrap_or(None),
     })
 }
 
 /// The flag of each legacy prefix (0, 66, F3, F2) that says it is present.
 const PRESENT: [u16; 4] = [0, Prefixes::OPSIZE, Prefixes::F3, Prefixes::F2];
+/// The flags of `PRESENT` by set of legacy prefixes (bit x for prefix x).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const PRESENT_SEEN: [u16; 16] = {
+    let mut t = [0u16; 16];
+    let mut i = 0;
+    while i < 16 {
+        let mut x = 0;
+        while x < 4 {
+            if i & 1 << x != 0 {
+                t[i] |= PRESENT[x];
+            }
+            x += 1;
+        }
+        i += 1;
+    }
+    t
+};
 /// The repeat flag of each legacy prefix (0, 66, F3, F2) where it is a repeat prefix.
 const REPEAT: [u16; 4] = [0, 0, Prefixes::REP, Prefixes::REPNE];
 
