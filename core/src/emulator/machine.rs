@@ -116,21 +116,12 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         } else {
             vp.cpl & 3
         };
-        let mut regs = RegisterFile::default();
-        regs.rip = vp.rip;
-        regs.mark_known(Slot::Rip as u8);
-        regs.rflags = vp.rflags;
-        regs.mark_known(Slot::Rflags as u8);
-        if let Some(cs) = regs.seg.get_mut(Seg::Cs as usize) {
-            *cs = vp.cs;
-        }
-        regs.mark_known(Slot::Seg0.nth(Seg::Cs as u8));
-        regs.cr8 = vp.cr8 as u64;
-        regs.mark_known(Slot::Cr8 as u8);
+        // The literal is built where it is returned; the registers the context gives are filled
+        // in by `run` (a register file assembled here first would be zeroed, then copied).
         Machine {
             cb,
             ctx,
-            regs,
+            regs: RegisterFile::default(),
             vp: *vp,
             config,
             mode,
@@ -143,6 +134,21 @@ impl<'a, C: ?Sized> Machine<'a, C> {
             tlb: Tlb::default(),
             keep_on_fault: false,
         }
+    }
+
+    /// Takes RIP, RFLAGS, CS and CR8 from the context.
+    fn seed_vp(&mut self) {
+        let (vp, regs) = (&self.vp, &mut self.regs);
+        regs.rip = vp.rip;
+        regs.mark_known(Slot::Rip as u8);
+        regs.rflags = vp.rflags;
+        regs.mark_known(Slot::Rflags as u8);
+        if let Some(cs) = regs.seg.get_mut(Seg::Cs as usize) {
+            *cs = vp.cs;
+        }
+        regs.mark_known(Slot::Seg0.nth(Seg::Cs as u8));
+        regs.cr8 = vp.cr8 as u64;
+        regs.mark_known(Slot::Cr8 as u8);
     }
 
     /// Takes RAX, RCX, RSI, RDI, DS and ES from a port exit.
@@ -162,6 +168,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
     }
 
     pub(crate) fn run(&mut self, bytes: InstructionBytes) -> Outcome {
+        self.seed_vp();
         if self.vp.interruption_pending {
             return Outcome::Refused(Refusal::InterruptionPending);
         }
