@@ -1,13 +1,17 @@
-//! The fast path of 64-bit decoding: one-byte and 0F opcodes with only REX, 66, F2/F3 (0F map)
-//! and segment prefixes, and simple operand forms. Everything else, and every error, goes to the
-//! general engine.
+//! The fast path of decoding 64-bit and 32-bit code: one-byte and 0F opcodes with only REX, 66,
+//! F2/F3 (0F map) and segment prefixes, and simple operand forms. Everything else, and every
+//! error, goes to the general engine. (String operations take a path of their own in every
+//! mode.)
 //!
 //! The fast path has no opcode knowledge of its own: per opcode (and ModRM.reg for groups) it
 //! looks up a 32-bit descriptor that `build` derives at compile time from the candidate lists of
 //! `tables::primary` and `tables::legacy_0f`, by running the engine's candidate matching over
 //! every context the fast path does not look at (W, REX.B, vendor, ModRM.rm). A descriptor names
 //! the candidate that the engine would pick, the operand layout and the operand sizes; where the
-//! engine's pick depends on anything else, the descriptor is 0 and the engine decodes.
+//! engine's pick depends on anything else, the descriptor is 0 and the engine decodes. The same
+//! descriptors serve 32-bit code (protected and compatibility mode): `build` marks those whose
+//! candidate or immediate size differs there (`E_ONLY64`), and the shapes have a context of
+//! their own for it (`CTX_CODE32`).
 
 use super::insn::{Encoding, Instruction, Map, MemOperand, Mode, Operand, Prefixes, Vendor};
 use super::op::Op;
@@ -32,6 +36,8 @@ const D_ESPEC_SHIFT: u32 = 19; // 3 bits: register spec of E's register form (`S
 const D_EMEM_SHIFT: u32 = 22; // 3 bits: memory size code of E (`mem_size`)
 const D_RSPEC_SHIFT: u32 = 25; // 3 bits: register spec of R
 const D_IMM_SHIFT: u32 = 28; // 4 bits: immediate kind (`IM_*`, `IM_DX`), 0 none
+/// 32-bit code picks another candidate (or none): the fast path leaves it to the engine there.
+const D_ONLY64: u64 = 1 << 32;
 
 /// The descriptor is a group: ModRM.reg selects the descriptor in `Fast::groups`.
 const L_GROUP: u32 = 15;
@@ -245,12 +251,28 @@ const fn size_bit(bytes: u8) -> u64 {
     }
 }
 
-/// The engine's matching key in 64-bit mode for a legacy encoding (see `Decoder::ctx_key`).
+/// The engine's matching key for a legacy encoding (see `Decoder::ctx_key`), in 64-bit mode or
+/// (`mode32`) in 32-bit code outside it, where there is no REX (`w` and `b` false).
 // Evaluated at compile time: an overflow is a compile error, not a panic.
 #[allow(clippy::arithmetic_side_effects)]
-const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32) -> u64 {
+const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32, mode32: bool) -> u64 {
     let p66 = pfx == 1;
     let mut k: u64 = (1u64 << pfx) << KB_PFX_SHIFT;
+    if mode32 {
+        k |= KB_NOT64 | KB_W0_32;
+        k |= if intel {
+            KB_INTEL | KB_INTEL_NOT64
+        } else {
+            KB_AMD
+        };
+        let osz = if p66 { 2 } else { 4 };
+        k |= size_bit(osz) << KB_OSZ0_SHIFT | size_bit(osz) << KB_OSZ1_SHIFT;
+        k |= size_bit(4) << KB_ASZ_SHIFT | KB_NOREXB;
+        if p66 {
+            k |= KB_66;
+        }
+        return k | modrm_key(modrm);
+    }
     k |= KB_64 | if w { KB_W1_64 } else { KB_W0_64 };
     k |= if intel { KB_INTEL } else { KB_AMD };
     let osz0 = if w {
@@ -276,24 +298,39 @@ const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32) -> u64 {
     if p66 {
         k |= KB_66;
     }
-    if modrm >= 0 {
-        let m = modrm as u32;
-        k |= if m >= 0xc0 { KB_REG } else { KB_MEM }
-            | 1 << (KB_MREG_SHIFT + ((m >> 3) & 7))
-            | 1 << (KB_MRM_SHIFT + (m & 7));
+    k | modrm_key(modrm)
+}
+
+/// The ModRM bits of a matching key (none for -1).
+// Evaluated at compile time: an overflow is a compile error, not a panic.
+#[allow(clippy::arithmetic_side_effects)]
+const fn modrm_key(modrm: i32) -> u64 {
+    if modrm < 0 {
+        return 0;
     }
-    k
+    let m = modrm as u32;
+    (if m >= 0xc0 { KB_REG } else { KB_MEM })
+        | 1 << (KB_MREG_SHIFT + ((m >> 3) & 7))
+        | 1 << (KB_MRM_SHIFT + (m & 7))
 }
 
 const NO_MATCH: i32 = -1;
 const VARIES: i32 = -2;
 
 /// The candidate (index) the engine picks for ModRM `modrm` (-1: none), provided it is the same
-/// whatever W, the vendor and (where a candidate looks at them) REX.B and ModRM.rm.
+/// whatever W, the vendor and (where a candidate looks at them) REX.B and ModRM.rm; in 64-bit
+/// mode, or (`mode32`) in 32-bit code outside it.
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32) -> i32 {
+const fn pick(
+    cands: &[(u8, Cand)],
+    lo: usize,
+    hi: usize,
+    pfx: usize,
+    modrm: i32,
+    mode32: bool,
+) -> i32 {
     let mut vary_rm = false;
     let mut vary_b = false;
     let mut i = lo;
@@ -311,7 +348,7 @@ const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32
         let b = v & 4 != 0;
         let rm_hi = v & 8 != 0;
         v += 1;
-        if (b && !vary_b) || (rm_hi && !vary_rm) {
+        if (b && !vary_b) || (rm_hi && !vary_rm) || (mode32 && (w || b)) {
             continue;
         }
         let mut rm = 0;
@@ -325,7 +362,7 @@ const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32
             if (modrm < 0 || !vary_rm) && rm > 1 {
                 continue;
             }
-            let key = key_of(pfx, w, b, intel, m);
+            let key = key_of(pfx, w, b, intel, m, mode32);
             let mut c = NO_MATCH;
             let mut i = lo;
             while i < hi {
@@ -345,18 +382,24 @@ const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32
     res
 }
 
-/// The descriptor for one ModRM.reg value (or for an opcode without ModRM).
-const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32) -> u32 {
+/// The descriptor for one ModRM.reg value (or for an opcode without ModRM), with `D_ONLY64`
+/// where 32-bit code picks another candidate.
+const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32) -> u64 {
     if modrm < 0 {
-        let c = pick(cands, lo, hi, pfx, -1);
-        return if c >= 0 {
-            cand_desc(cands, c as usize, pfx)
+        let c = pick(cands, lo, hi, pfx, -1, false);
+        let d = if c >= 0 {
+            cand_desc(cands, c as usize, pfx) as u64
         } else {
             0
         };
+        return if d != 0 && pick(cands, lo, hi, pfx, -1, true) != c {
+            d | D_ONLY64
+        } else {
+            d
+        };
     }
-    let m = pick(cands, lo, hi, pfx, modrm);
-    let r = pick(cands, lo, hi, pfx, modrm | 0xc0);
+    let m = pick(cands, lo, hi, pfx, modrm, false);
+    let r = pick(cands, lo, hi, pfx, modrm | 0xc0, false);
     let d = if m >= 0 && m == r {
         cand_desc(cands, m as usize, pfx)
     } else if m >= 0 {
@@ -370,9 +413,14 @@ const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm:
         || d & !(D_MEM_SLOW | D_REG_SLOW) == 0
     {
         // Neither form: a group member must still stop the fast path.
-        return D_MEM_SLOW | D_REG_SLOW;
+        return (D_MEM_SLOW | D_REG_SLOW) as u64;
     }
-    d
+    if pick(cands, lo, hi, pfx, modrm, true) != m
+        || pick(cands, lo, hi, pfx, modrm | 0xc0, true) != r
+    {
+        return d as u64 | D_ONLY64;
+    }
+    d as u64
 }
 
 const N_GROUPS: usize = 64;
@@ -388,8 +436,8 @@ const N_TABLES: usize = 6;
 /// The fast path's tables: per table (primary without/with 66; 0F without prefix, with 66, F3,
 /// F2) and opcode a descriptor; per group the descriptors by ModRM.reg.
 struct Fast {
-    tab: [[u32; 256]; N_TABLES],
-    groups: [[u32; 8]; N_GROUPS],
+    tab: [[u64; 256]; N_TABLES],
+    groups: [[u64; 8]; N_GROUPS],
     /// The table of each group (`tab` index): candidate indices are per map, immediate sizes
     /// per 66 prefix.
     gtab: [u8; N_GROUPS],
@@ -449,11 +497,11 @@ const fn build() -> Fast {
             if a & INFO_ANY != 0 && mi == ma && !excluded {
                 if !mi {
                     d = reg_desc(cands, lo, hi, pfx, -1);
-                    if d == D_MEM_SLOW | D_REG_SLOW {
+                    if d == (D_MEM_SLOW | D_REG_SLOW) as u64 {
                         d = 0;
                     }
                 } else {
-                    let mut g = [0u32; 8];
+                    let mut g = [0u64; 8];
                     let mut r = 0;
                     let mut same = true;
                     while r < 8 {
@@ -462,7 +510,7 @@ const fn build() -> Fast {
                         r += 1;
                     }
                     if same {
-                        d = if g[0] == D_MEM_SLOW | D_REG_SLOW {
+                        d = if g[0] == (D_MEM_SLOW | D_REG_SLOW) as u64 {
                             0
                         } else {
                             g[0]
@@ -487,7 +535,7 @@ const fn build() -> Fast {
                             f.gtab[gi] = t as u8;
                             ngroups += 1;
                         }
-                        d = gi as u32 | D_MODRM | L_GROUP << D_LAYOUT_SHIFT;
+                        d = (gi as u32 | D_MODRM | L_GROUP << D_LAYOUT_SHIFT) as u64;
                     }
                 }
             }
@@ -567,6 +615,8 @@ const E_IDX: u32 = N_FORMS as u32 - 1; // form index, or group index with E_GROU
 const E_MODRM: u32 = 1 << 10;
 const E_MEM_SLOW: u32 = 1 << 11;
 const E_REG_SLOW: u32 = 1 << 12;
+/// 32-bit code is not decoded through this descriptor (see `D_ONLY64`).
+const E_ONLY64: u32 = 1 << 13;
 const E_GROUP: u32 = 1 << 14;
 /// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
 /// the next instruction's decode waits for in a sweep, needs no table load after this one.
@@ -668,7 +718,9 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> BuildForm {
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32 {
+const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32 {
+    let mut only64 = d & D_ONLY64 != 0;
+    let d = d as u32;
     if d == 0 {
         return 0;
     }
@@ -703,6 +755,21 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
         imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
+    // 32-bit code reads the size without REX.W: where its size differs, it is left to the
+    // engine there.
+    let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
+    let mut v = 0;
+    while v < 2 {
+        let ctx = osz_form(form.bits) << 4 | v << 3 | (p66 as usize) << 2 | CTX_CODE32;
+        let oc = (OSZ[ctx] & 3) as usize;
+        let n = if ik != 0 && ik < IM_ONE as usize {
+            (IMMK[ik << 2 | oc] & 15) as u32
+        } else {
+            0
+        };
+        only64 |= n != (imm >> E_IMM_SHIFT) & 15;
+        v += 1;
+    }
     let bits = with_shape(f, form.bits);
     // Forms alike at run time share an entry: the shape is the descriptor's.
     let form = Form {
@@ -730,6 +797,9 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u32, p66: bool) -> u32
     }
     if d & D_REG_SLOW != 0 {
         e |= E_REG_SLOW;
+    }
+    if only64 {
+        e |= E_ONLY64;
     }
     e
 }
@@ -799,8 +869,8 @@ const fn compress(b: &Fast) -> Fast16 {
                 E_PREFIX
             } else if t < 2 && is_string(op) {
                 E_STRING
-            } else if d != 0 && (d >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
-                match remap[(d & D_IDX) as usize] {
+            } else if d != 0 && ((d as u32) >> D_LAYOUT_SHIFT) & 15 == L_GROUP {
+                match remap[(d as u32 & D_IDX) as usize] {
                     NO_GROUP => 0,
                     g => g | E_GROUP | E_MODRM,
                 }
@@ -850,7 +920,7 @@ const fn string_form(op: usize, p66: bool, w: bool) -> StrForm {
     let mut found = usize::MAX;
     let mut v = 0;
     while v < 4 {
-        let key = key_of(p66 as usize, w, v & 1 != 0, v & 2 != 0, -1);
+        let key = key_of(p66 as usize, w, v & 1 != 0, v & 2 != 0, -1, false);
         let mut i = lo;
         while i < hi && !cands[i].1.matches(key) {
             i += 1;
@@ -1020,12 +1090,16 @@ const PCLASS: [u8; 256] = {
     t
 };
 
+/// The prefix context's REX bits for 32-bit code (W without a REX prefix, which 64-bit code
+/// never has): the `SHAPES` and `OSZ` entries of 32-bit code.
+const CTX_CODE32: usize = 2;
+
 /// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
-/// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix is mandatory, see `osz_form`)
-/// and prefixes (bit 3 AMD, bit 2 a 66 prefix, bits 0-1 the REX prefix's `RX_W` and
-/// `RX_PRESENT` shifted down, see `REX_OF`): bits 0-1 the
-/// operand-size code (size = 1 << code, the engine's `Decoder::op_size` in 64-bit mode), bit 2
-/// W, bit 3 REX (the context of `CLS` and `MEMSZ`).
+/// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix
+/// is mandatory, see `osz_form`) and prefixes (bit 3 AMD, bit 2 a 66 prefix, bits 0-1 the REX
+/// prefix's `RX_W` and `RX_PRESENT` shifted down, see `REX_OF`, or `CTX_CODE32`): bits 0-1 the
+/// operand-size code (size = 1 << code, the engine's `Decoder::op_size`), bit 2 W, bit 3 REX
+/// (the context of `CLS` and `MEMSZ`).
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
 const OSZ: [u8; 256] = {
@@ -1034,9 +1108,10 @@ const OSZ: [u8; 256] = {
     while i < 256 {
         let rule = (i >> 4) & 7;
         let mand = i & 128 != 0;
-        let w = i & 2 != 0;
         let p66 = i & 4 != 0 && !mand;
         let amd = i & 8 != 0;
+        let code32 = i & 3 == CTX_CODE32;
+        let w = i & 2 != 0 && !code32;
         let rex = i & 1 != 0;
         let normal = if w {
             3
@@ -1047,6 +1122,14 @@ const OSZ: [u8; 256] = {
         };
         t[i] = match rule {
             0 => 0,
+            // Outside 64-bit mode every rule is the operand size of the code.
+            _ if code32 => {
+                if p66 {
+                    1
+                } else {
+                    2
+                }
+            }
             1 => normal,
             2 => {
                 if w || !p66 {
@@ -1382,6 +1465,73 @@ fn mem64(
     *pos = dpos.wrapping_add(f.disp_size as usize);
 }
 
+/// `AddrForm` of 32-bit addressing in 32-bit code by mod (bits 4-5), SIB (bit 3) and base (bits
+/// 0-2): no REX, and mod 0 with base 5 is a displacement alone.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const ADDR_FORMS32: [AddrForm; 64] = {
+    let mut t = [NO_ADDR_FORM; 64];
+    let mut i = 0;
+    while i < 64 {
+        let f = ADDR_FORMS[i];
+        t[i] = AddrForm {
+            base: match f.base {
+                Some(r) if r.class as u8 == RegClass::Gpr64 as u8 => {
+                    Some(Reg::new(RegClass::Gpr32, r.num))
+                }
+                _ => None,
+            },
+            ..f
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The index register of 32-bit addressing by SIB index (bits 0-2) and whether there is a SIB
+/// (bit 3).
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const INDEXES32: [Option<Reg>; 16] = {
+    let mut t = [None; 16];
+    let mut n = 0;
+    while n < 8 {
+        if n != 4 {
+            t[8 + n] = Some(Reg::new(RegClass::Gpr32, n as u8));
+        }
+        n += 1;
+    }
+    t
+};
+
+/// [`mem64`] for 32-bit addressing in 32-bit code (no REX).
+#[inline(always)]
+fn mem32(win: &[u8; WIN], pos: &mut usize, modrm: u8, ovr: Option<Seg>, m: &mut MemOperand) {
+    let rm = modrm & 7;
+    let has_sib = rm == 4;
+    let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
+    let f = ADDR_FORMS32
+        .get(((modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
+        .copied()
+        .unwrap_or(NO_ADDR_FORM);
+    m.base = f.base;
+    m.seg = match ovr {
+        Some(s) => s,
+        None => f.seg,
+    };
+    m.index = INDEXES32
+        .get((((sib >> 3) & 7) | (has_sib as u8) << 3) as usize)
+        .copied()
+        .unwrap_or(None);
+    m.scale = 1 << (sib >> 6);
+    let dpos = pos.wrapping_add(has_sib as usize);
+    let sh = u32::from(f.sext);
+    m.disp = (le8(win, dpos).wrapping_shl(sh) as i64).wrapping_shr(sh) & i64::from(f.keep);
+    m.disp_size = f.disp_size;
+    *pos = dpos.wrapping_add(f.disp_size as usize);
+}
+
 /// Legacy prefixes and REX before the opcode.
 struct Pfx {
     /// Position of the opcode.
@@ -1435,8 +1585,9 @@ const OVR: [Option<Seg>; 8] = [
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 /// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
 /// loop's and the rare exits; what only the last byte decides (REX) is read after the loop.
+/// In 32-bit code (`CODE32`) 40-4F are opcodes and there is no REX.
 #[inline(always)]
-fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
+fn prefixes<const CODE32: bool>(win: &[u8; WIN]) -> Option<Pfx> {
     let mut pos = 0;
     // Bit x for each legacy prefix x (0 none, 1 66, 2 F3, 3 F2) seen; the last of 66, F3 and
     // F2, the last of F3 and F2; all classes ORed (for LOCK).
@@ -1455,7 +1606,7 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
             .get(at(win, pos) as usize)
             .copied()
             .unwrap_or(PC_SLOW);
-        if c == PC_OPCODE {
+        if c == PC_OPCODE || (CODE32 && c == PC_REX) {
             break;
         }
         if c & PC_SLOW != 0 {
@@ -1472,7 +1623,7 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
         pos = pos.wrapping_add(1);
     }
     // REX counts only right before the opcode (a legacy prefix after it cancels it).
-    let rex = if pos != 0 {
+    let rex = if pos != 0 && !CODE32 {
         REX_OF
             .get(at(win, pos.wrapping_sub(1)) as usize)
             .copied()
@@ -1480,7 +1631,8 @@ fn prefixes(win: &[u8; WIN]) -> Option<Pfx> {
     } else {
         0
     };
-    let ovr = if fsgs != 0 { fsgs } else { seg };
+    // In 64-bit mode FS and GS win over the others (which it ignores); elsewhere the last wins.
+    let ovr = if fsgs != 0 && !CODE32 { fsgs } else { seg };
     let legacy = seen & 0xe;
     Some(Pfx {
         pos,
@@ -1688,7 +1840,7 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
         .and_then(|t| t.get(b1 as usize))
         .copied()
         .unwrap_or(0);
-    body(
+    body::<false>(
         win,
         (has_rex as usize).wrapping_add(1),
         core::hint::select_unpredictable(has_rex, b1, b0),
@@ -1706,7 +1858,7 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
 /// The fast path for instructions with legacy prefixes (or any, from a padded window).
 #[inline(never)]
 fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let p = prefixes(win)?;
+    let p = prefixes::<false>(win)?;
     let b = at(win, p.pos);
     let d = TAB
         .get(p.pfx & 1)
@@ -1719,7 +1871,7 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
     if p.mixed {
         return None;
     }
-    body(
+    body::<false>(
         win,
         p.pos.wrapping_add(1),
         b,
@@ -1838,13 +1990,90 @@ pub(crate) fn string_outside64(bytes: &[u8], mode: Mode, out: &mut Instruction) 
     Some(())
 }
 
+/// Decodes the instruction at the start of `bytes` in 32-bit code outside 64-bit mode
+/// (protected or compatibility mode, `mode`) into `out`, or returns `None` when the engine has to
+/// (as [`decode64`]).
+#[inline(always)]
+pub(crate) fn decode32(
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Option<()> {
+    match bytes.first_chunk::<WIN>() {
+        Some(win) => code32(win, bytes, mode, vendor, out),
+        None => {
+            let mut pad = [0u8; WIN];
+            for (d, &s) in pad.iter_mut().zip(bytes) {
+                *d = s;
+            }
+            code32(&pad, bytes, mode, vendor, out)
+        }
+    }
+}
+
+/// [`decode32`] of the first `len` bytes of `win` (whatever follows them).
+#[inline(always)]
+pub(crate) fn decode32_window(
+    win: &[u8; WIN],
+    len: usize,
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Option<()> {
+    code32(win, win.get(..len)?, mode, vendor, out)
+}
+
+/// The fast path in 32-bit code: `win` holds the first bytes of `bytes` (zero-padded when they
+/// are fewer). String operations take [`string_outside64`].
+#[inline(never)]
+fn code32(
+    win: &[u8; WIN],
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Option<()> {
+    let p = prefixes::<true>(win)?;
+    let b = at(win, p.pos);
+    let d = TAB
+        .get(p.pfx & 1)
+        .and_then(|x| x.get(b as usize))
+        .copied()
+        .unwrap_or(0);
+    if d == E_STRING {
+        return string_outside64(bytes, mode, out);
+    }
+    if p.mixed {
+        return None;
+    }
+    body::<true>(
+        win,
+        p.pos.wrapping_add(1),
+        b,
+        d,
+        0,
+        p.pfx,
+        p.lock,
+        p.ovr,
+        vendor,
+        out,
+        true,
+    )?;
+    if out.len as usize > bytes.len() {
+        return None;
+    }
+    Some(())
+}
+
 /// The instruction from its opcode byte `b` (whose one-byte-table descriptor is `d`) on, the
 /// next byte at `pos`: `rex` is the REX prefix as `REX_OF` gives it; `pfx` is 0, 1 (66), 2 (F3)
 /// or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte as
-/// `b` continues in [`prefixed`], a string operation in [`string`].
+/// `b` continues in [`prefixed`], a string operation in [`string`]. `CODE32`: 32-bit code outside
+/// 64-bit mode (`rex` 0, 32-bit addressing).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn body(
+fn body<const CODE32: bool>(
     win: &[u8; WIN],
     mut pos: usize,
     mut b: u8,
@@ -1895,6 +2124,9 @@ fn body(
         .copied()
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
     d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
+    if CODE32 && d & E_ONLY64 != 0 {
+        return None;
+    }
     let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
     let fb = u32::from(form.bits);
     // Fields are stored as soon as they are known (fewer values live at once; on `None` the
@@ -1902,6 +2134,9 @@ fn body(
     // The constant fields in one copy of a template (a few wide stores); its no segment
     // override and ModRM 0 need no store of their own.
     *out = TEMPLATE;
+    if CODE32 {
+        out.addr_size = 4;
+    }
     out.op = form.op;
     out.opcode = b;
     out.map = map;
@@ -1913,7 +2148,11 @@ fn body(
             ((d >> (E_SHAPE_SHIFT - 4)) & 31 << 4) as usize
                 | (vendor as usize) << 3
                 | ((pfx == 1) as usize) << 2
-                | (rex >> RX_PRESENT_SHIFT) as usize,
+                | if CODE32 {
+                    CTX_CODE32
+                } else {
+                    (rex >> RX_PRESENT_SHIFT) as usize
+                },
         )
         .copied()
         .unwrap_or(NO_SHAPE);
@@ -1940,7 +2179,11 @@ fn body(
                 .get((((fb >> F_EMEM_SHIFT) & 7) as usize) << 3 | shape.ctx as usize)
                 .copied()
                 .unwrap_or(0);
-            mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
+            if CODE32 {
+                mem32(win, &mut pos, modrm, ovr, &mut out.mem);
+            } else {
+                mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
+            }
             if let Some(o) = out.operands.get_mut(se) {
                 *o = Operand::Mem;
             }
@@ -1997,11 +2240,15 @@ mod tests {
     };
     use super::super::op::Op;
     use super::super::reg::{Reg, RegClass, Seg};
-    use super::{decode64, string_outside64};
+    use super::{decode32, decode64, string_outside64};
 
     fn general(bytes: &[u8], vendor: Vendor) -> Option<Instruction> {
+        general_in(bytes, Mode::Long64, vendor)
+    }
+
+    fn general_in(bytes: &[u8], mode: Mode, vendor: Vendor) -> Option<Instruction> {
         let mut insn = Instruction::BLANK;
-        Decoder::new(bytes, Mode::Long64, vendor)
+        Decoder::new(bytes, mode, vendor)
             .run(&mut insn)
             .ok()
             .map(|()| insn)
@@ -2060,6 +2307,30 @@ mod tests {
             *d = s;
         }
         check_one(&long, hits);
+    }
+
+    /// [`check_one`] in 32-bit code: protected and compatibility mode.
+    fn check32_one(bytes: &[u8], hits: &mut usize) {
+        for mode in [Mode::Prot32, Mode::Compat32] {
+            for vendor in [Vendor::Intel, Vendor::Amd] {
+                let mut f = dirty();
+                if decode32(bytes, mode, vendor, &mut f).is_some() {
+                    *hits += 1;
+                    let want = general_in(bytes, mode, vendor);
+                    assert_eq!(Some(f), want, "{bytes:02x?} {mode:?} {vendor:?}");
+                }
+            }
+        }
+    }
+
+    /// [`check`] in 32-bit code.
+    fn check32(bytes: &[u8], hits: &mut usize) {
+        check32_one(bytes, hits);
+        let mut long = [0xccu8; 40];
+        for (d, &s) in long.iter_mut().zip(bytes) {
+            *d = s;
+        }
+        check32_one(&long, hits);
     }
 
     #[derive(Default)]
@@ -2178,6 +2449,87 @@ mod tests {
             check(bytes, &mut hits);
             assert_eq!(hits, before + 4, "{bytes:02x?} left to the engine");
         }
+    }
+
+    /// The instructions of 32-bit guests' MMIO and port exits take the fast path in 32-bit code.
+    #[test]
+    fn exits_of_32_bit_code_take_the_fast_path() {
+        let mut hits = 0;
+        for bytes in [
+            // mov [edi+0xb0], eax; mov eax, [ebx]; mov [esi+ecx*4], dx; mov byte [0xfee00020], 1
+            &[0x89, 0x87, 0xb0, 0x00, 0x00, 0x00][..],
+            &[0x8b, 0x03],
+            &[0x66, 0x89, 0x14, 0x8e],
+            &[0xc6, 0x05, 0x20, 0x00, 0xe0, 0xfe, 0x01],
+            // movzx eax, word [edx+8]; and dword [eax], 0xfffffffe; or [ebp-4], ecx; test [ecx], 1
+            &[0x0f, 0xb7, 0x42, 0x08],
+            &[0x83, 0x20, 0xfe],
+            &[0x09, 0x4d, 0xfc],
+            &[0xf6, 0x01, 0x01],
+            // lock or dword [esp], 0; fs mov eax, [0x10]
+            &[0xf0, 0x83, 0x0c, 0x24, 0x00],
+            &[0x64, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00],
+            // in al, dx; out dx, eax; in ax, 0x60; rep outsb; rep movsd
+            &[0xec],
+            &[0xef],
+            &[0x66, 0xe5, 0x60],
+            &[0xf3, 0x6e],
+            &[0xf3, 0xa5],
+        ] {
+            let before = hits;
+            check32(bytes, &mut hits);
+            assert_eq!(hits, before + 8, "{bytes:02x?} left to the engine");
+        }
+    }
+
+    /// The fast path in 32-bit code agrees with the engine wherever it decodes: every one-byte
+    /// and 0F opcode with every ModRM after the prefix mixes of 32-bit code (40-4F are INC and
+    /// DEC there), in protected and compatibility mode, for both vendors.
+    #[test]
+    fn fast_path_matches_engine_in_32_bit_code() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut hits = 0;
+        let prefixes: &[&[u8]] = &[
+            &[],
+            &[0x66],
+            &[0xf3],
+            &[0xf2],
+            &[0x2e],
+            &[0x64],
+            &[0x26, 0x66],
+            &[0xf0],
+            &[0x66, 0xf0],
+            &[0x67],
+            &[0x66, 0xf3],
+            &[0xf2, 0x66, 0x65],
+        ];
+        for p in prefixes {
+            for map0f in [false, true] {
+                for op in 0..=255u8 {
+                    for modrm in 0..=255u8 {
+                        let mut v = Buf::default();
+                        for &b in p.iter() {
+                            v.push(b);
+                        }
+                        if map0f {
+                            v.push(0x0f);
+                        }
+                        v.push(op);
+                        v.push(modrm);
+                        for _ in 0..10 {
+                            v.push(rng.next() as u8);
+                        }
+                        check32(v.bytes(), &mut hits);
+                        if modrm & 63 == 7 {
+                            for n in 0..v.len {
+                                check32(v.bytes().get(..n).unwrap_or(&[]), &mut hits);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(hits > 500_000, "{hits}");
     }
 
     /// `decode_window` gives what `decode_into` gives for the window's first `len` bytes,
@@ -2313,7 +2665,9 @@ mod tests {
             } else {
                 v.len
             };
-            check(v.bytes().get(..len).unwrap_or(&[]), &mut hits);
+            let bytes = v.bytes().get(..len).unwrap_or(&[]);
+            check(bytes, &mut hits);
+            check32(bytes, &mut hits);
         }
         assert!(hits > n as usize / 10, "{hits}");
     }

@@ -66,12 +66,12 @@ pub fn decode_into(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    // Common 64-bit instructions take the table-derived fast path, string operations take one
-    // in every mode; the engine does the rest.
-    let fast = if mode == Mode::Long64 {
-        fast::decode64(bytes, vendor, out)
-    } else {
-        fast::string_outside64(bytes, mode, out)
+    // Common instructions of 64-bit and 32-bit code take the table-derived fast path, string
+    // operations take one in every mode; the engine does the rest.
+    let fast = match mode {
+        Mode::Long64 => fast::decode64(bytes, vendor, out),
+        Mode::Prot32 | Mode::Compat32 => fast::decode32(bytes, mode, vendor, out),
+        Mode::Real | Mode::Prot16 => fast::string_outside64(bytes, mode, out),
     };
     if fast.is_some() {
         return Ok(());
@@ -92,13 +92,17 @@ pub(crate) fn decode_window(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    if mode == Mode::Long64 && fast::decode64_window(win, len, vendor, out).is_some() {
+    let fast = match mode {
+        Mode::Long64 => fast::decode64_window(win, len, vendor, out),
+        Mode::Prot32 | Mode::Compat32 => fast::decode32_window(win, len, mode, vendor, out),
+        Mode::Real | Mode::Prot16 => win
+            .get(..len)
+            .and_then(|bytes| fast::string_outside64(bytes, mode, out)),
+    };
+    if fast.is_some() {
         return Ok(());
     }
     let bytes = win.get(..len).unwrap_or(win);
-    if mode != Mode::Long64 && fast::string_outside64(bytes, mode, out).is_some() {
-        return Ok(());
-    }
     *out = Instruction::BLANK;
     engine::Decoder::new(bytes, mode, vendor).run(out)
 }
