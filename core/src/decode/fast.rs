@@ -1,5 +1,5 @@
-//! The fast path of decoding 64-bit and 32-bit code: one-byte and 0F opcodes with only REX, 66,
-//! F2/F3 (0F map) and segment prefixes, and simple operand forms. Everything else, and every
+//! The fast path of decoding in every mode: one-byte and 0F opcodes with only REX, 66, F2/F3 (0F
+//! map) and segment prefixes, and simple operand forms. Everything else, and every
 //! error, goes to the general engine. (String operations take a path of their own in every
 //! mode.)
 //!
@@ -9,9 +9,9 @@
 //! every context the fast path does not look at (W, REX.B, vendor, ModRM.rm). A descriptor names
 //! the candidate that the engine would pick, the operand layout and the operand sizes; where the
 //! engine's pick depends on anything else, the descriptor is 0 and the engine decodes. The same
-//! descriptors serve 32-bit code (protected and compatibility mode): `build` marks those whose
-//! candidate or immediate size differs there (`E_ONLY64`), and the shapes have a context of
-//! their own for it (`CTX_CODE32`).
+//! descriptors serve 32-bit code (protected and compatibility mode) and 16-bit code (real and
+//! protected mode): `build` marks those whose candidate or immediate size differs there
+//! (`E_ONLY64`, `E_NOT16`), and the shapes have a context of their own for them (`CTX_CODE32`).
 
 use super::insn::{Encoding, Instruction, Map, MemOperand, Mode, Operand, Prefixes, Vendor};
 use super::op::Op;
@@ -38,6 +38,8 @@ const D_RSPEC_SHIFT: u32 = 25; // 3 bits: register spec of R
 const D_IMM_SHIFT: u32 = 28; // 4 bits: immediate kind (`IM_*`, `IM_DX`), 0 none
 /// 32-bit code picks another candidate (or none): the fast path leaves it to the engine there.
 const D_ONLY64: u64 = 1 << 32;
+/// The same for 16-bit code (in real or protected mode).
+const D_NOT16: u64 = 1 << 33;
 
 /// The descriptor is a group: ModRM.reg selects the descriptor in `Fast::groups`.
 const L_GROUP: u32 = 15;
@@ -251,23 +253,33 @@ const fn size_bit(bytes: u8) -> u64 {
     }
 }
 
-/// The engine's matching key for a legacy encoding (see `Decoder::ctx_key`), in 64-bit mode or
-/// (`mode32`) in 32-bit code outside it, where there is no REX (`w` and `b` false).
+/// Kinds of code the build picks candidates for: 64-bit mode, then outside it (no REX: `w` and
+/// `b` false) 32-bit code, 16-bit code in protected mode and in real mode.
+const CODE_64: u8 = 0;
+const CODE_32: u8 = 1;
+const CODE_16: u8 = 2;
+const CODE_REAL: u8 = 3;
+
+/// The engine's matching key for a legacy encoding (see `Decoder::ctx_key`) in `code` (`CODE_*`).
 // Evaluated at compile time: an overflow is a compile error, not a panic.
 #[allow(clippy::arithmetic_side_effects)]
-const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32, mode32: bool) -> u64 {
+const fn key_of(pfx: usize, w: bool, b: bool, intel: bool, modrm: i32, code: u8) -> u64 {
     let p66 = pfx == 1;
     let mut k: u64 = (1u64 << pfx) << KB_PFX_SHIFT;
-    if mode32 {
+    if code != CODE_64 {
         k |= KB_NOT64 | KB_W0_32;
+        if code == CODE_REAL {
+            k |= KB_REAL;
+        }
         k |= if intel {
             KB_INTEL | KB_INTEL_NOT64
         } else {
             KB_AMD
         };
-        let osz = if p66 { 2 } else { 4 };
+        let size: u8 = if code == CODE_32 { 4 } else { 2 };
+        let osz = if p66 { 6 - size } else { size };
         k |= size_bit(osz) << KB_OSZ0_SHIFT | size_bit(osz) << KB_OSZ1_SHIFT;
-        k |= size_bit(4) << KB_ASZ_SHIFT | KB_NOREXB;
+        k |= size_bit(size) << KB_ASZ_SHIFT | KB_NOREXB;
         if p66 {
             k |= KB_66;
         }
@@ -318,19 +330,12 @@ const NO_MATCH: i32 = -1;
 const VARIES: i32 = -2;
 
 /// The candidate (index) the engine picks for ModRM `modrm` (-1: none), provided it is the same
-/// whatever W, the vendor and (where a candidate looks at them) REX.B and ModRM.rm; in 64-bit
-/// mode, or (`mode32`) in 32-bit code outside it.
+/// whatever W, the vendor and (where a candidate looks at them) REX.B and ModRM.rm, in `code`
+/// (`CODE_*`).
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn pick(
-    cands: &[(u8, Cand)],
-    lo: usize,
-    hi: usize,
-    pfx: usize,
-    modrm: i32,
-    mode32: bool,
-) -> i32 {
+const fn pick(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32, code: u8) -> i32 {
     let mut vary_rm = false;
     let mut vary_b = false;
     let mut i = lo;
@@ -348,7 +353,7 @@ const fn pick(
         let b = v & 4 != 0;
         let rm_hi = v & 8 != 0;
         v += 1;
-        if (b && !vary_b) || (rm_hi && !vary_rm) || (mode32 && (w || b)) {
+        if (b && !vary_b) || (rm_hi && !vary_rm) || (code != CODE_64 && (w || b)) {
             continue;
         }
         let mut rm = 0;
@@ -362,7 +367,7 @@ const fn pick(
             if (modrm < 0 || !vary_rm) && rm > 1 {
                 continue;
             }
-            let key = key_of(pfx, w, b, intel, m, mode32);
+            let key = key_of(pfx, w, b, intel, m, code);
             let mut c = NO_MATCH;
             let mut i = lo;
             while i < hi {
@@ -382,24 +387,23 @@ const fn pick(
     res
 }
 
-/// The descriptor for one ModRM.reg value (or for an opcode without ModRM), with `D_ONLY64`
-/// where 32-bit code picks another candidate.
+/// The descriptor for one ModRM.reg value (or for an opcode without ModRM), with `D_ONLY64` and
+/// `D_NOT16` where 32-bit or 16-bit code picks another candidate.
 const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm: i32) -> u64 {
     if modrm < 0 {
-        let c = pick(cands, lo, hi, pfx, -1, false);
+        let c = pick(cands, lo, hi, pfx, -1, CODE_64);
         let d = if c >= 0 {
             cand_desc(cands, c as usize, pfx) as u64
         } else {
             0
         };
-        return if d != 0 && pick(cands, lo, hi, pfx, -1, true) != c {
-            d | D_ONLY64
-        } else {
-            d
-        };
+        if d == 0 {
+            return 0;
+        }
+        return d | outside64(cands, lo, hi, pfx, -1, c, -1);
     }
-    let m = pick(cands, lo, hi, pfx, modrm, false);
-    let r = pick(cands, lo, hi, pfx, modrm | 0xc0, false);
+    let m = pick(cands, lo, hi, pfx, modrm, CODE_64);
+    let r = pick(cands, lo, hi, pfx, modrm | 0xc0, CODE_64);
     let d = if m >= 0 && m == r {
         cand_desc(cands, m as usize, pfx)
     } else if m >= 0 {
@@ -415,12 +419,63 @@ const fn reg_desc(cands: &[(u8, Cand)], lo: usize, hi: usize, pfx: usize, modrm:
         // Neither form: a group member must still stop the fast path.
         return (D_MEM_SLOW | D_REG_SLOW) as u64;
     }
-    if pick(cands, lo, hi, pfx, modrm, true) != m
-        || pick(cands, lo, hi, pfx, modrm | 0xc0, true) != r
-    {
-        return d as u64 | D_ONLY64;
+    d as u64 | outside64(cands, lo, hi, pfx, modrm, m, r)
+}
+
+/// `D_ONLY64` and `D_NOT16` for the picks `m` (memory form, or without ModRM) and `r` (register
+/// form) of 64-bit mode: set where another kind of code picks otherwise.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn outside64(
+    cands: &[(u8, Cand)],
+    lo: usize,
+    hi: usize,
+    pfx: usize,
+    modrm: i32,
+    m: i32,
+    r: i32,
+) -> u64 {
+    // Candidates that look at no bit of the key that differs between kinds of code pick the
+    // same in all of them.
+    let code_bits = KB_64
+        | KB_NOT64
+        | KB_W0_64
+        | KB_W1_64
+        | KB_W0_32
+        | KB_W1_32
+        | KB_REAL
+        | KB_INTEL_NOT64
+        | KB_NOREXB
+        | 7 << KB_OSZ0_SHIFT
+        | 7 << KB_OSZ1_SHIFT
+        | 7 << KB_ASZ_SHIFT;
+    let mut i = lo;
+    let mut looks = false;
+    while i < hi {
+        looks |= cands[i].1.forbids() & code_bits != 0;
+        i += 1;
     }
-    d as u64
+    if !looks {
+        return 0;
+    }
+    let mut marks = 0;
+    let codes = [
+        (CODE_32, D_ONLY64),
+        (CODE_16, D_NOT16),
+        (CODE_REAL, D_NOT16),
+    ];
+    let mut i = 0;
+    while i < codes.len() {
+        let (code, mark) = codes[i];
+        let same = pick(cands, lo, hi, pfx, modrm, code) == m
+            && (modrm < 0 || pick(cands, lo, hi, pfx, modrm | 0xc0, code) == r);
+        if !same {
+            marks |= mark;
+        }
+        i += 1;
+    }
+    marks
 }
 
 const N_GROUPS: usize = 64;
@@ -617,6 +672,8 @@ const E_MEM_SLOW: u32 = 1 << 11;
 const E_REG_SLOW: u32 = 1 << 12;
 /// 32-bit code is not decoded through this descriptor (see `D_ONLY64`).
 const E_ONLY64: u32 = 1 << 13;
+/// 16-bit code is not decoded through this descriptor (see `D_NOT16`).
+const E_NOT16: u32 = 1 << 15;
 const E_GROUP: u32 = 1 << 14;
 /// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
 /// the next instruction's decode waits for in a sweep, needs no table load after this one.
@@ -720,6 +777,7 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> BuildForm {
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32 {
     let mut only64 = d & D_ONLY64 != 0;
+    let mut not16 = d & D_NOT16 != 0;
     let d = d as u32;
     if d == 0 {
         return 0;
@@ -756,20 +814,32 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
         w += 1;
     }
     // 32-bit code reads the size without REX.W: where its size differs, it is left to the
-    // engine there.
+    // engine there. 16-bit code reads it from `IMMS`, which must not depend on the vendor.
     let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
+    let mut n16 = [0u32; 2];
     let mut v = 0;
     while v < 2 {
-        let ctx = osz_form(form.bits) << 4 | v << 3 | (p66 as usize) << 2 | CTX_CODE32;
-        let oc = (OSZ[ctx] & 3) as usize;
-        let n = if ik != 0 && ik < IM_ONE as usize {
-            (IMMK[ik << 2 | oc] & 15) as u32
-        } else {
-            0
-        };
-        only64 |= n != (imm >> E_IMM_SHIFT) & 15;
+        let mut k = 0;
+        while k < 2 {
+            let ctx = osz_form(form.bits) << 4 | v << 3 | code_ctx(k == 1, p66);
+            let oc = (OSZ[ctx] & 3) as usize;
+            let n = if ik != 0 && ik < IM_ONE as usize {
+                (IMMK[ik << 2 | oc] & 15) as u32
+            } else {
+                0
+            };
+            if k == 0 {
+                only64 |= n != (imm >> E_IMM_SHIFT) & 15;
+            } else {
+                n16[v] = n;
+            }
+            k += 1;
+        }
         v += 1;
     }
+    // 16-bit code takes the 32-bit contexts with the 66 prefix's meaning reversed, which holds
+    // only where 66 is no mandatory prefix.
+    not16 |= n16[0] != n16[1] || form.bits & F_MAND != 0;
     let bits = with_shape(f, form.bits);
     // Forms alike at run time share an entry: the shape is the descriptor's.
     let form = Form {
@@ -800,6 +870,9 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
     }
     if only64 {
         e |= E_ONLY64;
+    }
+    if not16 {
+        e |= E_NOT16;
     }
     e
 }
@@ -920,7 +993,7 @@ const fn string_form(op: usize, p66: bool, w: bool) -> StrForm {
     let mut found = usize::MAX;
     let mut v = 0;
     while v < 4 {
-        let key = key_of(p66 as usize, w, v & 1 != 0, v & 2 != 0, -1, false);
+        let key = key_of(p66 as usize, w, v & 1 != 0, v & 2 != 0, -1, CODE_64);
         let mut i = lo;
         while i < hi && !cands[i].1.matches(key) {
             i += 1;
@@ -1091,8 +1164,15 @@ const PCLASS: [u8; 256] = {
 };
 
 /// The prefix context's REX bits for 32-bit code (W without a REX prefix, which 64-bit code
-/// never has): the `SHAPES` and `OSZ` entries of 32-bit code.
+/// never has): the `SHAPES` and `OSZ` entries of 32-bit code. 16-bit code takes them with the
+/// 66 prefix's bit reversed: its operand sizes are 32-bit code's the other way round.
 const CTX_CODE32: usize = 2;
+
+/// The prefix context (bits 0-2 of the `SHAPES` and `OSZ` contexts) of 32-bit code, or of 16-bit
+/// code (`code16`), with or without a 66 prefix.
+const fn code_ctx(code16: bool, p66: bool) -> usize {
+    ((p66 != code16) as usize) << 2 | CTX_CODE32
+}
 
 /// The operand context by form context (bits 4-6 the operand-size rule: 0 byte, 1 normal,
 /// 2 d64, 3 f64, 4 REX.W ignored by AMD, 5 port (at most 4 bytes); bit 7 the 66/F3/F2 prefix
@@ -1532,6 +1612,97 @@ fn mem32(win: &[u8; WIN], pos: &mut usize, modrm: u8, ovr: Option<Seg>, m: &mut 
     *pos = dpos.wrapping_add(f.disp_size as usize);
 }
 
+/// What a 16-bit addressing form brings, by mod (bits 3-4) and ModRM.rm (bits 0-2).
+#[derive(Copy, Clone)]
+struct AddrForm16 {
+    base: Option<Reg>,
+    index: Option<Reg>,
+    /// The default segment: SS with BP as the base, else DS.
+    seg: Seg,
+    /// Displacement bytes.
+    disp_size: u8,
+    /// The shift left then arithmetic right that sign-extends the displacement bytes.
+    sext: u8,
+    /// -1 with a displacement, else 0 (the mask of its value).
+    keep: i8,
+}
+
+const NO_ADDR_FORM16: AddrForm16 = AddrForm16 {
+    base: None,
+    index: None,
+    seg: Seg::Ds,
+    disp_size: 0,
+    sext: 0,
+    keep: 0,
+};
+
+/// `AddrForm16` by mod and ModRM.rm: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (a displacement
+/// alone with mod 0), BX.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const ADDR_FORMS16: [AddrForm16; 32] = {
+    const BASE: [u8; 8] = [3, 3, 5, 5, 6, 7, 5, 3];
+    const INDEX: [u8; 8] = [6, 7, 6, 7, 8, 8, 8, 8];
+    let mut t = [NO_ADDR_FORM16; 32];
+    let mut i = 0;
+    while i < 32 {
+        let md = i >> 3;
+        let rm = i & 7;
+        let disp_only = md == 0 && rm == 6;
+        let disp_size: u8 = match md {
+            1 => 1,
+            2 => 2,
+            _ => {
+                if disp_only {
+                    2
+                } else {
+                    0
+                }
+            }
+        };
+        let base = if disp_only { 8 } else { BASE[rm] };
+        t[i] = AddrForm16 {
+            base: if base < 8 {
+                Some(Reg::new(RegClass::Gpr16, base))
+            } else {
+                None
+            },
+            index: if INDEX[rm] < 8 {
+                Some(Reg::new(RegClass::Gpr16, INDEX[rm]))
+            } else {
+                None
+            },
+            seg: if base == 5 { Seg::Ss } else { Seg::Ds },
+            disp_size,
+            sext: (64 - 8 * disp_size) & 63,
+            keep: if disp_size == 0 { 0 } else { -1 },
+        };
+        i += 1;
+    }
+    t
+};
+
+/// [`mem64`] for 16-bit addressing in 16-bit code.
+#[inline(always)]
+fn mem16(win: &[u8; WIN], pos: &mut usize, modrm: u8, ovr: Option<Seg>, m: &mut MemOperand) {
+    let f = ADDR_FORMS16
+        .get(((modrm >> 3) & 0x18 | modrm & 7) as usize)
+        .copied()
+        .unwrap_or(NO_ADDR_FORM16);
+    m.base = f.base;
+    m.index = f.index;
+    m.seg = match ovr {
+        Some(s) => s,
+        None => f.seg,
+    };
+    m.scale = 1;
+    let sh = u32::from(f.sext);
+    m.disp = (le8(win, *pos).wrapping_shl(sh) as i64).wrapping_shr(sh) & i64::from(f.keep);
+    m.disp_size = f.disp_size;
+    *pos = pos.wrapping_add(f.disp_size as usize);
+}
+
 /// Legacy prefixes and REX before the opcode.
 struct Pfx {
     /// Position of the opcode.
@@ -1585,9 +1756,9 @@ const OVR: [Option<Seg>; 8] = [
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 /// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
 /// loop's and the rare exits; what only the last byte decides (REX) is read after the loop.
-/// In 32-bit code (`CODE32`) 40-4F are opcodes and there is no REX.
+/// Outside 64-bit mode (`OUTSIDE64`) 40-4F are opcodes and there is no REX.
 #[inline(always)]
-fn prefixes<const CODE32: bool>(win: &[u8; WIN]) -> Option<Pfx> {
+fn prefixes<const OUTSIDE64: bool>(win: &[u8; WIN]) -> Option<Pfx> {
     let mut pos = 0;
     // Bit x for each legacy prefix x (0 none, 1 66, 2 F3, 3 F2) seen; the last of 66, F3 and
     // F2, the last of F3 and F2; all classes ORed (for LOCK).
@@ -1606,7 +1777,7 @@ fn prefixes<const CODE32: bool>(win: &[u8; WIN]) -> Option<Pfx> {
             .get(at(win, pos) as usize)
             .copied()
             .unwrap_or(PC_SLOW);
-        if c == PC_OPCODE || (CODE32 && c == PC_REX) {
+        if c == PC_OPCODE || (OUTSIDE64 && c == PC_REX) {
             break;
         }
         if c & PC_SLOW != 0 {
@@ -1623,7 +1794,7 @@ fn prefixes<const CODE32: bool>(win: &[u8; WIN]) -> Option<Pfx> {
         pos = pos.wrapping_add(1);
     }
     // REX counts only right before the opcode (a legacy prefix after it cancels it).
-    let rex = if pos != 0 && !CODE32 {
+    let rex = if pos != 0 && !OUTSIDE64 {
         REX_OF
             .get(at(win, pos.wrapping_sub(1)) as usize)
             .copied()
@@ -1632,7 +1803,7 @@ fn prefixes<const CODE32: bool>(win: &[u8; WIN]) -> Option<Pfx> {
         0
     };
     // In 64-bit mode FS and GS win over the others (which it ignores); elsewhere the last wins.
-    let ovr = if fsgs != 0 && !CODE32 { fsgs } else { seg };
+    let ovr = if fsgs != 0 && !OUTSIDE64 { fsgs } else { seg };
     let legacy = seen & 0xe;
     Some(Pfx {
         pos,
@@ -1725,8 +1896,10 @@ struct Imm {
     /// The mask that turns the sign-extended immediate bytes into the immediate (0 without one).
     keep: u64,
     /// The shift left then arithmetic right that sign-extends the encoded bytes (64 - 8 × the
-    /// encoded size, modulo 64; the size itself is in the descriptor, `E_IMM_SHIFT`).
+    /// encoded size, modulo 64).
     sext: u8,
+    /// The encoded size (64-bit and 32-bit code read it from the descriptor, `E_IMM_SHIFT`).
+    len: u8,
     /// The operand of the immediate slot.
     op: Operand,
 }
@@ -1734,6 +1907,7 @@ struct Imm {
 const NO_IMM: Imm = Imm {
     keep: 0,
     sext: 0,
+    len: 0,
     op: Operand::None,
 };
 
@@ -1761,6 +1935,7 @@ const IMMS: [Imm; 64] = {
                 u64::MAX >> (64 - 8 * keep)
             },
             sext: ((64 - 8 * n) & 63) as u8,
+            len: n as u8,
             op: OPS[(IMMK[i] >> 8) as usize & 127],
         };
         i += 1;
@@ -1840,7 +2015,7 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
         .and_then(|t| t.get(b1 as usize))
         .copied()
         .unwrap_or(0);
-    body::<false>(
+    body::<CODE_64>(
         win,
         (has_rex as usize).wrapping_add(1),
         core::hint::select_unpredictable(has_rex, b1, b0),
@@ -1871,7 +2046,7 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
     if p.mixed {
         return None;
     }
-    body::<false>(
+    body::<CODE_64>(
         win,
         p.pos.wrapping_add(1),
         b,
@@ -1990,44 +2165,59 @@ pub(crate) fn string_outside64(bytes: &[u8], mode: Mode, out: &mut Instruction) 
     Some(())
 }
 
-/// Decodes the instruction at the start of `bytes` in 32-bit code outside 64-bit mode
-/// (protected or compatibility mode, `mode`) into `out`, or returns `None` when the engine has to
-/// (as [`decode64`]).
+/// Decodes the instruction at the start of `bytes` in 32-bit or 16-bit code (`mode` not 64-bit)
+/// into `out`, or returns `None` when the engine has to (as [`decode64`]).
 #[inline(always)]
-pub(crate) fn decode32(
+pub(crate) fn decode_outside64(
     bytes: &[u8],
     mode: Mode,
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Option<()> {
     match bytes.first_chunk::<WIN>() {
-        Some(win) => code32(win, bytes, mode, vendor, out),
+        Some(win) => outside64_code(win, bytes, mode, vendor, out),
         None => {
             let mut pad = [0u8; WIN];
             for (d, &s) in pad.iter_mut().zip(bytes) {
                 *d = s;
             }
-            code32(&pad, bytes, mode, vendor, out)
+            outside64_code(&pad, bytes, mode, vendor, out)
         }
     }
 }
 
-/// [`decode32`] of the first `len` bytes of `win` (whatever follows them).
+/// [`decode_outside64`] of the first `len` bytes of `win` (whatever follows them).
 #[inline(always)]
-pub(crate) fn decode32_window(
+pub(crate) fn decode_outside64_window(
     win: &[u8; WIN],
     len: usize,
     mode: Mode,
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Option<()> {
-    code32(win, win.get(..len)?, mode, vendor, out)
+    outside64_code(win, win.get(..len)?, mode, vendor, out)
 }
 
-/// The fast path in 32-bit code: `win` holds the first bytes of `bytes` (zero-padded when they
-/// are fewer). String operations take [`string_outside64`].
+/// The fast path of 32-bit or 16-bit code by `mode`.
+#[inline(always)]
+fn outside64_code(
+    win: &[u8; WIN],
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    out: &mut Instruction,
+) -> Option<()> {
+    if mode.code_size() == 4 {
+        code_outside64::<CODE_32>(win, bytes, mode, vendor, out)
+    } else {
+        code_outside64::<CODE_16>(win, bytes, mode, vendor, out)
+    }
+}
+
+/// The fast path in 32-bit or 16-bit code (`CODE`): `win` holds the first bytes of `bytes`
+/// (zero-padded when they are fewer). String operations take [`string_outside64`].
 #[inline(never)]
-fn code32(
+fn code_outside64<const CODE: u8>(
     win: &[u8; WIN],
     bytes: &[u8],
     mode: Mode,
@@ -2047,7 +2237,7 @@ fn code32(
     if p.mixed {
         return None;
     }
-    body::<true>(
+    body::<CODE>(
         win,
         p.pos.wrapping_add(1),
         b,
@@ -2069,11 +2259,11 @@ fn code32(
 /// The instruction from its opcode byte `b` (whose one-byte-table descriptor is `d`) on, the
 /// next byte at `pos`: `rex` is the REX prefix as `REX_OF` gives it; `pfx` is 0, 1 (66), 2 (F3)
 /// or 3 (F2); `ovr` the segment override in effect. Unless `after_prefixes`, a prefix byte as
-/// `b` continues in [`prefixed`], a string operation in [`string`]. `CODE32`: 32-bit code outside
-/// 64-bit mode (`rex` 0, 32-bit addressing).
+/// `b` continues in [`prefixed`], a string operation in [`string`]. `CODE` is the kind of code
+/// (`CODE_64`, `CODE_32` or `CODE_16`; outside 64-bit mode `rex` is 0, the addressing the code's).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn body<const CODE32: bool>(
+fn body<const CODE: u8>(
     win: &[u8; WIN],
     mut pos: usize,
     mut b: u8,
@@ -2124,7 +2314,12 @@ fn body<const CODE32: bool>(
         .copied()
         .unwrap_or(E_MEM_SLOW | E_REG_SLOW);
     d = core::hint::select_unpredictable(d & E_GROUP != 0, gd, d);
-    if CODE32 && d & E_ONLY64 != 0 {
+    let outside = match CODE {
+        CODE_64 => 0,
+        CODE_32 => E_ONLY64,
+        _ => E_NOT16,
+    };
+    if d & outside != 0 {
         return None;
     }
     let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
@@ -2134,8 +2329,8 @@ fn body<const CODE32: bool>(
     // The constant fields in one copy of a template (a few wide stores); its no segment
     // override and ModRM 0 need no store of their own.
     *out = TEMPLATE;
-    if CODE32 {
-        out.addr_size = 4;
+    if CODE != CODE_64 {
+        out.addr_size = if CODE == CODE_32 { 4 } else { 2 };
     }
     out.op = form.op;
     out.opcode = b;
@@ -2147,11 +2342,10 @@ fn body<const CODE32: bool>(
         .get(
             ((d >> (E_SHAPE_SHIFT - 4)) & 31 << 4) as usize
                 | (vendor as usize) << 3
-                | ((pfx == 1) as usize) << 2
-                | if CODE32 {
-                    CTX_CODE32
+                | if CODE == CODE_64 {
+                    ((pfx == 1) as usize) << 2 | (rex >> RX_PRESENT_SHIFT) as usize
                 } else {
-                    (rex >> RX_PRESENT_SHIFT) as usize
+                    code_ctx(CODE != CODE_32, pfx == 1)
                 },
         )
         .copied()
@@ -2179,10 +2373,10 @@ fn body<const CODE32: bool>(
                 .get((((fb >> F_EMEM_SHIFT) & 7) as usize) << 3 | shape.ctx as usize)
                 .copied()
                 .unwrap_or(0);
-            if CODE32 {
-                mem32(win, &mut pos, modrm, ovr, &mut out.mem);
-            } else {
-                mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem);
+            match CODE {
+                CODE_64 => mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem),
+                CODE_32 => mem32(win, &mut pos, modrm, ovr, &mut out.mem),
+                _ => mem16(win, &mut pos, modrm, ovr, &mut out.mem),
             }
             if let Some(o) = out.operands.get_mut(se) {
                 *o = Operand::Mem;
@@ -2222,7 +2416,11 @@ fn body<const CODE32: bool>(
     out.imm = (le8(win, pos).wrapping_shl(sh) as i64).wrapping_shr(sh) as u64 & imm.keep;
     // The immediate's size from the descriptor: the length, which a sweep's next decode waits
     // for, then needs no table load after the descriptor's (`IMMS` would be two loads later).
-    let n = (d >> (E_IMM_SHIFT | u32::from(rex & RX_W) >> 4)) & 15;
+    let n = if CODE == CODE_16 {
+        u32::from(imm.len)
+    } else {
+        (d >> (E_IMM_SHIFT | u32::from(rex & RX_W) >> 4)) & 15
+    };
     pos = pos.wrapping_add(n as usize);
     out.len = pos as u8;
     if pos > super::MAX_LEN {
@@ -2240,7 +2438,7 @@ mod tests {
     };
     use super::super::op::Op;
     use super::super::reg::{Reg, RegClass, Seg};
-    use super::{decode32, decode64, string_outside64};
+    use super::{decode_outside64, decode64, string_outside64};
 
     fn general(bytes: &[u8], vendor: Vendor) -> Option<Instruction> {
         general_in(bytes, Mode::Long64, vendor)
@@ -2309,12 +2507,17 @@ mod tests {
         check_one(&long, hits);
     }
 
-    /// [`check_one`] in 32-bit code: protected and compatibility mode.
-    fn check32_one(bytes: &[u8], hits: &mut usize) {
-        for mode in [Mode::Prot32, Mode::Compat32] {
+    /// 32-bit code (protected and compatibility mode) and 16-bit code (real and protected mode).
+    const CODE32: &[Mode] = &[Mode::Prot32, Mode::Compat32];
+    const CODE16: &[Mode] = &[Mode::Real, Mode::Prot16];
+    const OUTSIDE64: &[Mode] = &[Mode::Prot32, Mode::Compat32, Mode::Real, Mode::Prot16];
+
+    /// [`check_one`] outside 64-bit mode, in `modes`.
+    fn check_outside64_one(bytes: &[u8], modes: &[Mode], hits: &mut usize) {
+        for &mode in modes {
             for vendor in [Vendor::Intel, Vendor::Amd] {
                 let mut f = dirty();
-                if decode32(bytes, mode, vendor, &mut f).is_some() {
+                if decode_outside64(bytes, mode, vendor, &mut f).is_some() {
                     *hits += 1;
                     let want = general_in(bytes, mode, vendor);
                     assert_eq!(Some(f), want, "{bytes:02x?} {mode:?} {vendor:?}");
@@ -2323,14 +2526,14 @@ mod tests {
         }
     }
 
-    /// [`check`] in 32-bit code.
-    fn check32(bytes: &[u8], hits: &mut usize) {
-        check32_one(bytes, hits);
+    /// [`check`] outside 64-bit mode, in `modes`.
+    fn check_outside64(bytes: &[u8], modes: &[Mode], hits: &mut usize) {
+        check_outside64_one(bytes, modes, hits);
         let mut long = [0xccu8; 40];
         for (d, &s) in long.iter_mut().zip(bytes) {
             *d = s;
         }
-        check32_one(&long, hits);
+        check_outside64_one(&long, modes, hits);
     }
 
     #[derive(Default)]
@@ -2451,9 +2654,9 @@ mod tests {
         }
     }
 
-    /// The instructions of 32-bit guests' MMIO and port exits take the fast path in 32-bit code.
+    /// The instructions of 32-bit and 16-bit guests' MMIO and port exits take the fast path.
     #[test]
-    fn exits_of_32_bit_code_take_the_fast_path() {
+    fn exits_outside_64_bit_mode_take_the_fast_path() {
         let mut hits = 0;
         for bytes in [
             // mov [edi+0xb0], eax; mov eax, [ebx]; mov [esi+ecx*4], dx; mov byte [0xfee00020], 1
@@ -2477,16 +2680,38 @@ mod tests {
             &[0xf3, 0xa5],
         ] {
             let before = hits;
-            check32(bytes, &mut hits);
+            check_outside64(bytes, CODE32, &mut hits);
+            assert_eq!(hits, before + 8, "{bytes:02x?} left to the engine");
+        }
+        for bytes in [
+            // mov [di], ax; mov al, [bx+si+4]; mov es:[0x20], dx; mov word [bp-2], 0x1234
+            &[0x89, 0x05][..],
+            &[0x8a, 0x40, 0x04],
+            &[0x26, 0x89, 0x16, 0x20, 0x00],
+            &[0xc7, 0x46, 0xfe, 0x34, 0x12],
+            // mov eax, [si]; or byte [bx], 0x80; movzx ax, byte [di+0x100]
+            &[0x66, 0x8b, 0x04],
+            &[0x80, 0x0f, 0x80],
+            &[0x0f, 0xb6, 0x85, 0x00, 0x01],
+            // out dx, al; in al, dx; in eax, dx; out 0x80, al; in al, 0x71; rep stosw
+            &[0xee],
+            &[0xec],
+            &[0x66, 0xed],
+            &[0xe6, 0x80],
+            &[0xe4, 0x71],
+            &[0xf3, 0xab],
+        ] {
+            let before = hits;
+            check_outside64(bytes, CODE16, &mut hits);
             assert_eq!(hits, before + 8, "{bytes:02x?} left to the engine");
         }
     }
 
-    /// The fast path in 32-bit code agrees with the engine wherever it decodes: every one-byte
-    /// and 0F opcode with every ModRM after the prefix mixes of 32-bit code (40-4F are INC and
-    /// DEC there), in protected and compatibility mode, for both vendors.
+    /// The fast path outside 64-bit mode agrees with the engine wherever it decodes: every
+    /// one-byte and 0F opcode with every ModRM after prefix mixes (40-4F are INC and DEC there),
+    /// in 32-bit and 16-bit code, protected, compatibility and real mode, for both vendors.
     #[test]
-    fn fast_path_matches_engine_in_32_bit_code() {
+    fn fast_path_matches_engine_outside_64_bit_mode() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut hits = 0;
         let prefixes: &[&[u8]] = &[
@@ -2519,10 +2744,11 @@ mod tests {
                         for _ in 0..10 {
                             v.push(rng.next() as u8);
                         }
-                        check32(v.bytes(), &mut hits);
+                        check_outside64(v.bytes(), OUTSIDE64, &mut hits);
                         if modrm & 63 == 7 {
                             for n in 0..v.len {
-                                check32(v.bytes().get(..n).unwrap_or(&[]), &mut hits);
+                                let part = v.bytes().get(..n).unwrap_or(&[]);
+                                check_outside64(part, OUTSIDE64, &mut hits);
                             }
                         }
                     }
@@ -2667,7 +2893,7 @@ mod tests {
             };
             let bytes = v.bytes().get(..len).unwrap_or(&[]);
             check(bytes, &mut hits);
-            check32(bytes, &mut hits);
+            check_outside64(bytes, OUTSIDE64, &mut hits);
         }
         assert!(hits > n as usize / 10, "{hits}");
     }

@@ -66,12 +66,12 @@ pub fn decode_into(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    // Common instructions of 64-bit and 32-bit code take the table-derived fast path, string
-    // operations take one in every mode; the engine does the rest.
-    let fast = match mode {
-        Mode::Long64 => fast::decode64(bytes, vendor, out),
-        Mode::Prot32 | Mode::Compat32 => fast::decode32(bytes, mode, vendor, out),
-        Mode::Real | Mode::Prot16 => fast::string_outside64(bytes, mode, out),
+    // Common instructions take the table-derived fast path in every mode; the engine does the
+    // rest.
+    let fast = if mode == Mode::Long64 {
+        fast::decode64(bytes, vendor, out)
+    } else {
+        fast::decode_outside64(bytes, mode, vendor, out)
     };
     if fast.is_some() {
         return Ok(());
@@ -92,12 +92,10 @@ pub(crate) fn decode_window(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Result<(), DecodeError> {
-    let fast = match mode {
-        Mode::Long64 => fast::decode64_window(win, len, vendor, out),
-        Mode::Prot32 | Mode::Compat32 => fast::decode32_window(win, len, mode, vendor, out),
-        Mode::Real | Mode::Prot16 => win
-            .get(..len)
-            .and_then(|bytes| fast::string_outside64(bytes, mode, out)),
+    let fast = if mode == Mode::Long64 {
+        fast::decode64_window(win, len, vendor, out)
+    } else {
+        fast::decode_outside64_window(win, len, mode, vendor, out)
     };
     if fast.is_some() {
         return Ok(());

@@ -580,6 +580,11 @@ impl Cand {
         self
     }
 
+    /// The key bits (`KB_*`) the candidate rejects.
+    pub(crate) const fn forbids(&self) -> u64 {
+        self.forbid_lo as u64 | (self.forbid_hi as u64) << 32
+    }
+
     /// True when the candidate accepts an instruction with matching key `key` (`KB_*` bits).
     #[inline]
     pub(crate) const fn matches(&self, key: u64) -> bool {
