@@ -4,8 +4,8 @@
 //! file, this program's own `.text`) in a linear sweep, and as one-shot decodes of random
 //! instruction starts from a hot 32 KiB window and from the whole code, each decode alone
 //! (independent: the processor overlaps them) and chained (each waits for the previous result,
-//! as the decodes of successive VM exits do). Emulation: typical 64-bit MMIO and port exits
-//! through the callback interface, a lean host behind it. Every figure is the median of the
+//! as the decodes of successive VM exits do). Emulation: typical MMIO and port exits of 64-bit,
+//! 32-bit and real-mode guests through the callback interface, a lean host behind it. Every figure is the median of the
 //! rounds; the machine's other work moves them, so compare figures taken in one run.
 //! `tests/benches/decode.rs` measures the decoder against other decoders.
 
@@ -40,7 +40,7 @@ pub struct Options {
 /// The hot window of the one-shot workloads.
 const HOT_WINDOW: usize = 32 * 1024;
 /// Exits per round of an emulation workload.
-const EXITS: usize = 20_000;
+const EXIT_ROUND: usize = 20_000;
 
 /// Runs the benchmark, its table to `out`; exit status 2 when the code cannot be read, 1 when
 /// an exit does not complete. An error is one of writing to `out`.
@@ -100,28 +100,28 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
         let ns = t.as_secs_f64() * 1e9 / n.max(1) as f64;
         writeln!(out, "{name:<36} {ns:>12.1} {:>12.1}", 1e3 / ns)?;
     }
-    writeln!(out, "{:<36} {:>12}", "emulate (64-bit exits)", "ns/exit")?;
+    writeln!(out, "{:<44} {:>12}", "emulate (exits)", "ns/exit")?;
     let emulator = Emulator::new(Config {
         vendor: opts.vendor,
         ..Config::default()
     });
     let callbacks = Callbacks::<Lean>::for_host();
     let mut host = Lean::new();
-    for exit in &EXITS_64 {
+    for exit in &EXITS {
         if let Err(e) = exit.once(&emulator, &callbacks, &mut host) {
             eprintln!("hvemu: bench: {}: {e}", exit.text);
             return Ok(ExitCode::from(1));
         }
         let t = median(opts.rounds, || {
-            for _ in 0..EXITS {
+            for _ in 0..EXIT_ROUND {
                 black_box(exit.once(&emulator, &callbacks, &mut host).is_ok());
             }
         });
         writeln!(
             out,
-            "{:<36} {:>12.1}",
+            "{:<44} {:>12.1}",
             exit.text,
-            t.as_secs_f64() * 1e9 / EXITS as f64
+            t.as_secs_f64() * 1e9 / EXIT_ROUND as f64
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -213,12 +213,16 @@ fn shots(code: &[u8], starts: &[usize], opts: &Options, chained: bool, sum: &mut
 /// The device's guest-physical base (4 KiB of registers) and its port.
 const DEVICE: u64 = 0xfebc_0000;
 const PORT: u16 = 0x3f8;
+/// The exits' RIP in 64-bit, 32-bit and real-mode code.
 const RIP: u64 = 0xffff_ffff_8100_0000;
+const RIP32: u64 = 0xc010_0000;
+const RIP16: u64 = 0x1000;
 
 /// A lean VMM: one vCPU's registers RAX..R15, RIP and RFLAGS (by their WinHv names, 0 to
-/// 0x11), a device's register page, a port latch.
+/// 0x11) and data segments (ES, SS, DS: flat), a device's register page, a port latch.
 struct Lean {
     regs: [u64; 18],
+    data_seg: Segment,
     device: Vec<u8>,
     port: u32,
 }
@@ -232,6 +236,7 @@ impl Lean {
         regs[RegName::RFLAGS.0 as usize] = 0x202;
         Lean {
             regs,
+            data_seg: Segment::default(),
             device: vec![0; 4096 + 8],
             port: 0x60,
         }
@@ -277,7 +282,11 @@ impl Host for Lean {
         values: &mut [RegValue],
     ) -> Result<(), HostError> {
         for (&n, v) in names.iter().zip(values.iter_mut()) {
-            *v = RegValue::from_u64(*self.reg(n)?);
+            *v = if matches!(n, RegName::ES | RegName::SS | RegName::DS) {
+                RegValue::from_segment(self.data_seg)
+            } else {
+                RegValue::from_u64(*self.reg(n)?)
+            };
         }
         Ok(())
     }
@@ -299,9 +308,11 @@ impl Host for Lean {
 }
 
 /// One exit of the emulation workloads.
-struct Exit64 {
+struct Exit {
     text: &'static str,
     bytes: &'static [u8],
+    /// The guest's code: `Mode::Long64`, `Mode::Prot32` or `Mode::Real`.
+    mode: Mode,
     /// The port exit (write or read), or the MMIO exit's access at the device's offset.
     kind: ExitKind,
 }
@@ -311,44 +322,79 @@ enum ExitKind {
     Mmio { access: AccessKind, offset: u64 },
 }
 
-const EXITS_64: [Exit64; 5] = [
-    Exit64 {
+const EXITS: [Exit; 9] = [
+    Exit {
         text: "mov eax,[rdi+0x8] (MMIO read)",
         bytes: &[0x8b, 0x47, 0x08],
+        mode: Mode::Long64,
         kind: ExitKind::Mmio {
             access: AccessKind::Read,
             offset: 8,
         },
     },
-    Exit64 {
+    Exit {
         text: "mov [rdi+0x818],edx (MMIO write)",
         bytes: &[0x89, 0x97, 0x18, 0x08, 0x00, 0x00],
+        mode: Mode::Long64,
         kind: ExitKind::Mmio {
             access: AccessKind::Write,
             offset: 0x818,
         },
     },
-    Exit64 {
+    Exit {
         text: "lock or dword ptr [rdi+0xd0],0x4",
         bytes: &[0xf0, 0x83, 0x8f, 0xd0, 0x00, 0x00, 0x00, 0x04],
+        mode: Mode::Long64,
         kind: ExitKind::Mmio {
             access: AccessKind::Read,
             offset: 0xd0,
         },
     },
-    Exit64 {
+    Exit {
         text: "in al,dx (port read)",
         bytes: &[0xec],
+        mode: Mode::Long64,
         kind: ExitKind::Port { write: false },
     },
-    Exit64 {
+    Exit {
         text: "out dx,al (port write)",
         bytes: &[0xee],
+        mode: Mode::Long64,
+        kind: ExitKind::Port { write: true },
+    },
+    Exit {
+        text: "mov [edi+0x818],edx (32-bit MMIO write)",
+        bytes: &[0x89, 0x97, 0x18, 0x08, 0x00, 0x00],
+        mode: Mode::Prot32,
+        kind: ExitKind::Mmio {
+            access: AccessKind::Write,
+            offset: 0x818,
+        },
+    },
+    Exit {
+        text: "out dx,al (32-bit port write)",
+        bytes: &[0xee],
+        mode: Mode::Prot32,
+        kind: ExitKind::Port { write: true },
+    },
+    Exit {
+        text: "mov [di+0x818],dx (real-mode MMIO write)",
+        bytes: &[0x89, 0x95, 0x18, 0x08],
+        mode: Mode::Real,
+        kind: ExitKind::Mmio {
+            access: AccessKind::Write,
+            offset: 0x818,
+        },
+    },
+    Exit {
+        text: "out dx,al (real-mode port write)",
+        bytes: &[0xee],
+        mode: Mode::Real,
         kind: ExitKind::Port { write: true },
     },
 ];
 
-impl Exit64 {
+impl Exit {
     /// Takes the exit once, from the same guest state each time.
     fn once(
         &self,
@@ -356,19 +402,53 @@ impl Exit64 {
         callbacks: &Callbacks<Lean>,
         host: &mut Lean,
     ) -> Result<(), String> {
-        host.regs[RIP_NAME] = RIP;
+        // The code segment and RIP of the mode; data segments flat, with the device at offset 0
+        // in real mode (its segment's base, as firmware in big real mode sets it).
+        let (cs, rip, device) = match self.mode {
+            Mode::Long64 => (
+                Segment {
+                    attributes: 0xa09b,
+                    limit: 0xffff_ffff,
+                    ..Segment::default()
+                },
+                RIP,
+                DEVICE,
+            ),
+            Mode::Prot32 => (
+                Segment {
+                    attributes: 0xc09b,
+                    limit: 0xffff_ffff,
+                    ..Segment::default()
+                },
+                RIP32,
+                DEVICE,
+            ),
+            _ => (
+                Segment {
+                    selector: 0xf000,
+                    base: 0xf_0000,
+                    limit: 0xffff,
+                    attributes: 0x9b,
+                },
+                RIP16,
+                0,
+            ),
+        };
+        host.data_seg = Segment {
+            base: DEVICE - device,
+            limit: 0xffff_ffff,
+            selector: 0x10,
+            attributes: 0xc093,
+        };
+        host.regs[RIP_NAME] = rip;
         host.regs[0] = 0x41;
         host.regs[2] = u64::from(PORT);
-        host.regs[7] = DEVICE;
+        host.regs[7] = device;
         let vp = VpContext {
-            cr0_pe: true,
-            efer_lma: true,
-            cs: Segment {
-                attributes: 0xa09b,
-                limit: 0xffff_ffff,
-                ..Segment::default()
-            },
-            rip: RIP,
+            cr0_pe: self.mode != Mode::Real,
+            efer_lma: self.mode == Mode::Long64,
+            cs,
+            rip,
             rflags: host.regs[RegName::RFLAGS.0 as usize],
             ..VpContext::default()
         };
@@ -395,10 +475,10 @@ impl Exit64 {
                 emulator.emulate_mmio(callbacks, host, &vp, &exit)
             }
         };
-        let rip = host.regs[RIP_NAME];
+        let after = host.regs[RIP_NAME];
         match outcome {
-            Outcome::Completed if rip == RIP + self.bytes.len() as u64 => Ok(()),
-            Outcome::Completed => Err(format!("completed with RIP {rip:#x}")),
+            Outcome::Completed if after == rip + self.bytes.len() as u64 => Ok(()),
+            Outcome::Completed => Err(format!("completed with RIP {after:#x}")),
             other => Err(format!("did not complete: {other:?}")),
         }
     }

@@ -279,6 +279,10 @@ fn bench_reports_every_workload() {
         "lock or dword ptr [rdi+0xd0],0x4",
         "in al,dx (port read)",
         "out dx,al (port write)",
+        "mov [edi+0x818],edx (32-bit MMIO write)",
+        "out dx,al (32-bit port write)",
+        "mov [di+0x818],dx (real-mode MMIO write)",
+        "out dx,al (real-mode port write)",
     ] {
         let ns = figure(&out, row);
         assert!(ns > 0.0 && ns.is_finite(), "{row}: {ns}\n{out}");
