@@ -1423,19 +1423,25 @@ fn le8(win: &[u8; WIN], pos: usize) -> u64 {
 
 /// The index register by SIB index with REX.X (bits 0-3) and whether there is a SIB (bit 4):
 /// none without SIB, and for index 4 without REX.X.
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const INDEXES: [Option<Reg>; 32] = {
+const INDEXES: [Option<Reg>; 32] = index_regs(RegClass::Gpr64, 16);
+/// `INDEXES` of 32-bit addressing in 32-bit code (no REX.X).
+const INDEXES32: [Option<Reg>; 32] = index_regs(RegClass::Gpr32, 8);
+
+/// `INDEXES` for registers of `class`, `count` of them.
+// Evaluated at compile time: an index out of range or an overflow is a compile error, not a
+// panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn index_regs(class: RegClass, count: usize) -> [Option<Reg>; 32] {
     let mut t = [None; 32];
     let mut n = 0;
-    while n < 16 {
+    while n < count {
         if n != 4 {
-            t[16 + n] = Some(Reg::new(RegClass::Gpr64, n as u8));
+            t[16 + n] = Some(Reg::new(class, n as u8));
         }
         n += 1;
     }
     t
-};
+}
 
 /// What an addressing form brings, by REX.B (bit 6), mod (bits 4-5), SIB (bit 3) and base
 /// (bits 0-2: ModRM.rm or SIB.base).
@@ -1508,23 +1514,27 @@ const ADDR_FORMS: [AddrForm; 128] = {
 };
 
 /// Fills `m` ([`MemOperand::EMPTY`] but for the size) with the memory operand of ModRM `modrm`
-/// (mod != 3) with 64-bit addressing, SIB and displacement at `*pos` (advanced past them).
-/// Without a branch (which addressing form comes next is hard to predict): every field is one
-/// table entry or a few operations.
+/// (mod != 3) with 64-bit addressing (`forms` and `indexes` are `ADDR_FORMS` and `INDEXES`) or,
+/// in 32-bit code, 32-bit addressing (`ADDR_FORMS32`, `INDEXES32`, `rex` 0), SIB and
+/// displacement at `*pos` (advanced past them). Without a branch (which addressing form comes
+/// next is hard to predict): every field is one table entry or a few operations.
 #[inline(always)]
-fn mem64(
+#[allow(clippy::too_many_arguments)]
+fn mem_sib(
     win: &[u8; WIN],
     pos: &mut usize,
     modrm: u8,
     rex: u8,
     ovr: Option<Seg>,
     m: &mut MemOperand,
+    forms: &[AddrForm],
+    indexes: &[Option<Reg>],
 ) {
     let rm = modrm & 7;
     let has_sib = rm == 4;
     // Without SIB, the fields of a SIB with no index, scale 1 and ModRM.rm as the base.
     let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
-    let f = ADDR_FORMS
+    let f = forms
         .get(((rex & 1) << 6 | (modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
         .copied()
         .unwrap_or(NO_ADDR_FORM);
@@ -1533,7 +1543,7 @@ fn mem64(
         Some(s) => s,
         None => f.seg,
     };
-    m.index = INDEXES
+    m.index = indexes
         .get((((sib >> 3) & 7) | (rex & 2) << 2 | (has_sib as u8) << 4) as usize)
         .copied()
         .unwrap_or(None);
@@ -1568,49 +1578,6 @@ const ADDR_FORMS32: [AddrForm; 64] = {
     }
     t
 };
-
-/// The index register of 32-bit addressing by SIB index (bits 0-2) and whether there is a SIB
-/// (bit 3).
-// Evaluated at compile time: an index out of range is a compile error, not a panic.
-#[allow(clippy::indexing_slicing)]
-const INDEXES32: [Option<Reg>; 16] = {
-    let mut t = [None; 16];
-    let mut n = 0;
-    while n < 8 {
-        if n != 4 {
-            t[8 + n] = Some(Reg::new(RegClass::Gpr32, n as u8));
-        }
-        n += 1;
-    }
-    t
-};
-
-/// [`mem64`] for 32-bit addressing in 32-bit code (no REX).
-#[inline(always)]
-fn mem32(win: &[u8; WIN], pos: &mut usize, modrm: u8, ovr: Option<Seg>, m: &mut MemOperand) {
-    let rm = modrm & 7;
-    let has_sib = rm == 4;
-    let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
-    let f = ADDR_FORMS32
-        .get(((modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
-        .copied()
-        .unwrap_or(NO_ADDR_FORM);
-    m.base = f.base;
-    m.seg = match ovr {
-        Some(s) => s,
-        None => f.seg,
-    };
-    m.index = INDEXES32
-        .get((((sib >> 3) & 7) | (has_sib as u8) << 3) as usize)
-        .copied()
-        .unwrap_or(None);
-    m.scale = 1 << (sib >> 6);
-    let dpos = pos.wrapping_add(has_sib as usize);
-    let sh = u32::from(f.sext);
-    m.disp = (le8(win, dpos).wrapping_shl(sh) as i64).wrapping_shr(sh) & i64::from(f.keep);
-    m.disp_size = f.disp_size;
-    *pos = dpos.wrapping_add(f.disp_size as usize);
-}
 
 /// What a 16-bit addressing form brings, by mod (bits 3-4) and ModRM.rm (bits 0-2).
 #[derive(Copy, Clone)]
@@ -1683,7 +1650,7 @@ const ADDR_FORMS16: [AddrForm16; 32] = {
     t
 };
 
-/// [`mem64`] for 16-bit addressing in 16-bit code.
+/// [`mem_sib`] for 16-bit addressing in 16-bit code.
 #[inline(always)]
 fn mem16(win: &[u8; WIN], pos: &mut usize, modrm: u8, ovr: Option<Seg>, m: &mut MemOperand) {
     let f = ADDR_FORMS16
@@ -1756,9 +1723,10 @@ const OVR: [Option<Seg>; 8] = [
 /// Reads the prefixes, or returns `None` for anything the fast path leaves to the engine.
 /// Each byte is one table entry (see `PCLASS`) folded into the state without a branch but the
 /// loop's and the rare exits; what only the last byte decides (REX) is read after the loop.
-/// Outside 64-bit mode (`OUTSIDE64`) 40-4F are opcodes and there is no REX.
+/// Outside 64-bit mode (`CODE` other than `CODE_64`) 40-4F are opcodes and there is no REX.
 #[inline(always)]
-fn prefixes<const OUTSIDE64: bool>(win: &[u8; WIN]) -> Option<Pfx> {
+fn prefixes<const CODE: u8>(win: &[u8; WIN]) -> Option<Pfx> {
+    let outside64 = CODE != CODE_64;
     let mut pos = 0;
     // Bit x for each legacy prefix x (0 none, 1 66, 2 F3, 3 F2) seen; the last of 66, F3 and
     // F2, the last of F3 and F2; all classes ORed (for LOCK).
@@ -1777,7 +1745,7 @@ fn prefixes<const OUTSIDE64: bool>(win: &[u8; WIN]) -> Option<Pfx> {
             .get(at(win, pos) as usize)
             .copied()
             .unwrap_or(PC_SLOW);
-        if c == PC_OPCODE || (OUTSIDE64 && c == PC_REX) {
+        if c == PC_OPCODE || (outside64 && c == PC_REX) {
             break;
         }
         if c & PC_SLOW != 0 {
@@ -1794,7 +1762,7 @@ fn prefixes<const OUTSIDE64: bool>(win: &[u8; WIN]) -> Option<Pfx> {
         pos = pos.wrapping_add(1);
     }
     // REX counts only right before the opcode (a legacy prefix after it cancels it).
-    let rex = if pos != 0 && !OUTSIDE64 {
+    let rex = if pos != 0 && !outside64 {
         REX_OF
             .get(at(win, pos.wrapping_sub(1)) as usize)
             .copied()
@@ -1803,7 +1771,7 @@ fn prefixes<const OUTSIDE64: bool>(win: &[u8; WIN]) -> Option<Pfx> {
         0
     };
     // In 64-bit mode FS and GS win over the others (which it ignores); elsewhere the last wins.
-    let ovr = if fsgs != 0 && !OUTSIDE64 { fsgs } else { seg };
+    let ovr = if fsgs != 0 && !outside64 { fsgs } else { seg };
     let legacy = seen & 0xe;
     Some(Pfx {
         pos,
@@ -2033,7 +2001,21 @@ fn run(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
 /// The fast path for instructions with legacy prefixes (or any, from a padded window).
 #[inline(never)]
 fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()> {
-    let p = prefixes::<false>(win)?;
+    after_prefixes::<CODE_64>(win, vendor, out, |p, b, out| {
+        string(p.pos.wrapping_add(1), b, p.rex, p.flags, p.lock, p.ovr, out)
+    })
+}
+
+/// The prefixes, then the instruction after them in `CODE` (`CODE_*`); a string operation (its
+/// opcode `b`) goes to `string_op`.
+#[inline(always)]
+fn after_prefixes<const CODE: u8>(
+    win: &[u8; WIN],
+    vendor: Vendor,
+    out: &mut Instruction,
+    string_op: impl FnOnce(&Pfx, u8, &mut Instruction) -> Option<()>,
+) -> Option<()> {
+    let p = prefixes::<CODE>(win)?;
     let b = at(win, p.pos);
     let d = TAB
         .get(p.pfx & 1)
@@ -2041,12 +2023,12 @@ fn prefixed(win: &[u8; WIN], vendor: Vendor, out: &mut Instruction) -> Option<()
         .copied()
         .unwrap_or(0);
     if d == E_STRING {
-        return string(p.pos.wrapping_add(1), b, p.rex, p.flags, p.lock, p.ovr, out);
+        return string_op(&p, b, out);
     }
     if p.mixed {
         return None;
     }
-    body::<CODE_64>(
+    body::<CODE>(
         win,
         p.pos.wrapping_add(1),
         b,
@@ -2224,32 +2206,9 @@ fn code_outside64<const CODE: u8>(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Option<()> {
-    let p = prefixes::<true>(win)?;
-    let b = at(win, p.pos);
-    let d = TAB
-        .get(p.pfx & 1)
-        .and_then(|x| x.get(b as usize))
-        .copied()
-        .unwrap_or(0);
-    if d == E_STRING {
-        return string_outside64(bytes, mode, out);
-    }
-    if p.mixed {
-        return None;
-    }
-    body::<CODE>(
-        win,
-        p.pos.wrapping_add(1),
-        b,
-        d,
-        0,
-        p.pfx,
-        p.lock,
-        p.ovr,
-        vendor,
-        out,
-        true,
-    )?;
+    after_prefixes::<CODE>(win, vendor, out, |_, _, out| {
+        string_outside64(bytes, mode, out)
+    })?;
     if out.len as usize > bytes.len() {
         return None;
     }
@@ -2374,8 +2333,26 @@ fn body<const CODE: u8>(
                 .copied()
                 .unwrap_or(0);
             match CODE {
-                CODE_64 => mem64(win, &mut pos, modrm, rex, ovr, &mut out.mem),
-                CODE_32 => mem32(win, &mut pos, modrm, ovr, &mut out.mem),
+                CODE_64 => mem_sib(
+                    win,
+                    &mut pos,
+                    modrm,
+                    rex,
+                    ovr,
+                    &mut out.mem,
+                    &ADDR_FORMS,
+                    &INDEXES,
+                ),
+                CODE_32 => mem_sib(
+                    win,
+                    &mut pos,
+                    modrm,
+                    0,
+                    ovr,
+                    &mut out.mem,
+                    &ADDR_FORMS32,
+                    &INDEXES32,
+                ),
                 _ => mem16(win, &mut pos, modrm, ovr, &mut out.mem),
             }
             if let Some(o) = out.operands.get_mut(se) {
@@ -2550,6 +2527,37 @@ mod tests {
         }
         fn bytes(&self) -> &[u8] {
             self.b.get(..self.len).unwrap_or(&[])
+        }
+    }
+
+    /// Calls `f` with every one-byte and 0F opcode and every ModRM after each of `prefixes`,
+    /// followed by random bytes, and with every truncation of one ModRM in 64.
+    fn every_opcode(prefixes: &[&[u8]], rng: &mut Rng, mut f: impl FnMut(&[u8])) {
+        for p in prefixes {
+            for map0f in [false, true] {
+                for op in 0..=255u8 {
+                    for modrm in 0..=255u8 {
+                        let mut v = Buf::default();
+                        for &b in p.iter() {
+                            v.push(b);
+                        }
+                        if map0f {
+                            v.push(0x0f);
+                        }
+                        v.push(op);
+                        v.push(modrm);
+                        for _ in 0..10 {
+                            v.push(rng.next() as u8);
+                        }
+                        f(v.bytes());
+                        if modrm & 63 == 7 {
+                            for n in 0..v.len {
+                                f(v.bytes().get(..n).unwrap_or(&[]));
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -2728,33 +2736,9 @@ mod tests {
             &[0x66, 0xf3],
             &[0xf2, 0x66, 0x65],
         ];
-        for p in prefixes {
-            for map0f in [false, true] {
-                for op in 0..=255u8 {
-                    for modrm in 0..=255u8 {
-                        let mut v = Buf::default();
-                        for &b in p.iter() {
-                            v.push(b);
-                        }
-                        if map0f {
-                            v.push(0x0f);
-                        }
-                        v.push(op);
-                        v.push(modrm);
-                        for _ in 0..10 {
-                            v.push(rng.next() as u8);
-                        }
-                        check_outside64(v.bytes(), OUTSIDE64, &mut hits);
-                        if modrm & 63 == 7 {
-                            for n in 0..v.len {
-                                let part = v.bytes().get(..n).unwrap_or(&[]);
-                                check_outside64(part, OUTSIDE64, &mut hits);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        every_opcode(prefixes, &mut rng, |bytes| {
+            check_outside64(bytes, OUTSIDE64, &mut hits)
+        });
         assert!(hits > 500_000, "{hits}");
     }
 
@@ -2833,33 +2817,7 @@ mod tests {
             &[0x65, 0xf3, 0x48],
             &[0x26, 0x66, 0xf2, 0x64],
         ];
-        for p in prefixes {
-            for map0f in [false, true] {
-                for op in 0..=255u8 {
-                    for modrm in 0..=255u8 {
-                        let mut v = Buf::default();
-                        for &b in p.iter() {
-                            v.push(b);
-                        }
-                        if map0f {
-                            v.push(0x0f);
-                        }
-                        v.push(op);
-                        v.push(modrm);
-                        for _ in 0..10 {
-                            v.push(rng.next() as u8);
-                        }
-                        check(v.bytes(), &mut hits);
-                        // Truncated at every length.
-                        if modrm & 63 == 7 {
-                            for n in 0..v.len {
-                                check(v.bytes().get(..n).unwrap_or(&[]), &mut hits);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        every_opcode(prefixes, &mut rng, |bytes| check(bytes, &mut hits));
         assert!(hits > 500_000, "{hits}");
     }
 
