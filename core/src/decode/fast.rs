@@ -2180,7 +2180,7 @@ pub(crate) fn decode_outside64_window(
     outside64_code(win, win.get(..len)?, mode, vendor, out)
 }
 
-/// The fast path of 32-bit or 16-bit code by `mode`.
+/// The fast path of 32-bit or 16-bit code by `mode` (none for 64-bit mode: see [`decode64`]).
 #[inline(always)]
 fn outside64_code(
     win: &[u8; WIN],
@@ -2189,10 +2189,10 @@ fn outside64_code(
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Option<()> {
-    if mode.code_size() == 4 {
-        code_outside64::<CODE_32>(win, bytes, mode, vendor, out)
-    } else {
-        code_outside64::<CODE_16>(win, bytes, mode, vendor, out)
+    match mode {
+        Mode::Prot32 | Mode::Compat32 => code_outside64::<CODE_32>(win, bytes, mode, vendor, out),
+        Mode::Real | Mode::Prot16 => code_outside64::<CODE_16>(win, bytes, mode, vendor, out),
+        Mode::Long64 => None,
     }
 }
 
