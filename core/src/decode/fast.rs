@@ -772,6 +772,19 @@ const fn form_of(cands: &[(u8, Cand)], d: u32) -> BuildForm {
     BuildForm { op: c.op, bits }
 }
 
+/// The encoded size of the immediate of form bits `bits` in prefix context `ctx` (bits 0-3 of an
+/// `OSZ` context); 0 without one.
+// Evaluated at compile time: an index out of range is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const fn imm_bytes(bits: u32, ctx: usize) -> u32 {
+    let ik = ((bits >> F_IMM_SHIFT) & 15) as usize;
+    if ik == 0 || ik >= IM_ONE as usize {
+        return 0;
+    }
+    let oc = (OSZ[osz_form(bits) << 4 | ctx] & 3) as usize;
+    (IMMK[ik << 2 | oc] & 15) as u32
+}
+
 // Evaluated at compile time: an index out of range or an overflow is a compile error, not a
 // panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -787,59 +800,31 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
     }
     let form = form_of(cands, d);
     // The immediate size by REX.W; a size that depends on the vendor is left to the engine.
+    let p66 = (p66 as usize) << 2;
     let mut imm = 0;
     let mut w = 0;
     while w < 2 {
-        let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
-        let mut n = [0u32; 2];
-        let mut v = 0;
-        while v < 2 {
-            let ctx = osz_form(form.bits) << 4 | v << 3 | (p66 as usize) << 2 | w << 1 | w;
-            let oc = (OSZ[ctx] & 3) as usize;
-            n[v] = if ik != 0 && ik < IM_ONE as usize {
-                (IMMK[ik << 2 | oc] & 15) as u32
-            } else {
-                0
-            };
-            v += 1;
-        }
-        if n[0] != n[1] {
+        let rex = w << 1 | w;
+        let n = imm_bytes(form.bits, p66 | rex);
+        if n != imm_bytes(form.bits, CTX_AMD | p66 | rex) {
             return if d & D_MODRM != 0 {
                 E_MODRM | E_MEM_SLOW | E_REG_SLOW
             } else {
                 0
             };
         }
-        imm |= n[0] << (E_IMM_SHIFT + 4 * w as u32);
+        imm |= n << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
     // 32-bit code reads the size without REX.W: where its size differs, it is left to the
-    // engine there. 16-bit code reads it from `IMMS`, which must not depend on the vendor.
-    let ik = ((form.bits >> F_IMM_SHIFT) & 15) as usize;
-    let mut n16 = [0u32; 2];
-    let mut v = 0;
-    while v < 2 {
-        let mut k = 0;
-        while k < 2 {
-            let ctx = osz_form(form.bits) << 4 | v << 3 | code_ctx(k == 1, p66);
-            let oc = (OSZ[ctx] & 3) as usize;
-            let n = if ik != 0 && ik < IM_ONE as usize {
-                (IMMK[ik << 2 | oc] & 15) as u32
-            } else {
-                0
-            };
-            if k == 0 {
-                only64 |= n != (imm >> E_IMM_SHIFT) & 15;
-            } else {
-                n16[v] = n;
-            }
-            k += 1;
-        }
-        v += 1;
-    }
-    // 16-bit code takes the 32-bit contexts with the 66 prefix's meaning reversed, which holds
-    // only where 66 is no mandatory prefix.
-    not16 |= n16[0] != n16[1] || form.bits & F_MAND != 0;
+    // engine there. 16-bit code reads it from `IMMS`, which must not depend on the vendor; it
+    // takes the 32-bit contexts with the 66 prefix's meaning reversed, which holds only where 66
+    // is no mandatory prefix.
+    let (c32, c16) = (code_ctx(false, p66 != 0), code_ctx(true, p66 != 0));
+    let n64 = (imm >> E_IMM_SHIFT) & 15;
+    only64 |= imm_bytes(form.bits, c32) != n64 || imm_bytes(form.bits, CTX_AMD | c32) != n64;
+    not16 |=
+        imm_bytes(form.bits, c16) != imm_bytes(form.bits, CTX_AMD | c16) || form.bits & F_MAND != 0;
     let bits = with_shape(f, form.bits);
     // Forms alike at run time share an entry: the shape is the descriptor's.
     let form = Form {
@@ -1167,6 +1152,8 @@ const PCLASS: [u8; 256] = {
 /// never has): the `SHAPES` and `OSZ` entries of 32-bit code. 16-bit code takes them with the
 /// 66 prefix's bit reversed: its operand sizes are 32-bit code's the other way round.
 const CTX_CODE32: usize = 2;
+/// The prefix context's AMD bit.
+const CTX_AMD: usize = 8;
 
 /// The prefix context (bits 0-2 of the `SHAPES` and `OSZ` contexts) of 32-bit code, or of 16-bit
 /// code (`code16`), with or without a 66 prefix.
@@ -1685,6 +1672,9 @@ struct Pfx {
     lock: bool,
     /// The segment override in effect.
     ovr: Option<Seg>,
+    /// An address-size prefix (67), outside 64-bit mode (64-bit mode leaves it to the engine):
+    /// only string operations take the fast path with it.
+    addr67: bool,
 }
 
 /// A REX prefix as the fast path keeps it (0 for none): B, X and R in bits 0-2 as encoded,
@@ -1748,7 +1738,7 @@ fn prefixes<const CODE: u8>(win: &[u8; WIN]) -> Option<Pfx> {
         if c == PC_OPCODE || (outside64 && c == PC_REX) {
             break;
         }
-        if c & PC_SLOW != 0 {
+        if c & PC_SLOW != 0 && !outside64 {
             return None;
         }
         let x = (c & 3) as usize;
@@ -1782,6 +1772,7 @@ fn prefixes<const CODE: u8>(win: &[u8; WIN]) -> Option<Pfx> {
             | REPEAT.get(rep).copied().unwrap_or(0),
         lock: all & PC_LOCK != 0,
         ovr: OVR.get(ovr as usize).copied().unwrap_or(None),
+        addr67: outside64 && all & PC_SLOW != 0,
     })
 }
 
@@ -2025,7 +2016,7 @@ fn after_prefixes<const CODE: u8>(
     if d == E_STRING {
         return string_op(&p, b, out);
     }
-    if p.mixed {
+    if p.mixed || p.addr67 {
         return None;
     }
     body::<CODE>(
@@ -2094,56 +2085,25 @@ fn string_record(
     Some(())
 }
 
-/// The fast path outside 64-bit mode, for the string operations alone (the port and MMIO exits
-/// of 16- and 32-bit guests; everything else goes to the engine): legacy prefixes, then a
-/// string opcode, the record as the engine builds it for `mode`. `None` for anything else.
+/// A string operation (opcode `b`) after the prefixes `p` outside 64-bit mode, in 16-bit code
+/// (`code16`) or 32-bit code: the record as the engine builds it, 67 included.
 #[inline(never)]
-pub(crate) fn string_outside64(bytes: &[u8], mode: Mode, out: &mut Instruction) -> Option<()> {
-    let code16 = mode.code_size() == 2;
-    let (mut flags, mut repeat, mut seg, mut p66, mut p67) = (0, 0, 0, false, false);
-    let mut pos = 0;
-    let b = loop {
-        let b = *bytes.get(pos).filter(|_| pos < super::MAX_LEN)?;
-        let c = PCLASS.get(b as usize).copied().unwrap_or(PC_OPCODE);
-        // 40-4F are INC and DEC here: opcodes.
-        if c == PC_OPCODE || c == PC_REX {
-            break b;
-        }
-        if c & PC_LOCK != 0 {
-            return None;
-        }
-        p67 |= c == PC_SLOW;
-        let x = (c & 3) as usize;
-        p66 |= x == 1;
-        flags |= PRESENT.get(x).copied().unwrap_or(0);
-        repeat = if x >= 2 {
-            REPEAT.get(x).copied().unwrap_or(0)
-        } else {
-            repeat
-        };
-        let s = c >> PC_SEG_SHIFT & 7;
-        seg = if s != 0 { s } else { seg };
-        pos = pos.wrapping_add(1);
-    };
-    let d = TAB
-        .first()
-        .and_then(|t| t.get(b as usize))
-        .copied()
-        .unwrap_or(0);
-    if d != E_STRING {
+fn string_outside64(p: &Pfx, b: u8, code16: bool, out: &mut Instruction) -> Option<()> {
+    // LOCK makes them invalid: the engine says so.
+    if p.lock {
         return None;
     }
-    let ovr = OVR.get(seg as usize).copied().unwrap_or(None);
-    let prefixes = flags | repeat | if p67 { Prefixes::ADDRSIZE } else { 0 };
+    let p66 = p.flags & Prefixes::OPSIZE != 0;
+    let prefixes = p.flags | if p.addr67 { Prefixes::ADDRSIZE } else { 0 };
     string_record(
         out,
         b,
         (code16 != p66) as usize,
-        ovr,
+        p.ovr,
         prefixes,
-        pos.wrapping_add(1),
+        p.pos.wrapping_add(1),
     )?;
-    out.addr_size = if code16 != p67 { 2 } else { 4 };
+    out.addr_size = if code16 != p.addr67 { 2 } else { 4 };
     Some(())
 }
 
@@ -2190,8 +2150,8 @@ fn outside64_code(
     out: &mut Instruction,
 ) -> Option<()> {
     match mode {
-        Mode::Prot32 | Mode::Compat32 => code_outside64::<CODE_32>(win, bytes, mode, vendor, out),
-        Mode::Real | Mode::Prot16 => code_outside64::<CODE_16>(win, bytes, mode, vendor, out),
+        Mode::Prot32 | Mode::Compat32 => code_outside64::<CODE_32>(win, bytes, vendor, out),
+        Mode::Real | Mode::Prot16 => code_outside64::<CODE_16>(win, bytes, vendor, out),
         Mode::Long64 => None,
     }
 }
@@ -2202,12 +2162,11 @@ fn outside64_code(
 fn code_outside64<const CODE: u8>(
     win: &[u8; WIN],
     bytes: &[u8],
-    mode: Mode,
     vendor: Vendor,
     out: &mut Instruction,
 ) -> Option<()> {
-    after_prefixes::<CODE>(win, vendor, out, |_, _, out| {
-        string_outside64(bytes, mode, out)
+    after_prefixes::<CODE>(win, vendor, out, |p, b, out| {
+        string_outside64(p, b, CODE == CODE_16, out)
     })?;
     if out.len as usize > bytes.len() {
         return None;
@@ -2415,7 +2374,7 @@ mod tests {
     };
     use super::super::op::Op;
     use super::super::reg::{Reg, RegClass, Seg};
-    use super::{decode_outside64, decode64, string_outside64};
+    use super::{decode_outside64, decode64};
 
     fn general(bytes: &[u8], vendor: Vendor) -> Option<Instruction> {
         general_in(bytes, Mode::Long64, vendor)
@@ -2571,9 +2530,9 @@ mod tests {
         }
     }
 
-    /// Outside 64-bit mode the string path agrees with the engine wherever it decodes: every
+    /// Outside 64-bit mode the fast path agrees with the engine wherever it decodes: every
     /// opcode after every sequence of up to three prefixes (and REX bytes, opcodes there), in
-    /// every mode, for both vendors; and string operations do take it.
+    /// every mode, for both vendors; and string operations (with 67 too) do take it.
     #[test]
     fn strings_outside_64_bit_mode_match_engine() {
         let pool = [
@@ -2596,12 +2555,12 @@ mod tests {
                         }
                         // Cut after the opcode, and not.
                         for bytes in [w.bytes(), w.bytes().get(..w.len - 1).unwrap_or(&[])] {
-                            let mut f = dirty();
-                            if string_outside64(bytes, mode, &mut f).is_none() {
-                                continue;
-                            }
-                            hits += 1;
                             for vendor in [Vendor::Intel, Vendor::Amd] {
+                                let mut f = dirty();
+                                if decode_outside64(bytes, mode, vendor, &mut f).is_none() {
+                                    continue;
+                                }
+                                hits += 1;
                                 let mut e = Instruction::BLANK;
                                 let r = Decoder::new(bytes, mode, vendor).run(&mut e);
                                 assert_eq!(
@@ -2616,10 +2575,15 @@ mod tests {
             }
         }
         assert!(hits > 50_000, "{hits}");
-        for bytes in [&[0xf3, 0x66, 0x6d][..], &[0x66, 0xf3, 0xa5], &[0xf3, 0x6e]] {
+        for bytes in [
+            &[0xf3, 0x66, 0x6d][..],
+            &[0x66, 0xf3, 0xa5],
+            &[0xf3, 0x6e],
+            &[0x67, 0xf3, 0xa4],
+        ] {
             let mut f = dirty();
             assert!(
-                string_outside64(bytes, Mode::Prot32, &mut f).is_some(),
+                decode_outside64(bytes, Mode::Prot32, Vendor::Intel, &mut f).is_some(),
                 "{bytes:02x?} left to the engine"
             );
         }
