@@ -1347,8 +1347,8 @@ fn op_at(i: usize) -> Operand {
 
 /// The register `n` (0-15) of the class whose row in `OPS` is `row`.
 #[inline(always)]
-fn reg_op(row: u8, n: u8) -> Operand {
-    op_at((row | n) as usize)
+fn reg_op(row: u8, n: u32) -> Operand {
+    op_at(usize::from(row) | n as usize)
 }
 
 /// Memory sizes by code (see `kind_info`) and context (bits 0-1 the operand-size code, bit 2
@@ -1517,12 +1517,14 @@ fn mem_sib(
     forms: &[AddrForm],
     indexes: &[Option<Reg>],
 ) {
+    // Word-sized arithmetic throughout: byte operations cost extra instructions to merge.
+    let (modrm, rex) = (u32::from(modrm), u32::from(rex));
     let rm = modrm & 7;
     let has_sib = rm == 4;
     // Without SIB, the fields of a SIB with no index, scale 1 and ModRM.rm as the base.
-    let sib = core::hint::select_unpredictable(has_sib, at(win, *pos), 0x20 | rm);
+    let sib = core::hint::select_unpredictable(has_sib, u32::from(at(win, *pos)), 0x20 | rm);
     let f = forms
-        .get(((rex & 1) << 6 | (modrm >> 2) & 0x30 | (has_sib as u8) << 3 | (sib & 7)) as usize)
+        .get(((rex & 1) << 6 | (modrm >> 2) & 0x30 | (has_sib as u32) << 3 | (sib & 7)) as usize)
         .copied()
         .unwrap_or(NO_ADDR_FORM);
     m.base = f.base;
@@ -1531,16 +1533,19 @@ fn mem_sib(
         None => f.seg,
     };
     m.index = indexes
-        .get((((sib >> 3) & 7) | (rex & 2) << 2 | (has_sib as u8) << 4) as usize)
+        .get((((sib >> 3) & 7) | (rex & 2) << 2 | (has_sib as u32) << 4) as usize)
         .copied()
         .unwrap_or(None);
-    m.scale = 1 << (sib >> 6);
+    m.scale = SCALES.get((sib >> 6) as usize).copied().unwrap_or(1);
     let dpos = pos.wrapping_add(has_sib as usize);
     let sh = u32::from(f.sext);
     m.disp = (le8(win, dpos).wrapping_shl(sh) as i64).wrapping_shr(sh) & i64::from(f.keep);
     m.disp_size = f.disp_size;
     *pos = dpos.wrapping_add(f.disp_size as usize);
 }
+
+/// The scale by SIB.scale.
+const SCALES: [u8; 4] = [1, 2, 4, 8];
 
 /// `AddrForm` of 32-bit addressing in 32-bit code by mod (bits 4-5), SIB (bit 3) and base (bits
 /// 0-2): no REX, and mod 0 with base 5 is a displacement alone.
@@ -2194,7 +2199,10 @@ fn body<const CODE: u8>(
     out: &mut Instruction,
     after_prefixes: bool,
 ) -> Option<()> {
-    let mut map = Map::Primary;
+    // The constant fields in one copy of a template (a few wide stores); its primary map, no
+    // segment override and ModRM 0 need no store of their own. (On `None` the record is
+    // unspecified.)
+    *out = TEMPLATE;
     if d <= E_STRING {
         if d != E_ESC0F {
             if !after_prefixes {
@@ -2217,7 +2225,7 @@ fn body<const CODE: u8>(
         if d <= E_ESC0F {
             return None;
         }
-        map = Map::M0F;
+        out.map = Map::M0F;
     } else if pfx >= 2 {
         return None;
     }
@@ -2242,17 +2250,12 @@ fn body<const CODE: u8>(
     }
     let form = FORMS.get((d & E_IDX) as usize).copied().unwrap_or(NO_FORM);
     let fb = u32::from(form.bits);
-    // Fields are stored as soon as they are known (fewer values live at once; on `None` the
-    // record is unspecified anyway).
-    // The constant fields in one copy of a template (a few wide stores); its no segment
-    // override and ModRM 0 need no store of their own.
-    *out = TEMPLATE;
+    // Fields are stored as soon as they are known (fewer values live at once).
     if CODE != CODE_64 {
         out.addr_size = if CODE == CODE_32 { 4 } else { 2 };
     }
     out.op = form.op;
     out.opcode = b;
-    out.map = map;
     if ovr.is_some() {
         out.seg_override = ovr;
     }
@@ -2269,7 +2272,7 @@ fn body<const CODE: u8>(
         .copied()
         .unwrap_or(NO_SHAPE);
     out.op_size = shape.op_size;
-    let rb = (rex & 1) << 3;
+    let rb = (u32::from(rex) & 1) << 3;
     let se = ((fb >> F_SLOT_E_SHIFT) & 3) as usize;
     let rn;
     if has_modrm {
@@ -2281,7 +2284,7 @@ fn body<const CODE: u8>(
                 return None;
             }
             if let Some(o) = out.operands.get_mut(se) {
-                *o = reg_op(shape.e_row, (modrm & 7) | rb);
+                *o = reg_op(shape.e_row, u32::from(modrm) & 7 | rb);
             }
         } else {
             if d & E_MEM_SLOW != 0 || (lock && fb & F_LOCK == 0) {
@@ -2318,13 +2321,13 @@ fn body<const CODE: u8>(
                 *o = Operand::Mem;
             }
         }
-        rn = ((modrm >> 3) & 7) | ((rex & 4) << 1);
+        rn = (u32::from(modrm) >> 3) & 7 | (u32::from(rex) & 4) << 1;
     } else {
         if lock {
             return None;
         }
         // The register in the opcode's low bits, or the accumulator (0): masked, not a branch.
-        rn = ((b & 7) | rb) & 0u8.wrapping_sub((fb & F_ZREG != 0) as u8);
+        rn = (u32::from(b) & 7 | rb) & 0u32.wrapping_sub((fb & F_ZREG != 0) as u32);
     }
     let r = reg_op(shape.r_row, rn);
     if let Some(o) = out.operands.get_mut(((fb >> F_SLOT_R_SHIFT) & 3) as usize) {
