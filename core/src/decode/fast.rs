@@ -675,6 +675,9 @@ const E_ONLY64: u32 = 1 << 13;
 /// 16-bit code is not decoded through this descriptor (see `D_NOT16`).
 const E_NOT16: u32 = 1 << 15;
 const E_GROUP: u32 = 1 << 14;
+/// Immediate size in bytes without REX.W (4 bits), then with REX.W (4 bits): the length, which
+/// the next instruction's decode waits for in a sweep, needs no table load after this one.
+const E_IMM_SHIFT: u32 = 16;
 /// 5 bits: the form's shape (`F_SHAPE_SHIFT`), so that the `SHAPES` load does not wait for the
 /// `FORMS` load: with cold caches, each table level is a miss.
 const E_SHAPE_SHIFT: u32 = 24;
@@ -796,10 +799,9 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
         return E_MEM_SLOW | E_REG_SLOW;
     }
     let form = form_of(cands, d);
-    // The immediate's size comes from `IMMS` by the shape's operand-size context, which must
-    // not depend on the vendor: a size that does (in 64-bit code by REX.W) is left to the
-    // engine.
+    // The immediate size by REX.W; a size that depends on the vendor is left to the engine.
     let p66 = (p66 as usize) << 2;
+    let mut imm = 0;
     let mut w = 0;
     while w < 2 {
         let rex = w << 1 | w;
@@ -811,12 +813,16 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
                 0
             };
         }
+        imm |= n << (E_IMM_SHIFT + 4 * w as u32);
         w += 1;
     }
-    // The same in 32-bit and 16-bit code; 16-bit code takes the 32-bit contexts with the 66
-    // prefix's meaning reversed, which holds only where 66 is no mandatory prefix.
+    // 32-bit code reads the size without REX.W: where its size differs, it is left to the
+    // engine there. 16-bit code reads it from `IMMS`, which must not depend on the vendor; it
+    // takes the 32-bit contexts with the 66 prefix's meaning reversed, which holds only where 66
+    // is no mandatory prefix.
     let (c32, c16) = (code_ctx(false, p66 != 0), code_ctx(true, p66 != 0));
-    only64 |= imm_bytes(form.bits, c32) != imm_bytes(form.bits, CTX_AMD | c32);
+    let n64 = (imm >> E_IMM_SHIFT) & 15;
+    only64 |= imm_bytes(form.bits, c32) != n64 || imm_bytes(form.bits, CTX_AMD | c32) != n64;
     not16 |=
         imm_bytes(form.bits, c16) != imm_bytes(form.bits, CTX_AMD | c16) || form.bits & F_MAND != 0;
     let bits = with_shape(f, form.bits);
@@ -837,7 +843,7 @@ const fn convert(f: &mut Fast16, cands: &[(u8, Cand)], d: u64, p66: bool) -> u32
         f.forms[fi] = form;
         f.nforms += 1;
     }
-    let mut e = fi as u32 | ((bits >> F_SHAPE_SHIFT) & 31) << E_SHAPE_SHIFT;
+    let mut e = fi as u32 | imm | ((bits >> F_SHAPE_SHIFT) & 31) << E_SHAPE_SHIFT;
     if d & D_MODRM != 0 {
         e |= E_MODRM;
     }
@@ -1856,7 +1862,7 @@ struct Imm {
     /// The shift left then arithmetic right that sign-extends the encoded bytes (64 - 8 × the
     /// encoded size, modulo 64).
     sext: u8,
-    /// The encoded size.
+    /// The encoded size (64-bit and 32-bit code read it from the descriptor, `E_IMM_SHIFT`).
     len: u8,
     /// The operand of the immediate slot.
     op: Operand,
@@ -2347,7 +2353,14 @@ fn body<const CODE: u8>(
     // nothing without an immediate).
     let sh = imm.sext as u32;
     out.imm = (le8(win, pos).wrapping_shl(sh) as i64).wrapping_shr(sh) as u64 & imm.keep;
-    pos = pos.wrapping_add(imm.len as usize);
+    // The immediate's size from the descriptor: the length, which a sweep's next decode waits
+    // for, then needs no table load after the descriptor's (`IMMS` would be two loads later).
+    let n = if CODE == CODE_16 {
+        u32::from(imm.len)
+    } else {
+        (d >> (E_IMM_SHIFT | u32::from(rex & RX_W) >> 4)) & 15
+    };
+    pos = pos.wrapping_add(n as usize);
     out.len = pos as u8;
     if pos > super::MAX_LEN {
         return None;
