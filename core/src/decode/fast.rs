@@ -2231,7 +2231,6 @@ fn body<const CODE: u8>(
     }
     let modrm = at(win, pos);
     let has_modrm = d & E_MODRM != 0;
-    pos = pos.wrapping_add(has_modrm as usize);
     // Group members by ModRM.reg, selected without a branch (the masked index needs no bounds
     // check).
     let gd = GROUPS
@@ -2276,6 +2275,10 @@ fn body<const CODE: u8>(
     let se = ((fb >> F_SLOT_E_SHIFT) & 3) as usize;
     let rn;
     if has_modrm {
+        // Advanced here, not by `has_modrm`: the positions of SIB, displacement and immediate
+        // (and so the length, which a sweep's next decode waits for) then do not wait for the
+        // descriptor's load.
+        pos = pos.wrapping_add(1);
         out.modrm = modrm;
         // E is stored in each branch: one 16-bit load and store for the register, a constant for
         // memory.
