@@ -181,10 +181,10 @@ fn sweep(code: &[u8], opts: &Options, mut each: impl FnMut(usize, &Instruction))
     let (mut off, mut n) = (0, 0);
     while let Some(rest) = code.get(off..).filter(|r| !r.is_empty()) {
         match decode_into(rest, opts.mode, opts.vendor, &mut insn) {
-            Ok(()) => {
+            Ok(len) => {
                 each(off, &insn);
                 n += 1;
-                off += insn.len as usize;
+                off += len;
             }
             Err(_) => off += 1,
         }
@@ -202,8 +202,8 @@ fn shots(code: &[u8], starts: &[usize], opts: &Options, chained: bool, sum: &mut
     for &s in starts {
         let at = if chained { s + (dep & zero) } else { s };
         let rest = code.get(at..).unwrap_or(&[]);
-        if decode_into(rest, opts.mode, opts.vendor, &mut insn).is_ok() {
-            dep = insn.len as usize + insn.op as usize;
+        if let Ok(len) = decode_into(rest, opts.mode, opts.vendor, &mut insn) {
+            dep = len + insn.op as usize;
             *sum = sum.wrapping_add(dep as u64);
         }
     }

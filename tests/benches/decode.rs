@@ -70,10 +70,10 @@ fn sweep(dec: Dec, c: &Corpus) -> (usize, u64) {
             let mut off = 0;
             while off < bytes.len() {
                 let len = match decode_into(&bytes[off..], Mode::Long64, Vendor::Intel, &mut i) {
-                    Ok(()) => {
+                    Ok(len) => {
                         n += 1;
                         sum = sum.wrapping_add(i.op as u64);
-                        i.len as usize
+                        len
                     }
                     Err(_) => 1,
                 };
@@ -122,8 +122,8 @@ fn one_shots<const CHAINED: bool>(dec: Option<Dec>, c: &Corpus, starts: &[u32]) 
             let mut i = blank();
             for &s in starts {
                 let s = s as usize + (dep & zero);
-                if decode_into(&bytes[s..], Mode::Long64, Vendor::Intel, &mut i).is_ok() {
-                    dep = i.len as usize + i.op as usize;
+                if let Ok(len) = decode_into(&bytes[s..], Mode::Long64, Vendor::Intel, &mut i) {
+                    dep = len + i.op as usize;
                     sum = sum.wrapping_add(dep as u64);
                 }
             }
@@ -179,7 +179,7 @@ fn cold(dec: Option<Dec>, c: &Corpus, starts: &[u32], evict: &mut [u8]) -> (Vec<
         let t = Instant::now();
         let r = match dec {
             Some(Dec::Hvemu) => match decode_into(win, Mode::Long64, Vendor::Intel, &mut i) {
-                Ok(()) => i.len as u64 + i.op as u64,
+                Ok(len) => len as u64 + i.op as u64,
                 Err(_) => 0,
             },
             Some(Dec::Iced) => {

@@ -244,7 +244,7 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         let mut insn = Instruction::BLANK;
         loop {
             match decode::decode_window(&buf, n, self.mode, self.config.vendor, &mut insn) {
-                Ok(()) => return Ok(insn),
+                Ok(_) => return Ok(insn),
                 Err(DecodeError::Truncated) if n < decode::MAX_LEN => {
                     // `fetch_more` reads at most up to `MAX_LEN`.
                     n = n.wrapping_add(self.fetch_more(&mut buf, n)?);
