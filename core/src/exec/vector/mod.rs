@@ -232,6 +232,11 @@ const _: () = assert!(
 
 /// The form of `op`, if it is one of this family's operations.
 fn form(op: Op) -> Option<Form> {
+    // Most operations an exit runs lie outside the range of these (all but the general-purpose
+    // section's): two compares rule them out before a search.
+    if op < FORMS.first()?.0 || op > FORMS.last()?.0 {
+        return None;
+    }
     FORMS
         .binary_search_by_key(&op, |(o, _)| *o)
         .ok()
