@@ -1118,12 +1118,13 @@ static FORMS: [Form; N_FORMS] = BUILT.forms;
 
 /// What a byte before the opcode is: 0 the opcode; else bits 0-1 the 66 (1), F3 (2) or F2 (3)
 /// prefix, bit 2 LOCK, bits 3-5 a segment override (the segment's number + 1), bit 6 REX, bit 7
-/// a prefix the fast path leaves to the engine (67).
+/// the address-size prefix (67: left to the engine in 64-bit mode; outside it, string
+/// operations alone take the fast path with it).
 const PC_OPCODE: u8 = 0;
 const PC_LOCK: u8 = 4;
 const PC_SEG_SHIFT: u8 = 3;
 const PC_REX: u8 = 0x40;
-const PC_SLOW: u8 = 0x80;
+const PC_ADDR: u8 = 0x80;
 
 // Evaluated at compile time: an index out of range is a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
@@ -1143,7 +1144,7 @@ const PCLASS: [u8; 256] = {
     t[0x3e] = (Seg::Ds as u8 + 1) << PC_SEG_SHIFT;
     t[0x64] = (Seg::Fs as u8 + 1) << PC_SEG_SHIFT;
     t[0x65] = (Seg::Gs as u8 + 1) << PC_SEG_SHIFT;
-    t[0x67] = PC_SLOW;
+    t[0x67] = PC_ADDR;
     t[0xf0] = PC_LOCK;
     t
 };
@@ -1739,11 +1740,11 @@ fn prefixes<const CODE: u8>(win: &[u8; WIN]) -> Option<Pfx> {
         let c = PCLASS
             .get(at(win, pos) as usize)
             .copied()
-            .unwrap_or(PC_SLOW);
+            .unwrap_or(PC_ADDR);
         if c == PC_OPCODE || (outside64 && c == PC_REX) {
             break;
         }
-        if c & PC_SLOW != 0 && !outside64 {
+        if c & PC_ADDR != 0 && !outside64 {
             return None;
         }
         let x = (c & 3) as usize;
@@ -1777,7 +1778,7 @@ fn prefixes<const CODE: u8>(win: &[u8; WIN]) -> Option<Pfx> {
             | REPEAT.get(rep).copied().unwrap_or(0),
         lock: all & PC_LOCK != 0,
         ovr: OVR.get(ovr as usize).copied().unwrap_or(None),
-        addr67: outside64 && all & PC_SLOW != 0,
+        addr67: outside64 && all & PC_ADDR != 0,
     })
 }
 
