@@ -50,6 +50,16 @@ const BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// What follows a REX2 prefix (see [`Decoder::rex2`]).
+enum Rex2 {
+    /// An opcode of the map, decoded from its table.
+    Opcode(Map, u8, &'static OpMap),
+    /// JMPABS.
+    Jmpabs,
+    /// An opcode REX2 reserves, or one that cannot follow it (#UD).
+    Reserved(Map, u8),
+}
+
 /// Decoder state for one instruction.
 pub(crate) struct Decoder<'a> {
     /// The input, cut at the 15-byte limit.
@@ -71,9 +81,14 @@ pub(crate) struct Decoder<'a> {
     /// Effective FS/GS override in 64-bit mode (takes priority over ES/CS/SS/DS).
     seg_fsgs: Option<Seg>,
     rex: u8,
+    /// APX: D5 in 64-bit mode is the REX2 prefix (else AAD, invalid there).
+    apx: bool,
+    /// A REX2 prefix is in effect: `r`, `x` and `b` then also hold its R4, X4 and B4 as their
+    /// bit 1 (R16..R31; vector registers ignore them, control and debug registers do not).
+    rex2: bool,
     // VEX/EVEX/XOP fields (already un-inverted)
     enc: Encoding,
-    /// Extension bits: R (bit 3 of reg), X (bit 3 of index), B (bit 3 of base/rm).
+    /// Extension bits: R (bits 3 and, with REX2, 4 of reg), X (of the index), B (of base/rm).
     r: u8,
     x: u8,
     b: u8,
@@ -120,6 +135,8 @@ impl<'a> Decoder<'a> {
             seg: None,
             seg_fsgs: None,
             rex: 0,
+            apx: false,
+            rex2: false,
             enc: Encoding::Legacy,
             r: 0,
             x: 0,
@@ -139,6 +156,12 @@ impl<'a> Decoder<'a> {
             has_mem: false,
             deferred: None,
         }
+    }
+
+    /// Decodes D5 in 64-bit mode as the REX2 prefix of Intel APX (see [`Self::rex2`]).
+    pub(crate) fn with_apx(mut self, apx: bool) -> Decoder<'a> {
+        self.apx = apx;
+        self
     }
 
     #[inline]
@@ -206,6 +229,8 @@ impl<'a> Decoder<'a> {
         self.mode.is_64()
     }
 
+    // Out of line: one copy of the engine serves every caller.
+    #[inline(never)]
     pub(crate) fn run(mut self, insn: &mut Instruction) -> R<()> {
         // Legacy prefixes and REX.
         let mut opcode;
@@ -262,10 +287,23 @@ impl<'a> Decoder<'a> {
             self.b = self.rex & 1;
         }
 
-        if class == 0 {
+        let rex2 = opcode == 0xd5 && self.apx && self.is64();
+        if class == 0 && !rex2 {
             return self.finish(Map::Primary, opcode, &tables::primary::MAP, insn);
         }
+        // With REX2.W, PUSH and POP of a register (50-5F) are PUSHP and POPP.
+        let mut ppx = false;
         let (map, tbl, opcode) = match opcode {
+            0xd5 if rex2 => match self.rex2()? {
+                Rex2::Opcode(map, opcode, tbl) => {
+                    ppx = self.w && map == Map::Primary && (0x50..=0x5f).contains(&opcode);
+                    (map, tbl, opcode)
+                }
+                Rex2::Jmpabs => return self.jmpabs(insn),
+                Rex2::Reserved(map, opcode) => {
+                    return Err(self.invalid_after_rest(map, opcode, Invalid::Rex2));
+                }
+            },
             0x0f => match self.byte()? {
                 0x38 => {
                     let o = self.byte()?;
@@ -284,7 +322,74 @@ impl<'a> Decoder<'a> {
             0xd8..=0xdf => (Map::Primary, &tables::x87::MAP, opcode),
             _ => (Map::Primary, &tables::primary::MAP, opcode),
         };
-        self.finish(map, opcode, tbl, insn)
+        self.finish(map, opcode, tbl, insn)?;
+        if ppx {
+            insn.op = if opcode < 0x58 { Op::Pushp } else { Op::Popp };
+        }
+        Ok(())
+    }
+
+    /// The REX2 prefix (D5, then its payload: M0 R4 X4 B4 W R3 X3 B3 from bit 7 down) and the
+    /// opcode after it: the byte after the payload is the opcode in map 0 (M0 = 0) or map 1
+    /// (0F, M0 = 1), never an escape or another prefix. Rows that REX2 reserves are #UD: map 0
+    /// 70-7F, A0-AF and E0-EF, map 1 30-37 and 80-8F, except map 0 A1 with W = 0, JMPABS
+    /// (a 64-bit absolute address). REX before REX2 is #UD. (The caller finishes the
+    /// instruction, so that its frame is the only one below `finish`.)
+    #[inline(never)]
+    fn rex2(&mut self) -> R<Rex2> {
+        if self.rex != 0 {
+            self.rex = 0;
+            self.defer(Invalid::Rex2);
+        }
+        let p = self.byte()?;
+        self.rex2 = true;
+        self.w = p & 8 != 0;
+        self.r = (p >> 2) & 1 | (p >> 5) & 2;
+        self.x = (p >> 1) & 1 | (p >> 4) & 2;
+        self.b = p & 1 | (p >> 3) & 2;
+        let opcode = self.byte()?;
+        let class = BYTE_CLASS.get(opcode as usize).copied().unwrap_or(0);
+        Ok(if p & 0x80 != 0 {
+            if matches!(opcode, 0x30..=0x37 | 0x80..=0x8f | 0x0f | 0x38 | 0x3a) {
+                Rex2::Reserved(Map::M0F, opcode)
+            } else {
+                Rex2::Opcode(Map::M0F, opcode, &tables::legacy_0f::MAP)
+            }
+        } else if opcode == 0xa1 && !self.w {
+            Rex2::Jmpabs
+        } else if matches!(opcode, 0x70..=0x7f | 0xa0..=0xaf | 0xe0..=0xef | 0x0f)
+            || class >= C_PREFIX
+        {
+            Rex2::Reserved(Map::Primary, opcode)
+        } else if (0xd8..=0xdf).contains(&opcode) {
+            Rex2::Opcode(Map::Primary, opcode, &tables::x87::MAP)
+        } else {
+            Rex2::Opcode(Map::Primary, opcode, &tables::primary::MAP)
+        })
+    }
+
+    /// JMPABS (REX2 with M0 = 0 and W = 0, then A1): a near jump to the 64-bit absolute address
+    /// in its immediate. The payload's other bits are ignored; LOCK makes it #UD.
+    #[inline(never)]
+    fn jmpabs(&mut self, insn: &mut Instruction) -> R<()> {
+        let target = self.le(8)?;
+        if let Some(why) = self.deferred {
+            return Err(inv(why));
+        }
+        if self.lock {
+            return Err(inv(Invalid::Lock));
+        }
+        let asz = self.addr_size();
+        self.start_insn(insn, Map::Primary, 0xa1, asz);
+        insn.op = Op::Jmpabs;
+        insn.op_size = 8;
+        insn.operands[0] = Operand::Imm { size: 8 };
+        insn.imm = target;
+        self.w = false;
+        insn.prefixes = Prefixes(self.legacy_flags());
+        insn.seg_override = self.seg_fsgs.or(self.seg);
+        insn.len = self.pos as u8;
+        Ok(())
     }
 
     /// C4/C5 start a VEX prefix in 64-bit mode, and elsewhere (except real mode) when the next
@@ -517,6 +622,9 @@ impl<'a> Decoder<'a> {
         self.finish(map, opcode, tbl, insn)
     }
 
+    // Inlined, as `vex` is: out of line it copies the decoder to a frame of its own on the
+    // deepest path (run, evex, finish, operands).
+    #[inline(always)]
     fn evex(mut self, insn: &mut Instruction) -> R<()> {
         let p0 = self.byte()?;
         let p1 = self.byte()?;
@@ -903,6 +1011,25 @@ impl<'a> Decoder<'a> {
     }
 
     fn prefix_flags(&self, cand: &Cand, insn: &mut Instruction) {
+        let mut p = self.legacy_flags();
+        let mandatory = cand.pfx_sel() == Pfx::Pf2 as u32 || cand.pfx_sel() == Pfx::Pf3 as u32;
+        if self.enc == Encoding::Legacy && !mandatory {
+            match self.last_rep {
+                0xf3 => p |= Prefixes::REP,
+                0xf2 => p |= Prefixes::REPNE,
+                _ => {}
+            }
+        }
+        insn.prefixes = Prefixes(p);
+        insn.seg_override = if self.is64() {
+            self.seg_fsgs.or(self.seg)
+        } else {
+            self.seg
+        };
+    }
+
+    /// The `Prefixes` flags of the prefixes seen, REP and REPNE aside.
+    fn legacy_flags(&self) -> u16 {
         let mut p = 0u16;
         if self.lock {
             p |= Prefixes::LOCK;
@@ -925,20 +1052,10 @@ impl<'a> Decoder<'a> {
         if self.has_f3 {
             p |= Prefixes::F3;
         }
-        let mandatory = cand.pfx_sel() == Pfx::Pf2 as u32 || cand.pfx_sel() == Pfx::Pf3 as u32;
-        if self.enc == Encoding::Legacy && !mandatory {
-            match self.last_rep {
-                0xf3 => p |= Prefixes::REP,
-                0xf2 => p |= Prefixes::REPNE,
-                _ => {}
-            }
+        if self.rex2 {
+            p |= Prefixes::REX2;
         }
-        insn.prefixes = Prefixes(p);
-        insn.seg_override = if self.is64() {
-            self.seg_fsgs.or(self.seg)
-        } else {
-            self.seg
-        };
+        p
     }
 
     /// Vector register class for a width in bytes.
@@ -951,7 +1068,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn gpr8(&self, num: u8) -> Reg {
-        if self.rex == 0 && self.enc == Encoding::Legacy && (4..8).contains(&num) {
+        if self.rex == 0 && !self.rex2 && self.enc == Encoding::Legacy && (4..8).contains(&num) {
             Reg::new(RegClass::Gpr8High, num & 3)
         } else {
             Reg::new(RegClass::Gpr8, num)
@@ -1015,6 +1132,7 @@ impl<'a> Decoder<'a> {
         insn: &mut Instruction,
     ) -> R<Operand> {
         let osz = insn.op_size;
+        // Five bits under REX2 (R16..R31); vector registers take four.
         let reg_n = ((modrm >> 3) & 7) | (self.r << 3);
         let rm_n = (modrm & 7) | (self.b << 3);
         let ysize = if self.w { 8 } else { 4 };
@@ -1096,10 +1214,10 @@ impl<'a> Decoder<'a> {
             K::Zb => Operand::Reg(self.gpr8((insn.opcode & 7) | (self.b << 3))),
             K::Zv => Operand::Reg(Reg::gpr(osz, (insn.opcode & 7) | (self.b << 3))),
             K::One => Operand::One,
-            K::Vx => Operand::Reg(Reg::new(RegClass::Xmm, reg_n)),
+            K::Vx => Operand::Reg(Reg::new(RegClass::Xmm, reg_n & 15)),
             K::Wx | K::W8 | K::W4 => {
                 if is_reg_form {
-                    Operand::Reg(Reg::new(RegClass::Xmm, rm_n))
+                    Operand::Reg(Reg::new(RegClass::Xmm, rm_n & 15))
                 } else {
                     insn.mem.size = match k {
                         K::Wx => 16,
@@ -1132,15 +1250,10 @@ impl<'a> Decoder<'a> {
         let is_reg_form = md == 3 || cand.attr & A_MODREG != 0;
         let osz = insn.op_size;
         let vl: u16 = if insn.vl == 0 { 16 } else { insn.vl as u16 };
+        // Five bits under REX2 (R16..R31, and control and debug registers, which have none
+        // beyond 15); vector registers take four, and EVEX's fifth.
         let reg_n = reg3 | (self.r << 3);
         let rm_n = rm3 | (self.b << 3);
-        let vreg_n = reg_n | (self.r2 << 4);
-        // EVEX.X extends a register rm to 32 registers; REX.X / VEX.X do not.
-        let vrm_n = if self.enc == Encoding::Evex {
-            rm_n | (self.x << 4)
-        } else {
-            rm_n
-        };
         let vvvv = self.vvvv | (self.v2 << 4);
         let ysize = if self.w && (self.is64() || self.enc == Encoding::Legacy) {
             8
@@ -1406,9 +1519,15 @@ impl<'a> Decoder<'a> {
                         Operand::Mem
                     }
                 }
-                K::Vx => Operand::Reg(Reg::new(Self::vclass(vl), vreg_n)),
-                K::Vh => Operand::Reg(Reg::new(Self::vclass(vl / 2), vreg_n)),
-                K::V16 => Operand::Reg(Reg::new(RegClass::Xmm, vreg_n)),
+                K::Vx | K::Vh | K::V16 => {
+                    let width = match k {
+                        K::Vx => vl,
+                        K::Vh => vl / 2,
+                        _ => 16,
+                    };
+                    let n = reg3 | (self.r & 1) << 3 | self.r2 << 4;
+                    Operand::Reg(Reg::new(Self::vclass(width), n))
+                }
                 K::Wx
                 | K::Wh
                 | K::Wqr
@@ -1432,7 +1551,14 @@ impl<'a> Decoder<'a> {
                         _ => (16, 1),
                     };
                     if is_reg_form {
-                        Operand::Reg(Reg::new(Self::vclass(regw), vrm_n))
+                        // EVEX.X extends a register rm to 32 registers; REX.X / VEX.X do not.
+                        let x = if self.enc == Encoding::Evex {
+                            self.x
+                        } else {
+                            0
+                        };
+                        let n = rm3 | (self.b & 1) << 3 | x << 4;
+                        Operand::Reg(Reg::new(Self::vclass(regw), n))
                     } else if matches!(k, K::Ux | K::U16) {
                         return Err(inv(Invalid::ModRm));
                     } else {

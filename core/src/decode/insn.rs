@@ -46,6 +46,18 @@ pub enum Vendor {
     Amd,
 }
 
+/// Instruction-set extensions the decoder recognizes only when asked: they change what bytes
+/// mean, so they follow the processor (and the guest's enabling) the caller decodes for. All off
+/// by default, as [`decode`](crate::decode::decode) decodes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Extensions {
+    /// Intel APX's REX2 prefix: D5 in 64-bit mode (otherwise #UD there) followed by a payload
+    /// byte, giving the legacy maps 0 and 1 the registers R16..R31, PUSHP/POPP and JMPABS. (APX's
+    /// EVEX forms, map 4 and R16..R31 in EVEX instructions, are not decoded yet.)
+    pub apx: bool,
+}
+
 /// Why bytes are not an instruction the processor would execute.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -78,6 +90,9 @@ pub enum Invalid {
     EvexFeature,
     /// A register number outside the class (segment 6 or 7, CR1, ...).
     Register,
+    /// APX: an opcode REX2 reserves (or no opcode after it: an escape or another prefix), or
+    /// REX before REX2.
+    Rex2,
 }
 
 impl DecodeError {
@@ -104,6 +119,7 @@ impl DecodeError {
                 Invalid::ReservedField => "reserved VEX/EVEX/XOP field set",
                 Invalid::EvexFeature => "EVEX masking, broadcast or rounding not allowed",
                 Invalid::Register => "reserved register encoding",
+                Invalid::Rex2 => "not allowed with the REX2 prefix",
             },
         }
     }
@@ -177,6 +193,10 @@ impl Prefixes {
     pub const F3: u16 = 1 << 7;
     /// F2 present anywhere in the prefixes.
     pub const F2: u16 = 1 << 8;
+    /// An APX REX2 prefix is in effect (decoded only with [`Extensions::apx`]).
+    ///
+    /// [`Extensions::apx`]: crate::decode::Extensions::apx
+    pub const REX2: u16 = 1 << 9;
 
     /// True when every bit of `bits` is set.
     pub const fn has(self, bits: u16) -> bool {

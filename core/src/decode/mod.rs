@@ -16,7 +16,8 @@ mod tables;
 pub mod text;
 
 pub use insn::{
-    DecodeError, Encoding, Instruction, Invalid, Map, MemOperand, Mode, Operand, Prefixes, Vendor,
+    DecodeError, Encoding, Extensions, Instruction, Invalid, Map, MemOperand, Mode, Operand,
+    Prefixes, Vendor,
 };
 pub use op::Op;
 pub use reg::{Reg, RegClass, Seg};
@@ -78,8 +79,61 @@ pub fn decode_into(
     if fast.is_some() {
         return Ok(out.len as usize);
     }
+    decode_engine(bytes, mode, vendor, Extensions::default(), out)
+}
+
+/// [`decode`] with the instruction-set extensions `ext` (see [`Extensions`]).
+///
+/// ```
+/// use hvemu::decode::{decode_with, Extensions, Mode, Op, Vendor};
+/// // REX2 (D5 18: B4 and W) on MOV r/m, r: mov r16, rcx.
+/// let apx = Extensions { apx: true };
+/// let insn = decode_with(&[0xd5, 0x18, 0x89, 0xc8], Mode::Long64, Vendor::Intel, apx).unwrap();
+/// assert_eq!((insn.op, insn.len), (Op::Mov, 4));
+/// assert!(decode_with(&[0xd5, 0x18, 0x89, 0xc8], Mode::Long64, Vendor::Intel, Extensions::default()).is_err());
+/// ```
+pub fn decode_with(
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    ext: Extensions,
+) -> Result<Instruction, DecodeError> {
+    let mut insn = Instruction::BLANK;
+    decode_into_with(bytes, mode, vendor, ext, &mut insn)?;
+    Ok(insn)
+}
+
+/// [`decode_into`] with the instruction-set extensions `ext` (see [`Extensions`]).
+pub fn decode_into_with(
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    ext: Extensions,
+    out: &mut Instruction,
+) -> Result<usize, DecodeError> {
+    // REX2 changes only what D5 means in 64-bit mode, where it is otherwise invalid (at once,
+    // before any further byte): bytes valid, truncated or too long without it are so with it.
+    match decode_into(bytes, mode, vendor, out) {
+        Err(DecodeError::Invalid(_)) if ext.apx && mode == Mode::Long64 => {
+            decode_engine(bytes, mode, vendor, ext, out)
+        }
+        r => r,
+    }
+}
+
+/// The general engine alone (no fast path) with the extensions `ext`.
+#[inline(always)]
+pub(crate) fn decode_engine(
+    bytes: &[u8],
+    mode: Mode,
+    vendor: Vendor,
+    ext: Extensions,
+    out: &mut Instruction,
+) -> Result<usize, DecodeError> {
     *out = Instruction::BLANK;
-    engine::Decoder::new(bytes, mode, vendor).run(out)?;
+    engine::Decoder::new(bytes, mode, vendor)
+        .with_apx(ext.apx)
+        .run(out)?;
     Ok(out.len as usize)
 }
 
@@ -104,7 +158,5 @@ pub(crate) fn decode_window(
         return Ok(out.len as usize);
     }
     let bytes = win.get(..len).unwrap_or(win);
-    *out = Instruction::BLANK;
-    engine::Decoder::new(bytes, mode, vendor).run(out)?;
-    Ok(out.len as usize)
+    decode_engine(bytes, mode, vendor, Extensions::default(), out)
 }

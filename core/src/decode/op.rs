@@ -225,6 +225,7 @@ ops! {
     Tdpbusd Tdpbuud Tdpbf16ps Tdpfp16ps Tcmmimfp16ps Tcmmrlfp16ps
     // --- section: extra (each table file appends after its own marker) ---
     // extra: primary, x87
+    Jmpabs Pushp Popp
     // extra: 0f, 3dnow
     Sysretq Sysexitq Getsecq Vmgexit Pbndkb
     // extra: 0f38, 0f3a, vex, xop

@@ -252,7 +252,46 @@ impl<'a, C: ?Sized> Machine<'a, C> {
                 Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
                     return Err(Fault::GP0.into());
                 }
-                Err(DecodeError::Invalid(_)) => return Err(Fault::UD.into()),
+                Err(DecodeError::Invalid(_)) => return Err(self.undefined(&mut buf, n)),
+            }
+        }
+    }
+
+    /// #UD for bytes the decoder rejects (the first `n` of `buf`), unless the guest enabled
+    /// APX (XCR0 bit 19, which makes D5 the REX2 prefix in 64-bit mode) and they are an
+    /// instruction under REX2: the emulator does not run REX2 instructions, so it refuses them
+    /// rather than fault. XCR0 is read only for bytes that REX2 could make valid (a host that
+    /// cannot give it is taken as a guest without APX), more bytes only for an APX guest.
+    #[cold]
+    fn undefined(&mut self, buf: &mut [u8; decode::WINDOW], mut n: usize) -> Stop {
+        const XCR0_APX: u64 = 1 << 19;
+        let apx = decode::Extensions { apx: true };
+        let vendor = self.config.vendor;
+        // The engine alone: the fast path, which has no REX2, rejected these bytes already.
+        let decode_apx = |b: &[u8; decode::WINDOW], n: usize| {
+            let mut insn = Instruction::BLANK;
+            let bytes = b.get(..n).unwrap_or(&[]);
+            decode::decode_engine(bytes, Mode::Long64, vendor, apx, &mut insn).map(|_| insn)
+        };
+        if self.mode != Mode::Long64 || matches!(decode_apx(buf, n), Err(DecodeError::Invalid(_))) {
+            return Fault::UD.into();
+        }
+        if self.fetch_one(RegName::XCR0, Slot::Xcr0).is_err() || self.regs.xcr0 & XCR0_APX == 0 {
+            return Fault::UD.into();
+        }
+        loop {
+            match decode_apx(buf, n) {
+                Ok(insn) => return Refusal::Unsupported(insn.op).into(),
+                Err(DecodeError::Truncated) if n < decode::MAX_LEN => match self.fetch_more(buf, n)
+                {
+                    Ok(0) => return Fault::UD.into(),
+                    Ok(k) => n = n.wrapping_add(k),
+                    Err(stop) => return stop,
+                },
+                Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
+                    return Fault::GP0.into();
+                }
+                Err(DecodeError::Invalid(_)) => return Fault::UD.into(),
             }
         }
     }
@@ -345,14 +384,20 @@ impl<'a, C: ?Sized> Machine<'a, C> {
     }
 
     /// Reads CR4 alone: the rare second Get, for an address that is non-canonical under 4-level
-    /// paging (only CR4.LA57 can make it valid). Kept apart from `get_slots` so this path
-    /// needs no batch arrays on the stack.
+    /// paging (only CR4.LA57 can make it valid).
     pub(crate) fn fetch_cr4(&mut self) -> Result<(), Stop> {
+        self.fetch_one(RegName::CR4, Slot::Cr4)
+    }
+
+    /// Reads one register in a Get of its own (for rare paths: kept apart from `get_slots`, so
+    /// they need no batch arrays on the stack).
+    #[inline(never)]
+    fn fetch_one(&mut self, name: RegName, slot: Slot) -> Result<(), Stop> {
         let mut value = [RegValue::default()];
-        (self.cb.get_registers)(self.ctx, &[RegName::CR4], &mut value)
+        (self.cb.get_registers)(self.ctx, &[name], &mut value)
             .map_err(|_| Refusal::CallbackFailed(CallbackKind::GetRegisters))?;
         let [v] = value;
-        self.regs.load(Slot::Cr4 as u8, v);
+        self.regs.load(slot as u8, v);
         Ok(())
     }
 
