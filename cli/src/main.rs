@@ -5,7 +5,8 @@ mod demo;
 mod json;
 
 use hvemu::decode::{
-    DecodeError, Encoding, Instruction, Map, Mode, Operand, Prefixes, Reg, Vendor, decode,
+    DecodeError, Encoding, Extensions, Instruction, Map, Mode, Operand, Prefixes, Reg, Vendor,
+    decode_with,
 };
 use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ const USAGE: &str = "\
 usage: hvemu <command> [options]
 
 commands:
-  decode [--mode MODE] [--vendor VENDOR] [--json] [HEX ...]
+  decode [--mode MODE] [--vendor VENDOR] [--apx] [--json] [HEX ...]
       Decode the first instruction of each byte string. Each HEX argument is one byte string
       (hex digits, spaces allowed inside a quoted argument); without HEX arguments each line of
       standard input is one (empty lines are skipped). Output, one line per input:
@@ -22,6 +23,8 @@ commands:
         invalid<TAB>HEX<TAB>REASON  truncated, too_long, invalid or bad hex
       --mode     real | prot16 | prot32 | compat32 | long64 (default long64)
       --vendor   intel | amd (default amd)
+      --apx      Intel APX: D5 in 64-bit mode is the REX2 prefix (R16..R31, PUSHP/POPP,
+                 JMPABS) instead of #UD
       --json     one JSON object per input instead
   cases [FILE|-]
       Run conformance cases (spec/cases.md): one JSON case per line of FILE (standard input
@@ -164,6 +167,7 @@ fn bench_cmd(args: &[String]) -> ExitCode {
 struct Options {
     mode: Mode,
     vendor: Vendor,
+    ext: Extensions,
     json: bool,
 }
 
@@ -220,6 +224,7 @@ fn decode_cmd(args: &[String]) -> ExitCode {
     let mut opts = Options {
         mode: Mode::Long64,
         vendor: Vendor::Amd,
+        ext: Extensions::default(),
         json: false,
     };
     let mut hex_args = Vec::new();
@@ -235,6 +240,10 @@ fn decode_cmd(args: &[String]) -> ExitCode {
         }
         if arg == "--json" {
             opts.json = true;
+            continue;
+        }
+        if arg == "--apx" {
+            opts.ext.apx = true;
             continue;
         }
         match mode_or_vendor(arg, &mut it, &mut opts.mode, &mut opts.vendor) {
@@ -337,7 +346,7 @@ fn decode_line(opts: &Options, input: &str) -> String {
             };
         }
     };
-    let result = decode(&bytes, opts.mode, opts.vendor);
+    let result = decode_with(&bytes, opts.mode, opts.vendor, opts.ext);
     match (result, opts.json) {
         (Ok(insn), false) => {
             let len = usize::from(insn.len);
@@ -401,6 +410,7 @@ fn prefix_names(p: Prefixes) -> Vec<&'static str> {
         (Prefixes::W, "w"),
         (Prefixes::F2, "f2"),
         (Prefixes::F3, "f3"),
+        (Prefixes::REX2, "rex2"),
     ]
     .into_iter()
     .filter(|(bit, _)| p.has(*bit))

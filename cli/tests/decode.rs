@@ -146,6 +146,18 @@ fn vendor() {
 }
 
 #[test]
+fn apx() {
+    // REX2 (D5 with B4 and W) on MOV r/m, r: #UD without --apx (AAD is invalid in 64-bit mode).
+    let rex2 = "d51889c8";
+    let without = decode(&[rex2]);
+    assert!(without.starts_with("invalid\t"), "{without}");
+    assert_eq!(decode(&["--apx", rex2]), "4\td51889c8\tmov r16,rcx\n");
+    let json = decode(&["--apx", "--json", "d5118b0424"]);
+    let rex2_fields = json.contains("\"base\": \"r28\"") && json.contains("\"rex2\"");
+    assert!(rex2_fields, "{json}");
+}
+
+#[test]
 fn json() {
     let out = decode(&["--json", "48891f90"]);
     assert!(
