@@ -1,4 +1,5 @@
-//! The `decode` target's oracles, for any bytes in every mode and for both vendors:
+//! The `decode` target's oracles, for any bytes in every mode and for both vendors (and in
+//! 64-bit mode with APX's REX2 decoding too):
 //!
 //! - no panic (also while formatting the instruction as text);
 //! - a valid instruction is 1..=15 bytes long and no longer than the input;
@@ -9,7 +10,7 @@
 //! - every strict prefix of a valid instruction is `Truncated` (more bytes make it valid, so
 //!   the decoder must not have decided otherwise from fewer).
 
-use hvemu::decode::{DecodeError, MAX_LEN, Mode, Vendor, decode};
+use hvemu::decode::{DecodeError, Extensions, MAX_LEN, Mode, Vendor, decode_with};
 use std::fmt::Write as _;
 
 /// Every decoding mode.
@@ -45,10 +46,19 @@ pub fn check(data: &[u8]) {
             check_one(data, mode, vendor);
         }
     }
+    for vendor in VENDORS {
+        check_with(data, Mode::Long64, vendor, Extensions { apx: true });
+    }
 }
 
 /// Checks one input in one mode for one vendor.
 pub fn check_one(data: &[u8], mode: Mode, vendor: Vendor) {
+    check_with(data, mode, vendor, Extensions::default());
+}
+
+/// Checks one input in one mode for one vendor with the instruction-set extensions `ext`.
+pub fn check_with(data: &[u8], mode: Mode, vendor: Vendor, ext: Extensions) {
+    let decode = |b: &[u8], mode, vendor| decode_with(b, mode, vendor, ext);
     let r = decode(data, mode, vendor);
     let head = data.get(..data.len().min(MAX_LEN)).unwrap_or(data);
     let r15 = decode(head, mode, vendor);
