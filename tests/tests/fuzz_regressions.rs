@@ -33,6 +33,8 @@ struct Vm {
     sets: usize,
     /// Fail a Get that includes CR4.
     fail_cr4: bool,
+    /// Fail a Get that includes XCR0.
+    fail_xcr0: bool,
     /// A call failed: every later call is counted in `calls_after_failure`.
     failed: bool,
     calls_after_failure: usize,
@@ -86,7 +88,9 @@ impl Host for Vm {
         values: &mut [RegValue],
     ) -> Result<(), HostError> {
         self.called();
-        if self.fail_cr4 && names.iter().any(|n| n.0 == 0x1f) {
+        if (self.fail_cr4 && names.contains(&RegName::CR4))
+            || (self.fail_xcr0 && names.contains(&RegName::XCR0))
+        {
             self.failed = true;
             return Err(HostError { code: -1 });
         }
@@ -389,4 +393,36 @@ fn failed_cr4_read_ends_the_call_on_intel() {
     assert!(vm.failed, "the host's CR4 Get was not reached");
     assert_eq!(vm.calls_after_failure, 0, "host called after its failure");
     assert_eq!((vm.writes.len(), vm.sets), (0, 0));
+}
+
+/// `[finding host-error-ignored]` (emulate target, AMD vendor; fuzzer input
+/// crash-3a6c5e1114e60072f5ebb70e124abbe91d9a67a3, the bytes d5 ff 9a ...): bytes that are #UD
+/// without APX but an instruction under its REX2 prefix make the emulator read XCR0 (a guest
+/// with APX gets a refusal, not #UD). The first version took a failed read of XCR0 as "no APX"
+/// and raised #UD: a failed host call must end the call with `CallbackFailed`.
+#[test]
+fn failed_xcr0_read_ends_the_call() {
+    let exit = MmioExit {
+        // mov [r23],eax under REX2.
+        bytes: InstructionBytes::new(&[0xd5, 0x11, 0x89, 0x07]),
+        gpa: 0x0,
+        ..MmioExit::default()
+    };
+    let cb = Callbacks::<Vm>::for_host();
+    for vendor in [Vendor::Intel, Vendor::Amd] {
+        let (mut vm, vp) = long_mode(0x4000);
+        vm.fail_xcr0 = true;
+        let config = Config {
+            vendor,
+            ..Config::default()
+        };
+        let out = Emulator::new(config).emulate_mmio(&cb, &mut vm, &vp, &exit);
+        assert_eq!(
+            out,
+            Outcome::Refused(Refusal::CallbackFailed(CallbackKind::GetRegisters))
+        );
+        assert!(vm.failed, "the host's XCR0 Get was not reached");
+        assert_eq!(vm.calls_after_failure, 0, "host called after its failure");
+        assert_eq!((vm.writes.len(), vm.sets), (0, 0));
+    }
 }

@@ -260,8 +260,8 @@ impl<'a, C: ?Sized> Machine<'a, C> {
     /// #UD for bytes the decoder rejects (the first `n` of `buf`), unless the guest enabled
     /// APX (XCR0 bit 19, which makes D5 the REX2 prefix in 64-bit mode) and they are an
     /// instruction under REX2: the emulator does not run REX2 instructions, so it refuses them
-    /// rather than fault. XCR0 is read only for bytes that REX2 could make valid (a host that
-    /// cannot give it is taken as a guest without APX), more bytes only for an APX guest.
+    /// rather than fault. XCR0 is read only for bytes that REX2 could make valid, more bytes only
+    /// for an APX guest.
     #[cold]
     fn undefined(&mut self, buf: &mut [u8; decode::WINDOW], mut n: usize) -> Stop {
         const XCR0_APX: u64 = 1 << 19;
@@ -276,7 +276,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         if self.mode != Mode::Long64 || matches!(decode_apx(buf, n), Err(DecodeError::Invalid(_))) {
             return Fault::UD.into();
         }
-        if self.fetch_one(RegName::XCR0, Slot::Xcr0).is_err() || self.regs.xcr0 & XCR0_APX == 0 {
+        if let Err(stop) = self.fetch_one(RegName::XCR0, Slot::Xcr0) {
+            return stop;
+        }
+        if self.regs.xcr0 & XCR0_APX == 0 {
             return Fault::UD.into();
         }
         loop {
