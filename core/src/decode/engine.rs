@@ -385,7 +385,6 @@ impl<'a> Decoder<'a> {
         insn.op_size = 8;
         insn.operands[0] = Operand::Imm { size: 8 };
         insn.imm = target;
-        self.w = false;
         insn.prefixes = Prefixes(self.legacy_flags());
         insn.seg_override = self.seg_fsgs.or(self.seg);
         insn.len = self.pos as u8;
