@@ -83,6 +83,8 @@ pub enum Family {
     LahfSahf,
     /// CLC STC CMC CLD STD.
     FlagOps,
+    /// UD0, UD1, UD2: #UD however encoded (register and memory forms alike).
+    Undefined,
 }
 
 impl crate::native_report::CaseFamily for Family {
@@ -114,6 +116,7 @@ impl crate::native_report::CaseFamily for Family {
             Family::Convert => "cbw..cqo",
             Family::LahfSahf => "lahf/sahf",
             Family::FlagOps => "clc/stc/cmc/cld/std",
+            Family::Undefined => "ud0/ud1/ud2",
         }
     }
     /// Relative share of the cases (by the number of forms and sizes the family has).
@@ -137,14 +140,18 @@ impl crate::native_report::CaseFamily for Family {
             | Family::Cmovcc
             | Family::Movbe
             | Family::Lea => 2,
-            Family::Xlat | Family::Convert | Family::LahfSahf | Family::FlagOps => 1,
+            Family::Xlat
+            | Family::Convert
+            | Family::LahfSahf
+            | Family::FlagOps
+            | Family::Undefined => 1,
         }
     }
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 24] = [
+    pub const ALL: [Family; 25] = [
         Family::Mov,
         Family::Movx,
         Family::Alu,
@@ -169,6 +176,7 @@ impl Family {
         Family::Convert,
         Family::LahfSahf,
         Family::FlagOps,
+        Family::Undefined,
     ];
 }
 
@@ -1082,6 +1090,7 @@ fn try_generate(rng: &mut Rng, family: Family, mode: Mode) -> Option<Generated> 
         Family::Convert => convert(&mut g),
         Family::LahfSahf => lahf_sahf(&mut g),
         Family::FlagOps => flag_ops(&mut g),
+        Family::Undefined => undefined(&mut g),
     }
     // Rarely a LOCK prefix on any form: #UD unless a lockable form with a memory destination.
     if !g.locked {
@@ -1775,4 +1784,18 @@ fn lahf_sahf(g: &mut Gen) {
 fn flag_ops(g: &mut Gen) {
     g.set_size(4);
     g.opcode = vec![g.rng.pick(&[0xf8, 0xf9, 0xf5, 0xfc, 0xfd])];
+}
+
+/// UD2 (0F 0B), UD1 (0F B9 /r) and UD0 (0F FF, /r on Intel; on AMD the ModRM and what follows
+/// are not part of it): the processor raises #UD before any operand is touched, so a memory
+/// operand may point anywhere in the window.
+fn undefined(g: &mut Gen) {
+    let size = g.pick_size(&[2, 4, 8]);
+    g.set_size(size);
+    let op = g.rng.pick(&[0x0b, 0xb9, 0xff]);
+    g.opcode = vec![0x0f, op];
+    if op != 0x0b {
+        g.reg_operand(size);
+        g.rm(size, u64::from(size), MEM_PCT);
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::{CallbackKind, Fault, Outcome, Refusal};
 use super::{Config, ExitAccess, InstructionBytes, IoExit, VpContext};
-use crate::decode::{self, DecodeError, Instruction, Mode, Seg};
+use crate::decode::{self, DecodeError, Extensions, Instruction, Mode, Op, Seg};
 use crate::flags;
 use crate::host::{Callbacks, HostError, TranslateFlags};
 use crate::mem::Tlb;
@@ -242,17 +242,46 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         // The bytes the loop copied.
         let mut n = src.len().min(decode::MAX_LEN);
         let mut insn = Instruction::BLANK;
+        if self.decode_fetching(&mut buf, &mut n, Extensions::default(), &mut insn)? {
+            // UD0, UD1 and UD2 are instructions whose execution is #UD.
+            if matches!(insn.op, Op::Ud0 | Op::Ud1 | Op::Ud2) {
+                return Err(Fault::UD.into());
+            }
+            return Ok(insn);
+        }
+        Err(self.undefined(&mut buf, n))
+    }
+
+    /// Decodes the first `*n` bytes of `buf` into `insn` with the extensions `ext`, reading
+    /// more instruction bytes from the guest while they end inside the instruction (`*n` then
+    /// counts them). `Ok(false)`: the bytes are an invalid encoding.
+    #[inline(always)]
+    fn decode_fetching(
+        &mut self,
+        buf: &mut [u8; decode::WINDOW],
+        n: &mut usize,
+        ext: Extensions,
+        insn: &mut Instruction,
+    ) -> Result<bool, Stop> {
+        let vendor = self.config.vendor;
         loop {
-            match decode::decode_window(&buf, n, self.mode, self.config.vendor, &mut insn) {
-                Ok(_) => return Ok(insn),
-                Err(DecodeError::Truncated) if n < decode::MAX_LEN => {
-                    // `fetch_more` reads at most up to `MAX_LEN`.
-                    n = n.wrapping_add(self.fetch_more(&mut buf, n)?);
+            let decoded = if ext.apx {
+                // The engine alone: the fast path, which has no REX2, rejected these bytes.
+                let bytes = buf.get(..*n).unwrap_or(&[]);
+                decode::decode_engine(bytes, self.mode, vendor, ext, insn)
+            } else {
+                decode::decode_window(buf, *n, self.mode, vendor, insn)
+            };
+            match decoded {
+                Ok(_) => return Ok(true),
+                Err(DecodeError::Truncated) if *n < decode::MAX_LEN => {
+                    // `fetch_more` reads at least one byte and at most up to `MAX_LEN`.
+                    *n = n.wrapping_add(self.fetch_more(buf, *n)?);
                 }
                 Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
                     return Err(Fault::GP0.into());
                 }
-                Err(DecodeError::Invalid(_)) => return Err(self.undefined(&mut buf, n)),
+                Err(DecodeError::Invalid(_)) => return Ok(false),
             }
         }
     }
@@ -265,15 +294,14 @@ impl<'a, C: ?Sized> Machine<'a, C> {
     #[cold]
     fn undefined(&mut self, buf: &mut [u8; decode::WINDOW], mut n: usize) -> Stop {
         const XCR0_APX: u64 = 1 << 19;
-        let apx = decode::Extensions { apx: true };
-        let vendor = self.config.vendor;
-        // The engine alone: the fast path, which has no REX2, rejected these bytes already.
-        let decode_apx = |b: &[u8; decode::WINDOW], n: usize| {
-            let mut insn = Instruction::BLANK;
-            let bytes = b.get(..n).unwrap_or(&[]);
-            decode::decode_engine(bytes, Mode::Long64, vendor, apx, &mut insn).map(|_| insn)
-        };
-        if self.mode != Mode::Long64 || matches!(decode_apx(buf, n), Err(DecodeError::Invalid(_))) {
+        let apx = Extensions { apx: true };
+        if self.mode != Mode::Long64 {
+            return Fault::UD.into();
+        }
+        let mut insn = Instruction::BLANK;
+        let bytes = buf.get(..n).unwrap_or(&[]);
+        let rex2 = decode::decode_engine(bytes, Mode::Long64, self.config.vendor, apx, &mut insn);
+        if matches!(rex2, Err(DecodeError::Invalid(_))) {
             return Fault::UD.into();
         }
         if let Err(stop) = self.fetch_one(RegName::XCR0, Slot::Xcr0) {
@@ -282,20 +310,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         if self.regs.xcr0 & XCR0_APX == 0 {
             return Fault::UD.into();
         }
-        loop {
-            match decode_apx(buf, n) {
-                Ok(insn) => return Refusal::Unsupported(insn.op).into(),
-                Err(DecodeError::Truncated) if n < decode::MAX_LEN => match self.fetch_more(buf, n)
-                {
-                    Ok(0) => return Fault::UD.into(),
-                    Ok(k) => n = n.wrapping_add(k),
-                    Err(stop) => return stop,
-                },
-                Err(DecodeError::Truncated) | Err(DecodeError::TooLong) => {
-                    return Fault::GP0.into();
-                }
-                Err(DecodeError::Invalid(_)) => return Fault::UD.into(),
-            }
+        match self.decode_fetching(buf, &mut n, apx, &mut insn) {
+            Ok(true) => Refusal::Unsupported(insn.op).into(),
+            Ok(false) => Fault::UD.into(),
+            Err(stop) => stop,
         }
     }
 
