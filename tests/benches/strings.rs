@@ -32,7 +32,7 @@ use hvemu::host::{
     BulkEnd, BulkTransfer, Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags,
     TranslateResult,
 };
-use hvemu::regs::{RegName, RegValue, Segment};
+use hvemu::regs::{RegName, RegValue};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -193,18 +193,7 @@ fn bulk(vmm: &mut Vmm, t: &BulkTransfer) -> Result<u32, HostError> {
 }
 
 fn vp(vmm: &Vmm) -> VpContext {
-    VpContext {
-        cr0_pe: true,
-        efer_lma: true,
-        cs: Segment {
-            attributes: 0xa09b,
-            limit: 0xffff_ffff,
-            ..Segment::default()
-        },
-        rip: vmm.rip,
-        rflags: vmm.rflags,
-        ..VpContext::default()
-    }
+    VpContext::long64(vmm.rip, vmm.rflags)
 }
 
 #[derive(Copy, Clone)]

@@ -402,24 +402,12 @@ fn emulator_refuses_rex2_in_an_apx_guest() {
         AccessKind, Config, Emulator, Fault, InstructionBytes, MmioExit, Outcome, Refusal,
         VpContext,
     };
-    use hvemu::regs::Segment;
     let emu = Emulator::new(Config {
         vendor: Vendor::Intel,
         ..Config::default()
     });
     let cb = hvemu::host::Callbacks::<Guest>::for_host();
-    let vp = VpContext {
-        cr0_pe: true,
-        efer_lma: true,
-        cs: Segment {
-            attributes: 0xa09b,
-            limit: 0xffff_ffff,
-            ..Segment::default()
-        },
-        rip: 0x1000,
-        rflags: 2,
-        ..VpContext::default()
-    };
+    let vp = VpContext::long64(0x1000, 2);
     let run = |bytes: &[u8], xcr0: u64| {
         let mut g = Guest {
             xcr0,

@@ -28,6 +28,37 @@ pub struct VpContext {
     pub rflags: u64,
 }
 
+impl VpContext {
+    /// A 64-bit guest at CPL 0 with a flat code segment (CS: base 0, limit 4 GiB, a present
+    /// readable code segment with L = 1), at `rip` with `rflags`: the context of most exits of
+    /// a 64-bit kernel, and a starting point for tests.
+    ///
+    /// ```
+    /// use hvemu::emulator::VpContext;
+    /// let vp = VpContext::long64(0x1000, 2);
+    /// assert!(vp.efer_lma && vp.cr0_pe && vp.cs.attributes & 0x2000 != 0);
+    /// ```
+    pub const fn long64(rip: u64, rflags: u64) -> VpContext {
+        VpContext {
+            cpl: 0,
+            cr0_pe: true,
+            cr0_am: false,
+            efer_lma: true,
+            interruption_pending: false,
+            instruction_length: 0,
+            cr8: 0,
+            cs: Segment {
+                base: 0,
+                limit: 0xffff_ffff,
+                selector: 0,
+                attributes: 0xa09b,
+            },
+            rip,
+            rflags,
+        }
+    }
+}
+
 /// Up to 16 instruction bytes captured by the hypervisor (possibly fewer than the instruction).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -12,7 +12,7 @@
 //! ```
 //! use hvemu::emulator::{AccessKind, Emulator, InstructionBytes, MmioExit, Outcome, VpContext};
 //! use hvemu::host::{Callbacks, Host, HostError, IoAccess, MemAccess, TranslateFlags, TranslateResult};
-//! use hvemu::regs::{RegName, RegValue, Segment};
+//! use hvemu::regs::{RegName, RegValue};
 //!
 //! struct Vmm {
 //!     gpr: [u64; 16],
@@ -64,14 +64,7 @@
 //! let emulator = Emulator::default();
 //!
 //! // The exit: `mov [rdi+0xb0], eax` in 64-bit mode wrote GPA 0xfee000b0.
-//! let vp = VpContext {
-//!     cr0_pe: true,
-//!     efer_lma: true,
-//!     cs: Segment { attributes: 0xa09b, limit: 0xffff_ffff, ..Segment::default() },
-//!     rip: vmm.rip,
-//!     rflags: 0x2,
-//!     ..VpContext::default()
-//! };
+//! let vp = VpContext::long64(vmm.rip, 0x2);
 //! let exit = MmioExit {
 //!     bytes: InstructionBytes::new(&[0x89, 0x87, 0xb0, 0x00, 0x00, 0x00]),
 //!     access: AccessKind::Write,
