@@ -16,6 +16,12 @@
 //! values that make the effective address hit it. So every case is safe to run natively: it
 //! touches the scratch window or faults.
 //!
+//! 16-bit code ([`Mode::Compat16`]) has 16-bit operands by default (32-bit with 66) and 16-bit
+//! addressing (BX/BP + SI/DI + disp8/disp16, wrapping at 64 KiB, with garbage in the upper
+//! register halves) or, with 67, 32-bit addressing. The flat data segments reach nothing below
+//! 64 KiB in a Linux process, so a 16-bit address goes through FS or GS with a base that puts
+//! the target in reach.
+//!
 //! Values are edge-biased (0, 1, all ones, sign boundaries, single bits, nibble carries; shift
 //! counts 0/1/size-1/size/31/32/63/64...), the status flags, DF and AC are random (AC = 1 in a
 //! fifth of the cases: with misaligned operands that is #AC under Linux's CR0.AM).
@@ -342,7 +348,7 @@ impl<'a> Gen<'a> {
         let mut st = State::default();
         for r in 0..16 {
             let v = edge_value(rng, 8);
-            st.gpr[r] = if mode == Mode::Compat32 {
+            st.gpr[r] = if mode != Mode::Long64 {
                 v & 0xffff_ffff
             } else {
                 v
@@ -391,6 +397,28 @@ impl<'a> Gen<'a> {
         self.mode == Mode::Long64
     }
 
+    /// 16-bit code ([`Mode::Compat16`]): 66 selects 32-bit operands, 67 32-bit addressing.
+    fn code16(&self) -> bool {
+        self.mode == Mode::Compat16
+    }
+
+    /// Whether operand size `size` (2 or 4; 1 and 8 need none) takes a 66 prefix.
+    fn opsize_prefix(&self, size: u8) -> bool {
+        if self.code16() { size == 4 } else { size == 2 }
+    }
+
+    /// Emits the 67 prefix when address size `asz` is not the mode's default.
+    fn addr_prefix(&mut self, asz: u8) {
+        let default = match self.mode {
+            Mode::Long64 => 8,
+            Mode::Compat32 => 4,
+            Mode::Compat16 => 2,
+        };
+        if asz != default {
+            self.legacy.push(0x67);
+        }
+    }
+
     fn chance(&mut self, pct: u64) -> bool {
         self.rng.chance(pct)
     }
@@ -421,7 +449,8 @@ impl<'a> Gen<'a> {
         let long = self.long();
         self.rex_on = long && (size == 8 || self.chance(40));
         self.rex_w = size == 8 || (size == 1 && self.rex_on && self.chance(5));
-        if size == 2 || (size != 4 && self.chance(3)) {
+        // Now and then 66 where the size ignores it (a byte opcode, REX.W).
+        if self.opsize_prefix(size) || (matches!(size, 1 | 8) && self.chance(3)) {
             self.legacy.push(0x66);
         }
     }
@@ -613,16 +642,26 @@ impl<'a> Gen<'a> {
     }
 
     /// The address size of a memory operand: 8 in 64-bit mode (4 with a 67 prefix now and
-    /// then), 4 in compatibility mode.
+    /// then), 4 in 32-bit compatibility mode, 2 or 4 (67) in 16-bit code.
     fn pick_asz(&mut self) -> u8 {
-        if self.long() && self.chance(88) { 8 } else { 4 }
+        let mode = self.mode;
+        match mode {
+            Mode::Long64 if self.chance(88) => 8,
+            Mode::Compat16 if self.chance(50) => 2,
+            _ => 4,
+        }
     }
 
-    /// A segment override now and then (ES, CS, SS and DS are flat in both modes; a write
-    /// through CS is #GP in compatibility mode).
+    /// A segment override now and then (ES, CS, SS and DS are flat in 64-bit and compatibility
+    /// mode, but a write through CS is #GP in compatibility mode; 16-bit code's CS is its own
+    /// segment, so not CS there).
     fn maybe_segment(&mut self) {
         if self.chance(6) {
-            let s = self.rng.pick(&[0x26, 0x2e, 0x36, 0x3e]);
+            let s = if self.code16() {
+                self.rng.pick(&[0x26, 0x36, 0x3e])
+            } else {
+                self.rng.pick(&[0x26, 0x2e, 0x36, 0x3e])
+            };
             self.legacy.push(s);
         }
     }
@@ -632,6 +671,24 @@ impl<'a> Gen<'a> {
     /// base (the linear address is base + effective address, not truncated), else one of the
     /// flat segments now and then ([`Gen::maybe_segment`]).
     fn segment_ea(&mut self, t: u64, asz: u8) -> u64 {
+        if asz == 2 {
+            // 16-bit addressing reaches only the first 64 KiB of the flat segments, where
+            // nothing is mapped: FS or GS with a base below the target.
+            let gs = self.chance(50);
+            self.legacy.push(if gs { 0x65 } else { 0x64 });
+            let ea = match self.below(4) {
+                0 => 0,
+                1 => 0xffff - self.below(16),
+                _ => self.below(0x1_0000),
+            };
+            let base = t - ea;
+            if gs {
+                self.st.gs_base = base;
+            } else {
+                self.st.fs_base = base;
+            }
+            return ea;
+        }
         if !self.long() || !self.chance(6) {
             self.maybe_segment();
             return t & mask(asz);
@@ -665,7 +722,15 @@ impl<'a> Gen<'a> {
     /// Sets address register `r` so that it contributes `v` (the upper half of a 32-bit
     /// address register is garbage in 64-bit mode now and then).
     fn set_addr(&mut self, r: u8, v: u64, asz: u8) {
-        let v = if asz == 4 {
+        let v = if asz == 2 {
+            // The upper half of a 16-bit address register is ignored.
+            let hi = if self.chance(40) {
+                self.rng.next_u64() & 0xffff_0000
+            } else {
+                0
+            };
+            (v & 0xffff) | hi
+        } else if asz == 4 {
             let hi = if self.long() && self.chance(40) {
                 self.rng.next_u64() << 32
             } else {
@@ -727,8 +792,10 @@ impl<'a> Gen<'a> {
     fn modrm_mem(&mut self, ea: u64, asz: u8) {
         self.memory = true;
         let long = self.long();
-        if long && asz == 4 {
-            self.legacy.push(0x67);
+        self.addr_prefix(asz);
+        if asz == 2 {
+            self.modrm_mem16(ea);
+            return;
         }
         let am = mask(asz);
         let ea = ea & am;
@@ -864,6 +931,63 @@ impl<'a> Gen<'a> {
     /// time memory instead) of `size` bytes, or memory of `access` bytes at a fresh target
     /// holding a random value. Register operands of the instruction must be set before (the
     /// addressing registers overwrite them when they coincide).
+    /// [`Gen::modrm_mem`] with 16-bit addressing: BX or BP, plus SI or DI, plus a
+    /// displacement (8 bits sign-extended, or 16), the sum wrapped to 16 bits; a 16-bit
+    /// displacement alone with mod 0 and r/m 6.
+    fn modrm_mem16(&mut self, ea: u64) {
+        // The base and index registers of each r/m.
+        const FORMS: [(Option<u8>, Option<u8>); 8] = [
+            (Some(3), Some(6)),
+            (Some(3), Some(7)),
+            (Some(5), Some(6)),
+            (Some(5), Some(7)),
+            (None, Some(6)),
+            (None, Some(7)),
+            (Some(5), None),
+            (Some(3), None),
+        ];
+        let ea = ea & 0xffff;
+        let mut pick = (0u8, 6u8);
+        for _ in 0..32 {
+            let (md, rm) = (self.below(3) as u8, self.below(8) as u8);
+            if md == 0 && rm == 6 {
+                pick = (md, rm);
+                break;
+            }
+            let (b, i) = FORMS[usize::from(rm)];
+            let regs = b.into_iter().chain(i).fold(0u16, |m, r| m | 1 << r);
+            if regs & self.hard != 0 || (regs & self.soft != 0 && !self.chance(8)) {
+                continue;
+            }
+            pick = (md, rm);
+            break;
+        }
+        let (md, rm) = pick;
+        self.modrm_rm(md, rm);
+        if md == 0 && rm == 6 {
+            self.push_disp(ea as i64, 2);
+            return;
+        }
+        let d = match md {
+            0 => 0,
+            1 => self.disp8() as u64,
+            _ => self.below(0x1_0000),
+        };
+        if md != 0 {
+            self.push_disp(d as i64, usize::from(md));
+        }
+        let (b, i) = FORMS[usize::from(rm)];
+        let mut rest = ea.wrapping_sub(d);
+        if let (Some(b), Some(i)) = (b, i) {
+            let iv = self.index_value(2) & 0xffff;
+            self.set_addr(i, iv, 2);
+            rest = rest.wrapping_sub(iv);
+            self.set_addr(b, rest, 2);
+        } else if let Some(r) = b.or(i) {
+            self.set_addr(r, rest, 2);
+        }
+    }
+
     fn rm(&mut self, size: u8, access: u64, mem_pct: u64) -> Loc {
         if self.chance(mem_pct) {
             let asz = self.pick_asz();
@@ -1030,7 +1154,7 @@ impl<'a> Gen<'a> {
             bytes[disp_at..disp_at + 4].copy_from_slice(&(d as u32).to_le_bytes());
         }
         assert!(bytes.len() <= 15, "{bytes:02x?} is too long");
-        if self.mode == Mode::Compat32 {
+        if self.mode != Mode::Long64 {
             for g in &mut self.st.gpr[..8] {
                 *g &= 0xffff_ffff;
             }
@@ -1140,9 +1264,7 @@ fn mov(g: &mut Gen) {
             let store = g.chance(50);
             g.opcode = vec![0xa0 | w | if store { 2 } else { 0 }];
             let asz = g.pick_asz();
-            if g.long() && asz == 4 {
-                g.legacy.push(0x67);
-            }
+            g.addr_prefix(asz);
             let t = g.target(u64::from(size), asz == 4);
             let ea = g.segment_ea(t, asz);
             g.imm(usize::from(asz), ea);
@@ -1657,7 +1779,7 @@ fn push_pop(g: &mut Gen) {
     };
     g.rex_on = long && g.chance(50);
     g.rex_w = g.rex_on && size == 8 && g.chance(40);
-    if size == 2 || (g.rex_w && g.chance(10)) {
+    if g.opsize_prefix(size) || (g.rex_w && g.chance(10)) {
         g.legacy.push(0x66); // REX.W wins
     }
     let pop = g.chance(50);
@@ -1699,6 +1821,7 @@ fn push_pop(g: &mut Gen) {
     if canonical && g.chance(20) {
         // Addressed through RSP itself (POP: after the increment).
         g.memory = true;
+        g.addr_prefix(4);
         let t = g.target(s, true);
         let base = if pop { rsp.wrapping_add(s) } else { rsp };
         let d = t.wrapping_sub(base) as i64;
@@ -1727,9 +1850,7 @@ fn xlat(g: &mut Gen) {
     g.opcode = vec![0xd7];
     g.memory = true;
     let asz = g.pick_asz();
-    if g.long() && asz == 4 {
-        g.legacy.push(0x67);
-    }
+    g.addr_prefix(asz);
     let t = g.target(1, asz == 4);
     let ea = g.segment_ea(t, asz);
     let al = g.st.gpr[reg::RAX] & 0xff;
@@ -1747,7 +1868,7 @@ fn lea(g: &mut Gen) {
     if !g.long() && g.chance(25) {
         // 16-bit addressing: no access, so any address will do.
         g.memory = true;
-        g.legacy.push(0x67);
+        g.addr_prefix(2);
         let md = g.below(3) as u8;
         let rm = g.below(8) as u8;
         g.modrm_rm(md, rm);

@@ -4,11 +4,13 @@
 //! did, and the small helpers around it.
 
 use crate::native::{
-    COMPARE_FLAGS, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
+    CODE16_LIMIT, COMPARE_FLAGS, CS16, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE,
+    RO_PAGE, State,
 };
 use hvemu::decode::{self, Vendor};
+use hvemu::regs::Segment;
 use hvemu_cli::cases::model::{
-    self, Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, VecReg,
+    self, CS, Case, CompareAccesses, Exception, Expected, Paging, RFLAGS, RIP, Range, VecReg,
 };
 
 /// CR0.AM (Linux runs with it set: AC = 1 at CPL 3 checks alignment).
@@ -20,6 +22,15 @@ pub const CR4: u64 = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 18);
 pub const FS: usize = 4;
 /// GS in the case format's segments.
 pub const GS: usize = 5;
+/// The code segment of a [`Mode::Compat16`] run as the case format gives it: [`CS16`], based at
+/// [`INSN_ADDR`] (the instruction is at IP 0), limit [`CODE16_LIMIT`], a 16-bit readable code
+/// segment at DPL 3, accessed, with the AVL bit `modify_ldt` sets for a usable entry.
+pub const CODE16: Segment = Segment {
+    base: INSN_ADDR,
+    limit: CODE16_LIMIT as u32,
+    selector: CS16 as u16,
+    attributes: 0x10fb,
+};
 
 /// A number from the environment variable `name`: decimal or `0x` hex, `_` allowed.
 pub fn env_u64(name: &str) -> Option<u64> {
@@ -71,12 +82,22 @@ pub fn decode_mode(m: Mode) -> decode::Mode {
     }
 }
 
-/// The case format's name of a mode.
+/// The name of a mode in reports; for 64-bit and compatibility mode also the case format's.
+/// (A [`Mode::Compat16`] case is `compat32` with the code segment [`CODE16`]: see
+/// [`case_mode_name`].)
 pub fn mode_name(m: Mode) -> &'static str {
     match m {
         Mode::Long64 => "long64",
         Mode::Compat32 => "compat32",
-        Mode::Compat16 => "prot16",
+        Mode::Compat16 => "compat16",
+    }
+}
+
+/// The case format's `mode` of a run in harness mode `m`.
+pub fn case_mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Long64 => "long64",
+        Mode::Compat32 | Mode::Compat16 => "compat32",
     }
 }
 
@@ -133,7 +154,8 @@ pub struct Start<'a> {
 
 /// The case the runner checks: `start`'s state, the processor's outcome `out` and the window's
 /// changed bytes `ram` as `final`, the pages in `not_present` absent and the read-only page
-/// read-only. Mode `long64` or `compat32` (not [`Mode::Compat16`]), the host's vendor, CPL 3, CR0.AM set, CR4 as [`CR4`], XCR0
+/// read-only. Mode `long64` or `compat32` (with the code segment [`CODE16`] and RIPs as offsets
+/// in it for [`Mode::Compat16`]), the host's vendor, CPL 3, CR0.AM set, CR4 as [`CR4`], XCR0
 /// the runner's default (x87, SSE, AVX and the AVX-512 state), RFLAGS compared under
 /// [`COMPARE_FLAGS`], no device accesses expected. The vector state (ZMM0..ZMM31, K0..K7,
 /// MXCSR) is the case's; every vector or mask register the processor changed is expected whole
@@ -144,12 +166,15 @@ pub fn build_case(
     ram: Vec<(u64, Vec<u8>)>,
     not_present: Vec<Range>,
 ) -> Case {
-    assert!(
-        start.mode != Mode::Compat16,
-        "build_case: a Compat16 run's code segment (based at INSN_ADDR, under long mode) is not \
-         what the case format's prot16 describes"
-    );
-    let mode = decode_mode(start.mode);
+    let code16 = start.mode == Mode::Compat16;
+    // The case's defaults: 16-bit code runs in compatibility mode with a 16-bit CS.
+    let mode = if code16 {
+        decode::Mode::Compat32
+    } else {
+        decode_mode(start.mode)
+    };
+    // RIP is an offset in CS (the harness reports linear addresses).
+    let cs_base = if code16 { INSN_ADDR } else { 0 };
     let st = start.state;
     let mut initial = model::State::defaults(mode, 3);
     initial.ctl[0] |= CR0_AM;
@@ -160,7 +185,10 @@ pub fn build_case(
     initial.k = st.k;
     initial.mxcsr = st.mxcsr;
     initial.reg[..16].copy_from_slice(&st.gpr);
-    initial.reg[RIP] = INSN_ADDR;
+    initial.reg[RIP] = INSN_ADDR - cs_base;
+    if code16 {
+        initial.seg[CS] = CODE16;
+    }
     initial.reg[RFLAGS] = (st.rflags & INPUT_FLAGS) | 0x202;
     initial.seg[FS].base = st.fs_base;
     initial.seg[GS].base = st.gs_base;
@@ -168,7 +196,7 @@ pub fn build_case(
         .filter(|&i| out.state.gpr[i] != st.gpr[i])
         .map(|i| (i, out.state.gpr[i]))
         .collect();
-    regs.push((RIP, out.rip));
+    regs.push((RIP, out.rip.wrapping_sub(cs_base)));
     regs.push((RFLAGS, out.state.rflags));
     let mut vecs: Vec<(VecReg, [u128; 4])> = (0..32u8)
         .filter(|&n| out.state.zmm(n.into()) != st.zmm(n.into()))

@@ -1,8 +1,8 @@
 //! What the random native differential tests (`native_diff`, `native_vector`) share besides the
-//! case model: the plan of a run (families by weight, both modes, one seed each), the pages that
+//! case model: the plan of a run (families by weight, the modes, one seed each), the pages that
 //! are not present, and the grouping of mismatches into likely root causes for the report.
 
-use crate::native::{GUARD_PAGE, Mode, PAGE, SCRATCH_BASE, SCRATCH_END};
+use crate::native::{GUARD_PAGE, Mode, PAGE, SCRATCH_BASE, SCRATCH_END, ZONE_BASE, ZONE_SIZE};
 use crate::native_case::{env_u64, vector_name};
 use hvemu_cli::cases::json::Value;
 use hvemu_cli::cases::model::Range;
@@ -14,8 +14,17 @@ const SAMPLES: usize = 4;
 /// Mismatch groups printed with their reproducers (the others as one line each).
 const GROUPS_SHOWN: usize = 150;
 
-/// The modes every family runs in, in the report's column order.
-pub const MODES: [Mode; 2] = [Mode::Long64, Mode::Compat32];
+/// The modes a report counts, in its column order.
+pub const MODES: [Mode; 3] = [Mode::Long64, Mode::Compat32, Mode::Compat16];
+
+/// The place of `mode` in [`MODES`].
+pub fn mode_index(mode: Mode) -> usize {
+    match mode {
+        Mode::Long64 => 0,
+        Mode::Compat32 => 1,
+        Mode::Compat16 => 2,
+    }
+}
 
 /// A family of generated cases, as the plan and the report see it.
 pub trait CaseFamily: Copy + Debug + Ord + 'static {
@@ -32,9 +41,15 @@ fn family_key<F: CaseFamily>(f: F) -> String {
     format!("{f:?}").to_lowercase()
 }
 
-/// What runs: family, mode, number of cases, seed. `{var}_N` cases in all (default `n`),
-/// split by weight; `{var}_SEED` changes the seed; `{var}_ONLY=a,b` runs only those families.
-pub fn plan<F: CaseFamily>(var: &str, n: u64, seed: u64) -> Vec<(F, Mode, u64, u64)> {
+/// What runs: family, mode (each of `modes`), number of cases, seed. `{var}_N` cases in all
+/// (default `n`), split by weight and evenly across the modes; `{var}_SEED` changes the seed;
+/// `{var}_ONLY=a,b` runs only those families.
+pub fn plan<F: CaseFamily>(
+    var: &str,
+    n: u64,
+    seed: u64,
+    modes: &[Mode],
+) -> Vec<(F, Mode, u64, u64)> {
     let n = env_u64(&format!("{var}_N")).unwrap_or(n);
     let seed = env_u64(&format!("{var}_SEED")).unwrap_or(seed);
     let only: Option<Vec<String>> = std::env::var(format!("{var}_ONLY"))
@@ -48,16 +63,41 @@ pub fn plan<F: CaseFamily>(var: &str, n: u64, seed: u64) -> Vec<(F, Mode, u64, u
         .filter(|(f, _)| only.as_ref().is_none_or(|o| o.contains(&family_key(*f))))
         .collect();
     assert!(!families.is_empty(), "{var}_ONLY selects nothing");
-    let total: u64 = families.iter().map(|(f, _)| f.weight()).sum::<u64>() * MODES.len() as u64;
+    let total: u64 = families.iter().map(|(f, _)| f.weight()).sum::<u64>() * modes.len() as u64;
     let mut out = Vec::new();
     for &(f, number) in &families {
-        for (mi, m) in MODES.iter().enumerate() {
+        for m in modes {
             let count = (n * f.weight()).div_ceil(total);
-            let s = seed ^ (number << 8 | mi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mi = mode_index(*m) as u64;
+            let s = seed ^ (number << 8 | mi).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             out.push((f, *m, count, s));
         }
     }
     out
+}
+
+/// Everything outside the window's present pages and the instruction zone: natively nothing
+/// else is mapped where a case can reach.
+pub fn outside_window() -> Vec<Range> {
+    vec![
+        Range {
+            base: 0,
+            size: SCRATCH_BASE,
+        },
+        Range {
+            base: GUARD_PAGE,
+            size: PAGE,
+        },
+        Range {
+            base: SCRATCH_END,
+            size: ZONE_BASE - SCRATCH_END,
+        },
+        // (the instruction zone is mapped: a re-entered or RCX = 0 instruction is fetched)
+        Range {
+            base: ZONE_BASE + ZONE_SIZE,
+            size: u64::MAX - (ZONE_BASE + ZONE_SIZE),
+        },
+    ]
 }
 
 /// The pages that are not present: both sides of the scratch window and its guard page; in
@@ -65,7 +105,12 @@ pub fn plan<F: CaseFamily>(var: &str, n: u64, seed: u64) -> Vec<(F, Mode, u64, u
 /// access straddling the hole reaches them, and it must fault before translating); with
 /// `top_of_4g` in compatibility mode the last page below 4 GiB (not present natively either:
 /// accesses across the limit of the flat segments) and the first page (where Intel wraps them).
+/// In 16-bit code, whose FS- and GS-based accesses with 16-bit offsets that wrap may land
+/// anywhere near the window, everything outside it ([`outside_window`]).
 pub fn not_present(mode: Mode, top_of_4g: bool) -> Vec<Range> {
+    if mode == Mode::Compat16 {
+        return outside_window();
+    }
     let page = |base| Range { base, size: PAGE };
     let mut v = vec![
         page(SCRATCH_BASE - PAGE),
@@ -110,7 +155,7 @@ pub fn emulator_outcome(line: &Value) -> String {
 /// often one root cause.
 struct Group {
     count: u64,
-    modes: [u64; 2],
+    modes: [u64; 3],
     /// Cases per family and instruction form.
     forms: BTreeMap<String, u64>,
     /// Reproducers: (form, instruction length, text, JSON case line); one per form at most,
@@ -139,12 +184,12 @@ impl Groups {
     ) {
         let e = self.groups.entry(key).or_insert_with(|| Group {
             count: 0,
-            modes: [0; 2],
+            modes: [0; 3],
             forms: BTreeMap::new(),
             samples: Vec::new(),
         });
         e.count += 1;
-        e.modes[usize::from(mode == Mode::Compat32)] += 1;
+        e.modes[mode_index(mode)] += 1;
         *e.forms.entry(form.clone()).or_default() += 1;
         let room = e.samples.len() < SAMPLES;
         match e.samples.iter_mut().find(|x| x.0 == form) {
@@ -174,11 +219,12 @@ impl Groups {
         for (i, (k, g)) in groups.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "\n[{}] {k}  ({} cases: {} long64, {} compat32)",
+                "\n[{}] {k}  ({} cases: {} long64, {} compat32, {} compat16)",
                 i + 1,
                 g.count,
                 g.modes[0],
-                g.modes[1]
+                g.modes[1],
+                g.modes[2]
             );
             let forms: Vec<String> = g.forms.iter().map(|(f, n)| format!("{f} ({n})")).collect();
             let _ = writeln!(s, "  forms: {}", forms.join("; "));

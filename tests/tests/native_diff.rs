@@ -8,12 +8,15 @@
 //!   across its guard page (#PF), on the read-only page (#PF on writes), misaligned with AC = 1
 //!   (#AC), non-canonical in 64-bit mode (#GP, #SS), FS/GS bases, LOCK on the lockable memory
 //!   forms (and rarely elsewhere: #UD), edge-biased values and counts, random status flags, DF
-//!   and AC; in 64-bit mode and in compatibility mode. `HVEMU_NATIVE_DIFF_N` cases in all
+//!   and AC; in 64-bit mode, in compatibility mode and in 16-bit code under long mode (a 16-bit
+//!   code segment of the process's LDT: 16-bit operands and addressing by default, 66 and 67
+//!   for 32-bit). `HVEMU_NATIVE_DIFF_N` cases in all
 //!   (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed), split across
-//!   families by weight and across the two modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
+//!   families by weight and across the three modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
 //!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
 //!   case).
-//! - **The case** given to the runner: mode `long64` or `compat32`, the host's vendor (the
+//! - **The case** given to the runner: mode `long64` or `compat32` (16-bit code: `compat32`
+//!   with the 16-bit code segment, based at `INSN_ADDR`, and RIP 0), the host's vendor (the
 //!   undefined flags are exact for an AMD Zen 4 and an Intel 5th-generation Xeon), CPL 3 (CS and SS
 //!   DPL 3), CR0.AM set (as Linux runs), RIP = `INSN_ADDR`, the GPRs, RFLAGS and the FS and
 //!   GS bases, `exit_bytes` from the generator (usually all of them), RAM = the
@@ -41,18 +44,20 @@
 
 use hvemu::decode;
 use hvemu_cli::cases::json::Value;
-use hvemu_cli::cases::model::{Case, RFLAGS, RIP};
+use hvemu_cli::cases::model::{CS, Case, RFLAGS, RIP};
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::casegen::{self, Family, Generated};
 use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
-    self, COMPARE_FLAGS, INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE,
-    SCRATCH_END, reg,
+    self, COMPARE_FLAGS, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{
-    FS, GS, Start, decode_mode, diff_field, host_vendor, mode_name, outcome_name, vendor_name,
+    FS, GS, Start, case_mode_name, decode_mode, diff_field, host_vendor, mode_name, outcome_name,
+    vendor_name,
 };
-use hvemu_tests::native_report::{CaseFamily, Groups, emulator_outcome, not_present, plan};
+use hvemu_tests::native_report::{
+    CaseFamily, Groups, MODES, emulator_outcome, mode_index, not_present, plan,
+};
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -100,7 +105,7 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
         .filter(|&i| g.state.gpr[i] != 0)
         .map(|i| (reg::NAMES[i].to_string(), hx(g.state.gpr[i])))
         .collect();
-    regs.push(("rip".into(), hx(INSN_ADDR)));
+    regs.push(("rip".into(), hx(case.initial.reg[RIP])));
     regs.push(("rflags".into(), hx(case.initial.reg[RFLAGS])));
     let runs = |r: &[(u64, Vec<u8>)]| {
         Value::Array(
@@ -121,9 +126,9 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
             .collect(),
     );
     let mut sregs = vec![("cr0".to_string(), hx(case.initial.ctl[0]))];
-    for (i, name) in [(FS, "fs"), (GS, "gs")] {
+    for (i, name) in [(CS, "cs"), (FS, "fs"), (GS, "gs")] {
         let seg = case.initial.seg[i];
-        if seg.base != 0 {
+        if (i == CS && g.mode == Mode::Compat16) || (i != CS && seg.base != 0) {
             sregs.push((
                 name.into(),
                 Value::Object(vec![
@@ -163,7 +168,7 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
     };
     Value::Object(vec![
         ("name".into(), Value::str(name)),
-        ("mode".into(), Value::str(mode_name(g.mode))),
+        ("mode".into(), Value::str(case_mode_name(g.mode))),
         ("vendor".into(), Value::str(vendor_name(host_vendor()))),
         ("cpl".into(), Value::int(3)),
         ("bytes".into(), Value::str(hex_bytes(&g.bytes))),
@@ -227,14 +232,14 @@ impl Tally {
 struct Report {
     tally: BTreeMap<(Family, usize), Tally>,
     /// Cases per processor outcome (`ok`, `#PF`...) and mode.
-    outcomes: BTreeMap<String, [u64; 2]>,
+    outcomes: BTreeMap<String, [u64; 3]>,
     groups: Groups,
 }
 
 impl Report {
     fn check(&mut self, job: Job) {
         let g = &job.g;
-        let mi = usize::from(g.mode == Mode::Compat32);
+        let mi = mode_index(g.mode);
         let t = self.tally.entry((g.family, mi)).or_default();
         t.cases += 1;
         t.locked += u64::from(g.locked);
@@ -383,10 +388,11 @@ impl Report {
         let mut all = Tally::default();
         let _ = writeln!(
             s,
-            "{:<28} {:>26} | {:>26} | {:>6} {:>6} {:>6} {:>6}",
+            "{:<28} {:>26} | {:>26} | {:>26} | {:>6} {:>6} {:>6} {:>6}",
             "family",
             "long64 cases/fail/unsup",
             "compat32 cases/fail/unsup",
+            "compat16 cases/fail/unsup",
             "fault%",
             "mem%",
             "lock%",
@@ -395,7 +401,7 @@ impl Report {
         for f in Family::ALL {
             let mut row = Tally::default();
             let mut cols = Vec::new();
-            for mi in 0..2 {
+            for mi in 0..MODES.len() {
                 let t = self.tally.get(&(f, mi)).copied().unwrap_or_default();
                 row.add(&t);
                 cols.push(format!(
@@ -412,10 +418,11 @@ impl Report {
             let pct = |n: u64| 100.0 * n as f64 / row.cases as f64;
             let _ = writeln!(
                 s,
-                "{:<28} {} | {} | {:>6.1} {:>6.1} {:>6.1} {:>6}",
+                "{:<28} {} | {} | {} | {:>6.1} {:>6.1} {:>6.1} {:>6}",
                 f.name(),
                 cols[0],
                 cols[1],
+                cols[2],
                 pct(row.faulted),
                 pct(row.memory),
                 pct(row.locked),
@@ -440,11 +447,11 @@ impl Report {
         let outcomes: Vec<String> = self
             .outcomes
             .iter()
-            .map(|(k, [a, b])| format!("{k} {a}/{b}"))
+            .map(|(k, [a, b, c])| format!("{k} {a}/{b}/{c}"))
             .collect();
         let _ = writeln!(
             s,
-            "processor outcomes (long64/compat32): {}",
+            "processor outcomes (long64/compat32/compat16): {}",
             outcomes.join(", ")
         );
         let _ = writeln!(
@@ -460,7 +467,7 @@ impl Report {
 
 #[test]
 fn emulator_matches_the_processor() {
-    let plan = plan::<Family>("HVEMU_NATIVE_DIFF", DEFAULT_N, DEFAULT_SEED);
+    let plan = plan::<Family>("HVEMU_NATIVE_DIFF", DEFAULT_N, DEFAULT_SEED, &MODES);
     let mut native = Native::new().expect("native harness");
     native.clear_mem();
     let start = Instant::now();

@@ -35,14 +35,14 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 use hvemu::flags::{AC, DF};
-use hvemu_cli::cases::model::{Case, Range};
+use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::hex;
 use hvemu_tests::native::{
-    self, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE, SCRATCH_END,
-    ZONE_BASE, ZONE_SIZE, reg,
+    self, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{Start, env_u64, mode_name};
+use hvemu_tests::native_report::outside_window;
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -375,30 +375,6 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     }
 }
 
-/// Everything outside the window's present pages and the instruction zone: natively nothing
-/// else is mapped where a case can reach.
-fn not_present() -> Vec<Range> {
-    vec![
-        Range {
-            base: 0,
-            size: SCRATCH_BASE,
-        },
-        Range {
-            base: GUARD_PAGE,
-            size: PAGE,
-        },
-        Range {
-            base: SCRATCH_END,
-            size: ZONE_BASE - SCRATCH_END,
-        },
-        // (the instruction zone is mapped: a re-entered or RCX = 0 instruction is fetched)
-        Range {
-            base: ZONE_BASE + ZONE_SIZE,
-            size: u64::MAX - (ZONE_BASE + ZONE_SIZE),
-        },
-    ]
-}
-
 fn build_case(g: &Gen, out: &Output, ram: Vec<(u64, Vec<u8>)>) -> Case {
     let start = Start {
         mode: g.mode,
@@ -407,7 +383,7 @@ fn build_case(g: &Gen, out: &Output, ram: Vec<(u64, Vec<u8>)>) -> Case {
         state: &g.state,
         mem: &g.mem,
     };
-    hvemu_tests::native_case::build_case(&start, out, ram, not_present())
+    hvemu_tests::native_case::build_case(&start, out, ram, outside_window())
 }
 
 #[derive(Default)]

@@ -574,7 +574,12 @@ impl Report {
 
 #[test]
 fn vector_moves_match_the_processor() {
-    let plan = plan::<VecFamily>("HVEMU_NATIVE_VECTOR", DEFAULT_N, DEFAULT_SEED);
+    let plan = plan::<VecFamily>(
+        "HVEMU_NATIVE_VECTOR",
+        DEFAULT_N,
+        DEFAULT_SEED,
+        &[Mode::Long64, Mode::Compat32],
+    );
     let gaps = std::env::var_os("HVEMU_NATIVE_VECTOR_DECODER_GAPS").is_some();
     let mut native = Native::new().expect("native harness");
     native.clear_mem();
