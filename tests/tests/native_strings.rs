@@ -1,6 +1,7 @@
 //! String instructions, the emulator against the host processor: MOVS, CMPS, STOS, LODS and
 //! SCAS at every element size, without a repeat prefix and with REP/REPE (F3) and REPNE (F2),
-//! DF 0 and 1, in 64-bit and in compatibility mode, run natively (`hvemu_tests::native`) and,
+//! DF 0 and 1, in 64-bit mode, in compatibility mode and in 16-bit code under long mode (the
+//! harness's 16-bit LDT code segment), run natively (`hvemu_tests::native`) and,
 //! from the same state, through the conformance runner (`hvemu_cli::cases::run_case`, which
 //! re-enters the emulator while it hands back a REP instruction part done: the runner's budget
 //! is 1,024 elements, so the long runs here take several calls). Every difference is a mismatch.
@@ -9,7 +10,8 @@
 //!   mode), the repeat prefix (none, F3, F2, both in either order: the last one counts), the
 //!   address-size prefix 67 (32-bit addresses in 64-bit mode, with garbage in the upper halves
 //!   of RCX/RSI/RDI that must be ignored and zeroed; 16-bit addresses in compatibility mode,
-//!   with garbage above bit 15 that must be kept), and source segment overrides (FS/GS with a
+//!   with garbage above bit 15 that must be kept; in 16-bit code the other way round: 16-bit
+//!   addresses without it, 32-bit with it, and 66 for doublewords), and source segment overrides (FS/GS with a
 //!   base, which is the only way a 16-bit address reaches the window; the others, which are
 //!   flat or ignored). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
 //!   raise #GP(0) before anything else, RCX = 0 included (the host has no I/O permission entry,
@@ -28,7 +30,7 @@
 //!   a REP instruction), RIP, RFLAGS under `COMPARE_FLAGS`, the window's changed bytes, the
 //!   exception with its error code and CR2, no device access.
 //!
-//! `HVEMU_NATIVE_STRINGS_N` cases (default 200,000; `_` allowed), half per mode;
+//! `HVEMU_NATIVE_STRINGS_N` cases (default 200,000; `_` allowed), a third per mode;
 //! `HVEMU_NATIVE_STRINGS_SEED` changes the seed. The summary per instruction and mode is
 //! printed (`--nocapture` shows it on success), with up to 30 mismatches in full (bytes, state,
 //! the runner's result line). Zero mismatches is the assertion.
@@ -160,6 +162,8 @@ fn fill(rng: &mut Rng, addr: u64, span: u64, pattern: Option<u8>, out: &mut Vec<
 
 fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     let is64 = mode == Mode::Long64;
+    // In 16-bit code 66 selects doublewords and 67 32-bit addresses.
+    let code16 = mode == Mode::Compat16;
     let op = match rng.below(100) {
         0..=21 => Op::Movs,
         22..=41 => Op::Cmps,
@@ -183,7 +187,9 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         _ => ("f3f2", &[0xf3, 0xf2]),
     };
     let repeats = rep != "none";
-    let a67 = rng.chance(20);
+    // (In 16-bit code, without 67 a destination, through ES with base 0, is below 64 KiB:
+    // never mapped, so the run faults at once.)
+    let a67 = rng.chance(if code16 { 50 } else { 20 });
     let mut state = native::State::default();
     let down = rng.chance(50);
     state.rflags = rng.next_u64() & 0x8d5;
@@ -195,7 +201,7 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     }
     // Legacy prefixes in random order.
     let mut prefixes: Vec<u8> = rep_bytes.to_vec();
-    if size == 2 {
+    if size == if code16 { 4 } else { 2 } {
         prefixes.push(0x66);
     }
     if a67 {
@@ -203,11 +209,16 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     }
     // A source segment override: FS/GS with a base (16-bit addresses need it to reach the
     // window), or one that is flat (or ignored in 64-bit mode).
-    let a16 = a67 && !is64;
+    let a16 = !is64 && a67 != code16;
     let seg_pick = if a16 && op.has_src() && rng.chance(85) {
         rng.pick(&[0x64u8, 0x65])
     } else if rng.chance(25) {
-        rng.pick(&[0x26u8, 0x2e, 0x36, 0x3e, 0x64, 0x65])
+        // (Not CS in 16-bit code: its base is the instruction's, its bytes the harness's.)
+        if code16 {
+            rng.pick(&[0x26u8, 0x36, 0x3e, 0x64, 0x65])
+        } else {
+            rng.pick(&[0x26u8, 0x2e, 0x36, 0x3e, 0x64, 0x65])
+        }
     } else {
         0
     };
@@ -408,11 +419,7 @@ fn string_instructions_match_the_processor() {
     let t0 = Instant::now();
     let mut emu_time = 0f64;
     for i in 0..n_total {
-        let mode = if i % 2 == 0 {
-            Mode::Long64
-        } else {
-            Mode::Compat32
-        };
+        let mode = [Mode::Long64, Mode::Compat32, Mode::Compat16][(i % 3) as usize];
         let g = generate(&mut rng, mode);
         native.clear_mem();
         for (a, b) in &g.mem {
