@@ -150,10 +150,13 @@ impl<C: ?Sized> Machine<'_, C> {
         self.prepare_linear(linear, size, intent)
     }
 
-    /// [`Machine::linearize`] for an access whose alignment the caller checks next: Intel checks
-    /// the alignment before the segment limit or canonical form of the access's last byte, so a
-    /// misaligned access whose first byte is good and whose last is not raises #AC there, not
-    /// #GP/#SS (measured on a 5th-generation Xeon; AMD raises #GP/#SS).
+    /// [`Machine::linearize`] for an access whose alignment the caller checks next: in 64-bit
+    /// mode Intel checks the alignment before the canonical form of the access's last byte, so a
+    /// misaligned access whose first byte is canonical and whose last is not raises #AC there,
+    /// not #GP/#SS (measured on a 5th-generation Xeon; AMD raises #GP/#SS). A segment limit
+    /// comes first on both: a misaligned access whose last byte is past the limit is #GP/#SS
+    /// (measured on the same Xeon in compatibility mode and 16-bit code, where Intel has no
+    /// limit check at 4 GiB to order: see `wraps_at_4g`).
     #[inline(never)]
     pub(crate) fn linearize_checked(
         &mut self,
@@ -168,8 +171,9 @@ impl<C: ?Sized> Machine<'_, C> {
         }
     }
 
-    /// The fault of a failed [`Machine::linearize_checked`]: #AC first on Intel when the first
-    /// byte passes segmentation, else `fault`. Out of line: rare, and kept out of every caller.
+    /// The fault of a failed [`Machine::linearize_checked`]: #AC first on Intel in 64-bit mode
+    /// when the first byte is canonical, else `fault`. Out of line: rare, and kept out of every
+    /// caller.
     #[cold]
     #[inline(never)]
     fn alignment_then(
@@ -181,7 +185,10 @@ impl<C: ?Sized> Machine<'_, C> {
         intent: Intent,
     ) -> Result<u64, Stop> {
         // Only a segmentation fault: a failed host call (reading CR4) ends the access as it is.
-        if self.config.vendor == Vendor::Intel && matches!(fault, Stop::Fault(_)) {
+        if self.config.vendor == Vendor::Intel
+            && self.mode == Mode::Long64
+            && matches!(fault, Stop::Fault(_))
+        {
             match self.linearize(seg, offset, 1, intent) {
                 Ok(first) => self.check_alignment(first, size)?,
                 Err(Stop::Fault(_)) => {}
