@@ -20,7 +20,9 @@
 //! addressing (BX/BP + SI/DI + disp8/disp16, wrapping at 64 KiB, with garbage in the upper
 //! register halves) or, with 67, 32-bit addressing. The flat data segments reach nothing below
 //! 64 KiB in a Linux process, so a 16-bit address goes through FS or GS with a base that puts
-//! the target in reach.
+//! the target in reach, or through the harness's data segment `DATA16` in DS or ES (by
+//! override), whose limit ends the read-write pages: past it is #GP. Compatibility mode uses
+//! `DATA16` too (now and then, and with 16-bit addressing, which it takes from 67).
 //!
 //! Values are edge-biased (0, 1, all ones, sign boundaries, single bits, nibble carries; shift
 //! counts 0/1/size-1/size/31/32/63/64...), the status flags, DF and AC are random (AC = 1 in a
@@ -33,7 +35,8 @@
 pub mod vector;
 
 use crate::native::{
-    GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, page, reg,
+    DATA16_BASE, GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State,
+    page, reg,
 };
 use crate::randgen::{Rng, edge_bits};
 use hvemu::flags::{AC, AF, CF, DF, OF, PF, SF, STATUS, ZF};
@@ -287,6 +290,10 @@ struct Gen<'a> {
     /// Vector cases: also the encodings the decoder is known to get wrong (see
     /// [`vector::generate`]).
     decoder_gaps: bool,
+    /// Outside 64-bit mode, memory operands may go through the harness's data segment
+    /// `DATA16`, and compatibility mode may address with 16 bits (the families of this module;
+    /// not the vector cases, whose runs describe only the window's edges as not present).
+    data16: bool,
 }
 
 /// Operand-size mask.
@@ -390,6 +397,7 @@ impl<'a> Gen<'a> {
             disp8_scale: 1,
             masking: vector::Masking::None,
             decoder_gaps: false,
+            data16: false,
         }
     }
 
@@ -648,6 +656,7 @@ impl<'a> Gen<'a> {
         match mode {
             Mode::Long64 if self.chance(88) => 8,
             Mode::Compat16 if self.chance(50) => 2,
+            Mode::Compat32 if self.data16 && self.chance(12) => 2,
             _ => 4,
         }
     }
@@ -671,6 +680,19 @@ impl<'a> Gen<'a> {
     /// base (the linear address is base + effective address, not truncated), else one of the
     /// flat segments now and then ([`Gen::maybe_segment`]).
     fn segment_ea(&mut self, t: u64, asz: u8) -> u64 {
+        if self.data16 && !self.long() && (asz == 2 || self.chance(10)) && self.chance(60) {
+            // The harness's data segment DATA16 in DS or ES (named by an override, so BP and
+            // ESP bases do not make it SS): its base below the window, its limit at the end
+            // of the read-write pages (the guard and read-only pages are past it: #GP).
+            if self.chance(50) {
+                self.legacy.push(0x3e);
+                self.st.ds_data16 = true;
+            } else {
+                self.legacy.push(0x26);
+                self.st.es_data16 = true;
+            }
+            return t.wrapping_sub(DATA16_BASE) & mask(asz);
+        }
         if asz == 2 {
             // 16-bit addressing reaches only the first 64 KiB of the flat segments, where
             // nothing is mapped: FS or GS with a base below the target.
@@ -1189,6 +1211,7 @@ pub fn generate(rng: &mut Rng, family: Family, mode: Mode) -> Generated {
 
 fn try_generate(rng: &mut Rng, family: Family, mode: Mode) -> Option<Generated> {
     let mut g = Gen::new(rng, mode);
+    g.data16 = true;
     match family {
         Family::Mov => mov(&mut g),
         Family::Movx => movx(&mut g),

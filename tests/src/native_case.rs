@@ -4,8 +4,8 @@
 //! did, and the small helpers around it.
 
 use crate::native::{
-    CODE16_LIMIT, COMPARE_FLAGS, CS16, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE,
-    RO_PAGE, State,
+    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16, DATA16_BASE, DATA16_LIMIT, INPUT_FLAGS, INSN_ADDR,
+    Mode, Outcome, Output, PAGE, RO_PAGE, State,
 };
 use hvemu::decode::{self, Vendor};
 use hvemu::regs::Segment;
@@ -18,7 +18,11 @@ pub const CR0_AM: u64 = 1 << 18;
 /// CR4 as Linux runs user code, as far as the emulator cares: OSFXSR, OSXMMEXCPT, OSXSAVE (and
 /// PAE, the case format's default in 64-bit and compatibility mode).
 pub const CR4: u64 = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 18);
-/// FS in the case format's segments (`model::State::seg`).
+/// ES in the case format's segments (`model::State::seg`).
+pub const ES: usize = 0;
+/// DS in the case format's segments.
+pub const DS: usize = 3;
+/// FS in the case format's segments.
 pub const FS: usize = 4;
 /// GS in the case format's segments.
 pub const GS: usize = 5;
@@ -30,6 +34,14 @@ pub const CODE16: Segment = Segment {
     limit: CODE16_LIMIT as u32,
     selector: CS16 as u16,
     attributes: 0x10fb,
+};
+/// The data segment [`DATA16`] as the case format gives it: writable, expand-up, DPL 3,
+/// accessed, AVL set.
+pub const DATA16_SEGMENT: Segment = Segment {
+    base: DATA16_BASE,
+    limit: DATA16_LIMIT as u32,
+    selector: DATA16,
+    attributes: 0x10f3,
 };
 
 /// A number from the environment variable `name`: decimal or `0x` hex, `_` allowed.
@@ -188,6 +200,13 @@ pub fn build_case(
     initial.reg[RIP] = INSN_ADDR - cs_base;
     if code16 {
         initial.seg[CS] = CODE16;
+    }
+    if start.mode != Mode::Long64 {
+        for (on, i) in [(st.es_data16, ES), (st.ds_data16, DS)] {
+            if on {
+                initial.seg[i] = DATA16_SEGMENT;
+            }
+        }
     }
     initial.reg[RFLAGS] = (st.rflags & INPUT_FLAGS) | 0x202;
     initial.seg[FS].base = st.fs_base;

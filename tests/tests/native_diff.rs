@@ -44,15 +44,15 @@
 
 use hvemu::decode;
 use hvemu_cli::cases::json::Value;
-use hvemu_cli::cases::model::{CS, Case, RFLAGS, RIP};
+use hvemu_cli::cases::model::{self, Case, RFLAGS, RIP, SEG_NAMES};
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::casegen::{self, Family, Generated};
 use hvemu_tests::hex as hex_bytes;
 use hvemu_tests::native::{
-    self, COMPARE_FLAGS, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
+    self, COMPARE_FLAGS, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{
-    FS, GS, Start, case_mode_name, decode_mode, diff_field, host_vendor, mode_name, outcome_name,
+    Start, case_mode_name, decode_mode, diff_field, host_vendor, mode_name, outcome_name,
     vendor_name,
 };
 use hvemu_tests::native_report::{
@@ -126,11 +126,14 @@ fn case_json(g: &Generated, case: &Case, name: &str) -> String {
             .collect(),
     );
     let mut sregs = vec![("cr0".to_string(), hx(case.initial.ctl[0]))];
-    for (i, name) in [(CS, "cs"), (FS, "fs"), (GS, "gs")] {
+    // The segments the case's mode does not default to (16-bit code's CS, DATA16, FS and GS
+    // bases).
+    let defaults = model::State::defaults(case.mode, case.cpl);
+    for (i, name) in SEG_NAMES.iter().enumerate().take(6) {
         let seg = case.initial.seg[i];
-        if (i == CS && g.mode == Mode::Compat16) || (i != CS && seg.base != 0) {
+        if seg != defaults.seg[i] {
             sregs.push((
-                name.into(),
+                (*name).into(),
                 Value::Object(vec![
                     ("selector".into(), hx(u64::from(seg.selector))),
                     ("base".into(), hx(seg.base)),

@@ -11,9 +11,11 @@
 //!   address-size prefix 67 (32-bit addresses in 64-bit mode, with garbage in the upper halves
 //!   of RCX/RSI/RDI that must be ignored and zeroed; 16-bit addresses in compatibility mode,
 //!   with garbage above bit 15 that must be kept; in 16-bit code the other way round: 16-bit
-//!   addresses without it, 32-bit with it, and 66 for doublewords), and source segment overrides (FS/GS with a
-//!   base, which is the only way a 16-bit address reaches the window; the others, which are
-//!   flat or ignored). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
+//!   addresses without it, 32-bit with it, and 66 for doublewords), and source segment overrides
+//!   (FS/GS with a base; the others, which are flat or ignored). Outside 64-bit mode ES and DS
+//!   are the harness's data segment `DATA16` in most cases with 16-bit addresses and now and
+//!   then otherwise: based below the window, its limit ending the read-write pages, so 16-bit
+//!   offsets reach the window and runs meet the limit (#GP). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
 //!   raise #GP(0) before anything else, RCX = 0 included (the host has no I/O permission entry,
 //!   Linux's bitmap denies every port).
 //! - **State**: RCX mostly small (0, 1-8, 9-64) and sometimes up to 1,100 elements, which crosses
@@ -41,7 +43,8 @@ use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::hex;
 use hvemu_tests::native::{
-    self, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE, SCRATCH_END, reg,
+    self, DATA16_BASE, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
+    SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{Start, env_u64, mode_name};
 use hvemu_tests::native_report::outside_window;
@@ -251,18 +254,53 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     let dst_lin = pointer(rng, size, down);
     let based = matches!(seg_pick, 0x64 | 0x65) && op.has_src();
     let mut seg_base = 0u64;
+    // Outside 64-bit mode ES and DS are now and then the harness's data segment DATA16 (based
+    // below the window, limit at the end of its read-write pages), which 16-bit offsets
+    // reach the window through; mostly so with 16-bit addresses.
+    let data16_pct = if is64 {
+        0
+    } else if a16 {
+        85
+    } else {
+        15
+    };
+    state.es_data16 = rng.chance(data16_pct);
+    state.ds_data16 = rng.chance(data16_pct);
+    // The source's segment is DATA16: DS by default, or ES by override.
+    let src_data16 = match seg_pick {
+        0x26 => state.es_data16,
+        0 | 0x3e => state.ds_data16,
+        _ => false,
+    };
     let (mut si, mut di);
     if a16 {
-        // 16-bit offsets: the source through the FS/GS base, the destination (ES, base 0)
-        // below 64 KiB, never mapped (mmap_min_addr).
-        si = src_lin & 0xffff;
+        // 16-bit offsets: the source through the FS/GS base or DATA16, the destination
+        // through DATA16; otherwise below 64 KiB of a flat segment, never mapped
+        // (mmap_min_addr).
+        si = if src_data16 {
+            src_lin.wrapping_sub(DATA16_BASE) & 0xffff
+        } else {
+            src_lin & 0xffff
+        };
         if based {
             seg_base = src_lin - si;
         }
-        di = dst_lin & 0xffff;
+        di = if state.es_data16 {
+            dst_lin.wrapping_sub(DATA16_BASE) & 0xffff
+        } else {
+            dst_lin & 0xffff
+        };
     } else {
-        si = src_lin;
-        di = dst_lin;
+        si = if src_data16 && !based {
+            src_lin - DATA16_BASE
+        } else {
+            src_lin
+        };
+        di = if state.es_data16 {
+            dst_lin - DATA16_BASE
+        } else {
+            dst_lin
+        };
         if based && rng.chance(60) {
             seg_base = match (is64, a67) {
                 // canonical (WRFSBASE checks), possibly in the upper half
@@ -367,10 +405,10 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         } else {
             None
         };
-        if op.has_src() && (!a16 || based) {
+        if op.has_src() && (!a16 || based || src_data16) {
             fill(rng, src_lin, span, pattern, &mut mem);
         }
-        if op.has_dst() && !a16 {
+        if op.has_dst() && (!a16 || state.es_data16) {
             fill(rng, dst_lin, span, pattern, &mut mem);
         }
     }

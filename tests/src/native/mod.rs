@@ -57,6 +57,10 @@
 //!
 //! - [`Mode::Compat16`]: 16-bit code, in a 16-bit code segment of the process's LDT (set up with
 //!   `modify_ldt`), otherwise as compatibility mode; see the variant.
+//! - In both compatibility modes ES and DS can hold [`DATA16`] instead
+//!   ([`State::es_data16`], [`State::ds_data16`]): a data segment of the LDT based below the
+//!   window with a limit inside it, so 16-bit offsets reach the window and limit checks
+//!   happen.
 //!
 //! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
 //! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
@@ -204,6 +208,16 @@ pub const CS16: u64 = 0x07;
 /// Its limit, the last valid offset: [`EDGE`] is at offset 0x8000 (a fetch there is a #PF, as
 /// in the other modes, not a limit #GP); a branch beyond it is #GP.
 pub const CODE16_LIMIT: u64 = EDGE - INSN_ADDR;
+/// A data segment of the process's LDT (entry 1, RPL 3) that 16-bit offsets reach the window
+/// through: writable, expand-up, based at [`DATA16_BASE`] with limit [`DATA16_LIMIT`]. ES or
+/// DS hold it in compatibility mode when [`State::es_data16`] or [`State::ds_data16`] says so.
+pub const DATA16: u16 = 0x0f;
+/// Its base: offset 0x8000 is [`SCRATCH_BASE`].
+pub const DATA16_BASE: u64 = SCRATCH_BASE - 0x8000;
+/// Its limit, the last valid offset: the last byte of the read-write pages, so the guard page,
+/// the read-only page and offsets wrapping past 64 KiB are beyond it (#GP, before any page
+/// fault), and offsets below 0x8000 reach the unmapped page below the window (#PF).
+pub const DATA16_LIMIT: u64 = GUARD_PAGE - 1 - DATA16_BASE;
 const TF: u64 = 1 << 8;
 /// The page size.
 pub const PAGE: u64 = 0x1000;
@@ -284,6 +298,10 @@ pub struct State {
     pub fs_base: u64,
     /// GS base (as `fs_base`).
     pub gs_base: u64,
+    /// ES is [`DATA16`] (compatibility mode and 16-bit code; otherwise the mode's flat ES).
+    pub es_data16: bool,
+    /// DS is [`DATA16`] (as `es_data16`).
+    pub ds_data16: bool,
 }
 
 impl Default for State {
@@ -299,6 +317,8 @@ impl Default for State {
             mxcsr: 0x1f80,
             fs_base: 0,
             gs_base: 0,
+            es_data16: false,
+            ds_data16: false,
         }
     }
 }
@@ -854,31 +874,45 @@ struct UserDesc {
     flags: u32,
 }
 
-/// Writes LDT entry 0: the 16-bit code segment [`CS16`] of [`Mode::Compat16`].
+/// Writes LDT entries 0 and 1: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
+/// data segment [`DATA16`].
 fn install_code16() -> Result<(), &'static str> {
     const CONTENTS_CODE: u32 = 2 << 1;
     const USEABLE: u32 = 1 << 6;
-    let desc = UserDesc {
-        entry_number: (CS16 >> 3) as u32,
-        base_addr: INSN_ADDR as u32,
-        limit: CODE16_LIMIT as u32,
-        // 16-bit, readable, byte-granular, present.
-        flags: CONTENTS_CODE | USEABLE,
-    };
-    // SAFETY: modify_ldt(0x11: write an entry) reads `size_of::<UserDesc>()` bytes at `&desc`.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_modify_ldt,
-            0x11,
-            &desc as *const UserDesc,
-            core::mem::size_of::<UserDesc>(),
-        )
-    };
-    if r != 0 {
-        return Err(
-            "modify_ldt could not install the 16-bit code segment (a kernel without \
-                    CONFIG_MODIFY_LDT_SYSCALL, or a seccomp filter)",
-        );
+    // 16-bit, byte-granular, present: the code segment readable, the data segment writable
+    // and expand-up (contents 0).
+    let entries = [
+        (
+            CS16 as u16,
+            INSN_ADDR,
+            CODE16_LIMIT,
+            CONTENTS_CODE | USEABLE,
+        ),
+        (DATA16, DATA16_BASE, DATA16_LIMIT, USEABLE),
+    ];
+    for (sel, base, limit, flags) in entries {
+        let desc = UserDesc {
+            entry_number: u32::from(sel >> 3),
+            base_addr: base as u32,
+            limit: limit as u32,
+            flags,
+        };
+        // SAFETY: modify_ldt(0x11: write an entry) reads `size_of::<UserDesc>()` bytes at
+        // `&desc`.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_modify_ldt,
+                0x11,
+                &desc as *const UserDesc,
+                core::mem::size_of::<UserDesc>(),
+            )
+        };
+        if r != 0 {
+            return Err(
+                "modify_ldt could not install the 16-bit code and data segments (a kernel \
+                 without CONFIG_MODIFY_LDT_SYSCALL, or a seccomp filter)",
+            );
+        }
     }
     Ok(())
 }
@@ -1009,7 +1043,9 @@ impl Native {
             return Err(Error::Refused(why));
         }
         let g = self.g;
-        if let (Mode::Compat16, Some(why)) = (mode, g.code16_error) {
+        let ldt = mode == Mode::Compat16
+            || (mode == Mode::Compat32 && (input.es_data16 || input.ds_data16));
+        if let (true, Some(why)) = (ldt, g.code16_error) {
             return Err(Error::Setup(why.into()));
         }
         g.x.encode(input, self.xarea(g.areas.input))?;
@@ -1049,6 +1085,8 @@ impl Native {
             Mode::Compat32 => (USER_CS32, USER_DS, USER_DS, USER_DS),
             Mode::Compat16 => (CS16, USER_DS, USER_DS, USER_DS),
         };
+        let data16 = |on: bool| if on && compat { DATA16 } else { data_sel };
+        let (ds, es) = (data16(input.ds_data16), data16(input.es_data16));
         // The instruction pointer in CS: an offset from INSN_ADDR in 16-bit code.
         let ip = if mode == Mode::Compat16 {
             start - INSN_ADDR
@@ -1060,8 +1098,8 @@ impl Native {
         // case is running (we hold the harness).
         unsafe {
             write_volatile(addr_of_mut!((*c).in_gpr), input.gpr);
-            write_volatile(addr_of_mut!((*c).in_ds), data_sel);
-            write_volatile(addr_of_mut!((*c).in_es), data_sel);
+            write_volatile(addr_of_mut!((*c).in_ds), ds);
+            write_volatile(addr_of_mut!((*c).in_es), es);
             write_volatile(addr_of_mut!((*c).in_fs), fs);
             write_volatile(addr_of_mut!((*c).in_gs), gs);
             write_volatile(addr_of_mut!((*c).in_fsbase), input.fs_base);
