@@ -20,9 +20,10 @@
 //! addressing (BX/BP + SI/DI + disp8/disp16, wrapping at 64 KiB, with garbage in the upper
 //! register halves) or, with 67, 32-bit addressing. The flat data segments reach nothing below
 //! 64 KiB in a Linux process, so a 16-bit address goes through FS or GS with a base that puts
-//! the target in reach, or through the harness's data segment `DATA16` in DS or ES (by
-//! override), whose limit ends the read-write pages: past it is #GP. Compatibility mode uses
-//! `DATA16` too (now and then, and with 16-bit addressing, which it takes from 67).
+//! the target in reach, or through one of the harness's LDT data segments in DS or ES (by
+//! override; see `native::DataSeg`): expand-up with its limit at the end of the read-write
+//! pages (past it is #GP), read-only, expand-down, or the null selector. Compatibility mode
+//! uses them too (now and then, and with 16-bit addressing, which it takes from 67).
 //!
 //! Values are edge-biased (0, 1, all ones, sign boundaries, single bits, nibble carries; shift
 //! counts 0/1/size-1/size/31/32/63/64...), the status flags, DF and AC are random (AC = 1 in a
@@ -35,8 +36,8 @@
 pub mod vector;
 
 use crate::native::{
-    DATA16_BASE, GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State,
-    page, reg,
+    DATA16_BASE, DataSeg, GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END,
+    State, page, reg,
 };
 use crate::randgen::{Rng, edge_bits};
 use hvemu::flags::{AC, AF, CF, DF, OF, PF, SF, STATUS, ZF};
@@ -681,17 +682,24 @@ impl<'a> Gen<'a> {
     /// flat segments now and then ([`Gen::maybe_segment`]).
     fn segment_ea(&mut self, t: u64, asz: u8) -> u64 {
         if self.data16 && !self.long() && (asz == 2 || self.chance(10)) && self.chance(60) {
-            // The harness's data segment DATA16 in DS or ES (named by an override, so BP and
-            // ESP bases do not make it SS): its base below the window, its limit at the end
-            // of the read-write pages (the guard and read-only pages are past it: #GP).
+            // One of the harness's LDT data segments in DS or ES (named by an override, so BP
+            // and ESP bases do not make it SS): based below the window, limits inside it
+            // (#GP past them), read-only (#GP on writes), expand-down; or the null selector.
+            let kind = match self.below(20) {
+                0..=11 => DataSeg::Data16,
+                12..=14 => DataSeg::ReadOnly16,
+                15..=17 => DataSeg::ExpandDown16,
+                _ => DataSeg::Null,
+            };
             if self.chance(50) {
                 self.legacy.push(0x3e);
-                self.st.ds_data16 = true;
+                self.st.ds = kind;
             } else {
                 self.legacy.push(0x26);
-                self.st.es_data16 = true;
+                self.st.es = kind;
             }
-            return t.wrapping_sub(DATA16_BASE) & mask(asz);
+            let base = if kind.in_ldt() { DATA16_BASE } else { 0 };
+            return t.wrapping_sub(base) & mask(asz);
         }
         if asz == 2 {
             // 16-bit addressing reaches only the first 64 KiB of the flat segments, where

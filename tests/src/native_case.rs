@@ -4,8 +4,8 @@
 //! did, and the small helpers around it.
 
 use crate::native::{
-    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16, DATA16_BASE, DATA16_LIMIT, INPUT_FLAGS, INSN_ADDR,
-    Mode, Outcome, Output, PAGE, RO_PAGE, State,
+    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16_BASE, DATA16_LIMIT, DataSeg, EXPAND_DOWN16_LIMIT,
+    INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
 };
 use hvemu::decode::{self, Vendor};
 use hvemu::regs::Segment;
@@ -35,14 +35,27 @@ pub const CODE16: Segment = Segment {
     selector: CS16 as u16,
     attributes: 0x10fb,
 };
-/// The data segment [`DATA16`] as the case format gives it: writable, expand-up, DPL 3,
-/// accessed, AVL set.
-pub const DATA16_SEGMENT: Segment = Segment {
-    base: DATA16_BASE,
-    limit: DATA16_LIMIT as u32,
-    selector: DATA16,
-    attributes: 0x10f3,
-};
+/// A [`DataSeg`] of the LDT, or the null selector, as the case format gives it (`None`: the
+/// flat segment, the mode's default). The LDT's are present, DPL 3, accessed, with AVL set;
+/// the null selector's segment is not present (unusable).
+pub fn data_segment(d: DataSeg) -> Option<Segment> {
+    let seg = |limit: u64, kind: u16| Segment {
+        base: DATA16_BASE,
+        limit: limit as u32,
+        selector: d.selector().unwrap_or(0),
+        attributes: 0x10f0 | kind,
+    };
+    match d {
+        DataSeg::Flat => None,
+        // type 3: read/write, accessed
+        DataSeg::Data16 => Some(seg(DATA16_LIMIT, 3)),
+        // type 1: read-only, accessed
+        DataSeg::ReadOnly16 => Some(seg(DATA16_LIMIT, 1)),
+        // type 7: read/write, expand-down, accessed
+        DataSeg::ExpandDown16 => Some(seg(EXPAND_DOWN16_LIMIT, 7)),
+        DataSeg::Null => Some(Segment::default()),
+    }
+}
 
 /// A number from the environment variable `name`: decimal or `0x` hex, `_` allowed.
 pub fn env_u64(name: &str) -> Option<u64> {
@@ -202,9 +215,9 @@ pub fn build_case(
         initial.seg[CS] = CODE16;
     }
     if start.mode != Mode::Long64 {
-        for (on, i) in [(st.es_data16, ES), (st.ds_data16, DS)] {
-            if on {
-                initial.seg[i] = DATA16_SEGMENT;
+        for (d, i) in [(st.es, ES), (st.ds, DS)] {
+            if let Some(seg) = data_segment(d) {
+                initial.seg[i] = seg;
             }
         }
     }

@@ -13,9 +13,10 @@
 //!   with garbage above bit 15 that must be kept; in 16-bit code the other way round: 16-bit
 //!   addresses without it, 32-bit with it, and 66 for doublewords), and source segment overrides
 //!   (FS/GS with a base; the others, which are flat or ignored). Outside 64-bit mode ES and DS
-//!   are the harness's data segment `DATA16` in most cases with 16-bit addresses and now and
-//!   then otherwise: based below the window, its limit ending the read-write pages, so 16-bit
-//!   offsets reach the window and runs meet the limit (#GP). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
+//!   are one of the harness's LDT data segments (`native::DataSeg`) in most cases with 16-bit
+//!   addresses and now and then otherwise: based below the window, limits inside it, so 16-bit
+//!   offsets reach the window and runs meet a limit (#GP); read-only (#GP on writes),
+//!   expand-down, or the null selector (#GP). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
 //!   raise #GP(0) before anything else, RCX = 0 included (the host has no I/O permission entry,
 //!   Linux's bitmap denies every port).
 //! - **State**: RCX mostly small (0, 1-8, 9-64) and sometimes up to 1,100 elements, which crosses
@@ -43,8 +44,8 @@ use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::hex;
 use hvemu_tests::native::{
-    self, DATA16_BASE, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
-    SCRATCH_END, reg,
+    self, DATA16_BASE, DataSeg, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE,
+    SCRATCH_BASE, SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{Start, env_u64, mode_name};
 use hvemu_tests::native_report::outside_window;
@@ -264,12 +265,23 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     } else {
         15
     };
-    state.es_data16 = rng.chance(data16_pct);
-    state.ds_data16 = rng.chance(data16_pct);
-    // The source's segment is DATA16: DS by default, or ES by override.
+    let data_seg = |rng: &mut Rng| {
+        if !rng.chance(data16_pct) {
+            return DataSeg::Flat;
+        }
+        match rng.below(20) {
+            0..=13 => DataSeg::Data16,
+            14..=16 => DataSeg::ReadOnly16,
+            17 | 18 => DataSeg::ExpandDown16,
+            _ => DataSeg::Null,
+        }
+    };
+    state.es = data_seg(rng);
+    state.ds = data_seg(rng);
+    // The source's segment is one of the LDT's: DS by default, or ES by override.
     let src_data16 = match seg_pick {
-        0x26 => state.es_data16,
-        0 | 0x3e => state.ds_data16,
+        0x26 => state.es.in_ldt(),
+        0 | 0x3e => state.ds.in_ldt(),
         _ => false,
     };
     let (mut si, mut di);
@@ -285,7 +297,7 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         if based {
             seg_base = src_lin - si;
         }
-        di = if state.es_data16 {
+        di = if state.es.in_ldt() {
             dst_lin.wrapping_sub(DATA16_BASE) & 0xffff
         } else {
             dst_lin & 0xffff
@@ -296,7 +308,7 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         } else {
             src_lin
         };
-        di = if state.es_data16 {
+        di = if state.es.in_ldt() {
             dst_lin - DATA16_BASE
         } else {
             dst_lin
@@ -408,7 +420,7 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         if op.has_src() && (!a16 || based || src_data16) {
             fill(rng, src_lin, span, pattern, &mut mem);
         }
-        if op.has_dst() && (!a16 || state.es_data16) {
+        if op.has_dst() && (!a16 || state.es.in_ldt()) {
             fill(rng, dst_lin, span, pattern, &mut mem);
         }
     }

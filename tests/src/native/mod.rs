@@ -57,10 +57,10 @@
 //!
 //! - [`Mode::Compat16`]: 16-bit code, in a 16-bit code segment of the process's LDT (set up with
 //!   `modify_ldt`), otherwise as compatibility mode; see the variant.
-//! - In both compatibility modes ES and DS can hold [`DATA16`] instead
-//!   ([`State::es_data16`], [`State::ds_data16`]): a data segment of the LDT based below the
-//!   window with a limit inside it, so 16-bit offsets reach the window and limit checks
-//!   happen.
+//! - In both compatibility modes ES and DS can hold another data segment ([`State::es`],
+//!   [`State::ds`], see [`DataSeg`]): segments of the LDT based below the window with a limit
+//!   inside it (expand-up writable, read-only, expand-down), so 16-bit offsets reach the window
+//!   and limit and type checks happen, or the null selector.
 //!
 //! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
 //! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
@@ -208,16 +208,56 @@ pub const CS16: u64 = 0x07;
 /// Its limit, the last valid offset: [`EDGE`] is at offset 0x8000 (a fetch there is a #PF, as
 /// in the other modes, not a limit #GP); a branch beyond it is #GP.
 pub const CODE16_LIMIT: u64 = EDGE - INSN_ADDR;
-/// A data segment of the process's LDT (entry 1, RPL 3) that 16-bit offsets reach the window
-/// through: writable, expand-up, based at [`DATA16_BASE`] with limit [`DATA16_LIMIT`]. ES or
-/// DS hold it in compatibility mode when [`State::es_data16`] or [`State::ds_data16`] says so.
-pub const DATA16: u16 = 0x0f;
-/// Its base: offset 0x8000 is [`SCRATCH_BASE`].
+/// The base of the LDT's data segments ([`DataSeg`]): offset 0x8000 is [`SCRATCH_BASE`].
 pub const DATA16_BASE: u64 = SCRATCH_BASE - 0x8000;
-/// Its limit, the last valid offset: the last byte of the read-write pages, so the guard page,
-/// the read-only page and offsets wrapping past 64 KiB are beyond it (#GP, before any page
-/// fault), and offsets below 0x8000 reach the unmapped page below the window (#PF).
+/// The limit of [`DataSeg::Data16`] and [`DataSeg::ReadOnly16`], the last valid offset: the
+/// last byte of the read-write pages, so the guard page, the read-only page and offsets past
+/// 64 KiB are beyond it (#GP, before any page fault), and offsets below 0x8000 reach the
+/// unmapped page below the window (#PF).
 pub const DATA16_LIMIT: u64 = GUARD_PAGE - 1 - DATA16_BASE;
+/// The limit of [`DataSeg::ExpandDown16`]: the valid offsets are those above it up to 0xFFFF
+/// (a 16-bit segment): the window's read-write pages but the first, the guard page and the
+/// read-only page.
+pub const EXPAND_DOWN16_LIMIT: u64 = SCRATCH_BASE + 0x0fff - DATA16_BASE;
+
+/// What ES or DS holds outside 64-bit mode: the mode's flat segment, one of the LDT's 16-bit
+/// data segments (RPL 3, DPL 3, based at [`DATA16_BASE`]), or the null selector (every access
+/// through it is #GP(0)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DataSeg {
+    /// The mode's flat data segment.
+    #[default]
+    Flat,
+    /// Writable, expand-up, limit [`DATA16_LIMIT`] (LDT entry 1).
+    Data16,
+    /// Read-only, expand-up, limit [`DATA16_LIMIT`] (LDT entry 2): writes are #GP.
+    ReadOnly16,
+    /// Writable, expand-down, limit [`EXPAND_DOWN16_LIMIT`] (LDT entry 3).
+    ExpandDown16,
+    /// Selector 0.
+    Null,
+}
+
+impl DataSeg {
+    /// The selector, `None` for the flat segment.
+    pub const fn selector(self) -> Option<u16> {
+        match self {
+            DataSeg::Flat => None,
+            DataSeg::Data16 => Some(0x0f),
+            DataSeg::ReadOnly16 => Some(0x17),
+            DataSeg::ExpandDown16 => Some(0x1f),
+            DataSeg::Null => Some(0),
+        }
+    }
+
+    /// Whether the segment is one of the LDT's.
+    pub const fn in_ldt(self) -> bool {
+        matches!(
+            self,
+            DataSeg::Data16 | DataSeg::ReadOnly16 | DataSeg::ExpandDown16
+        )
+    }
+}
 const TF: u64 = 1 << 8;
 /// The page size.
 pub const PAGE: u64 = 0x1000;
@@ -298,10 +338,10 @@ pub struct State {
     pub fs_base: u64,
     /// GS base (as `fs_base`).
     pub gs_base: u64,
-    /// ES is [`DATA16`] (compatibility mode and 16-bit code; otherwise the mode's flat ES).
-    pub es_data16: bool,
-    /// DS is [`DATA16`] (as `es_data16`).
-    pub ds_data16: bool,
+    /// What ES holds in compatibility mode and 16-bit code (64-bit mode: always its flat ES).
+    pub es: DataSeg,
+    /// What DS holds (as `es`).
+    pub ds: DataSeg,
 }
 
 impl Default for State {
@@ -317,8 +357,8 @@ impl Default for State {
             mxcsr: 0x1f80,
             fs_base: 0,
             gs_base: 0,
-            es_data16: false,
-            ds_data16: false,
+            es: DataSeg::Flat,
+            ds: DataSeg::Flat,
         }
     }
 }
@@ -874,13 +914,16 @@ struct UserDesc {
     flags: u32,
 }
 
-/// Writes LDT entries 0 and 1: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
-/// data segment [`DATA16`].
+/// Writes LDT entries 0 to 3: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
+/// data segments of [`DataSeg`].
 fn install_code16() -> Result<(), &'static str> {
+    const CONTENTS_EXPAND_DOWN: u32 = 1 << 1;
     const CONTENTS_CODE: u32 = 2 << 1;
+    const READ_EXEC_ONLY: u32 = 1 << 3;
     const USEABLE: u32 = 1 << 6;
-    // 16-bit, byte-granular, present: the code segment readable, the data segment writable
-    // and expand-up (contents 0).
+    let sel = |d: DataSeg| d.selector().unwrap_or(0);
+    // 16-bit, byte-granular, present: the code segment readable, the data segments writable
+    // unless read-only, expand-up unless expand-down.
     let entries = [
         (
             CS16 as u16,
@@ -888,7 +931,19 @@ fn install_code16() -> Result<(), &'static str> {
             CODE16_LIMIT,
             CONTENTS_CODE | USEABLE,
         ),
-        (DATA16, DATA16_BASE, DATA16_LIMIT, USEABLE),
+        (sel(DataSeg::Data16), DATA16_BASE, DATA16_LIMIT, USEABLE),
+        (
+            sel(DataSeg::ReadOnly16),
+            DATA16_BASE,
+            DATA16_LIMIT,
+            READ_EXEC_ONLY | USEABLE,
+        ),
+        (
+            sel(DataSeg::ExpandDown16),
+            DATA16_BASE,
+            EXPAND_DOWN16_LIMIT,
+            CONTENTS_EXPAND_DOWN | USEABLE,
+        ),
     ];
     for (sel, base, limit, flags) in entries {
         let desc = UserDesc {
@@ -1044,7 +1099,7 @@ impl Native {
         }
         let g = self.g;
         let ldt = mode == Mode::Compat16
-            || (mode == Mode::Compat32 && (input.es_data16 || input.ds_data16));
+            || (mode == Mode::Compat32 && (input.es.in_ldt() || input.ds.in_ldt()));
         if let (true, Some(why)) = (ldt, g.code16_error) {
             return Err(Error::Setup(why.into()));
         }
@@ -1085,8 +1140,11 @@ impl Native {
             Mode::Compat32 => (USER_CS32, USER_DS, USER_DS, USER_DS),
             Mode::Compat16 => (CS16, USER_DS, USER_DS, USER_DS),
         };
-        let data16 = |on: bool| if on && compat { DATA16 } else { data_sel };
-        let (ds, es) = (data16(input.ds_data16), data16(input.es_data16));
+        let pick = |d: DataSeg| match d.selector() {
+            Some(s) if compat => s,
+            _ => data_sel,
+        };
+        let (ds, es) = (pick(input.ds), pick(input.es));
         // The instruction pointer in CS: an offset from INSN_ADDR in 16-bit code.
         let ip = if mode == Mode::Compat16 {
             start - INSN_ADDR
