@@ -36,8 +36,8 @@
 pub mod vector;
 
 use crate::native::{
-    DATA16_BASE, DataSeg, GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END,
-    State, page, reg,
+    DataSeg, GUARD_PAGE, INSN_ADDR, Mode, Page, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, page,
+    reg,
 };
 use crate::randgen::{Rng, edge_bits};
 use hvemu::flags::{AC, AF, CF, DF, OF, PF, SF, STATUS, ZF};
@@ -688,7 +688,8 @@ impl<'a> Gen<'a> {
             let kind = match self.below(20) {
                 0..=11 => DataSeg::Data16,
                 12..=14 => DataSeg::ReadOnly16,
-                15..=17 => DataSeg::ExpandDown16,
+                15 | 16 => DataSeg::ExpandDown16,
+                17 => DataSeg::ExpandDown32,
                 _ => DataSeg::Null,
             };
             if self.chance(50) {
@@ -698,8 +699,7 @@ impl<'a> Gen<'a> {
                 self.legacy.push(0x26);
                 self.st.es = kind;
             }
-            let base = if kind.in_ldt() { DATA16_BASE } else { 0 };
-            return t.wrapping_sub(base) & mask(asz);
+            return t.wrapping_sub(kind.base()) & mask(asz);
         }
         if asz == 2 {
             // 16-bit addressing reaches only the first 64 KiB of the flat segments, where

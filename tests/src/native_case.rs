@@ -4,8 +4,8 @@
 //! did, and the small helpers around it.
 
 use crate::native::{
-    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16_BASE, DATA16_LIMIT, DataSeg, EXPAND_DOWN16_LIMIT,
-    INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
+    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16_LIMIT, DataSeg, EXPAND_DOWN16_LIMIT,
+    EXPAND_DOWN32_LIMIT, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
 };
 use hvemu::decode::{self, Vendor};
 use hvemu::regs::Segment;
@@ -40,7 +40,7 @@ pub const CODE16: Segment = Segment {
 /// the null selector's segment is not present (unusable).
 pub fn data_segment(d: DataSeg) -> Option<Segment> {
     let seg = |limit: u64, kind: u16| Segment {
-        base: DATA16_BASE,
+        base: d.base(),
         limit: limit as u32,
         selector: d.selector().unwrap_or(0),
         attributes: 0x10f0 | kind,
@@ -53,6 +53,8 @@ pub fn data_segment(d: DataSeg) -> Option<Segment> {
         DataSeg::ReadOnly16 => Some(seg(DATA16_LIMIT, 1)),
         // type 7: read/write, expand-down, accessed
         DataSeg::ExpandDown16 => Some(seg(EXPAND_DOWN16_LIMIT, 7)),
+        // the same, D/B = 1
+        DataSeg::ExpandDown32 => Some(seg(EXPAND_DOWN32_LIMIT, 0x4007)),
         DataSeg::Null => Some(Segment::default()),
     }
 }

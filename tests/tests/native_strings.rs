@@ -44,8 +44,8 @@ use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
 use hvemu_tests::hex;
 use hvemu_tests::native::{
-    self, DATA16_BASE, DataSeg, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE,
-    SCRATCH_BASE, SCRATCH_END, reg,
+    self, DataSeg, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
+    SCRATCH_END, reg,
 };
 use hvemu_tests::native_case::{Start, env_u64, mode_name};
 use hvemu_tests::native_report::outside_window;
@@ -272,47 +272,37 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         match rng.below(20) {
             0..=13 => DataSeg::Data16,
             14..=16 => DataSeg::ReadOnly16,
-            17 | 18 => DataSeg::ExpandDown16,
+            17 => DataSeg::ExpandDown16,
+            18 => DataSeg::ExpandDown32,
             _ => DataSeg::Null,
         }
     };
     state.es = data_seg(rng);
     state.ds = data_seg(rng);
-    // The source's segment is one of the LDT's: DS by default, or ES by override.
-    let src_data16 = match seg_pick {
-        0x26 => state.es.in_ldt(),
-        0 | 0x3e => state.ds.in_ldt(),
-        _ => false,
+    // The source's segment when it is not FS or GS: DS by default, or ES by override.
+    let src_seg = match seg_pick {
+        0x26 => state.es,
+        0 | 0x3e => state.ds,
+        _ => DataSeg::Flat,
     };
+    let src_data16 = src_seg.in_ldt();
     let (mut si, mut di);
     if a16 {
-        // 16-bit offsets: the source through the FS/GS base or DATA16, the destination
-        // through DATA16; otherwise below 64 KiB of a flat segment, never mapped
-        // (mmap_min_addr).
-        si = if src_data16 {
-            src_lin.wrapping_sub(DATA16_BASE) & 0xffff
-        } else {
-            src_lin & 0xffff
-        };
+        // 16-bit offsets: the source through the FS/GS base or an LDT segment, the
+        // destination through an LDT segment; otherwise below 64 KiB of a flat segment, never
+        // mapped (mmap_min_addr).
+        si = src_lin.wrapping_sub(src_seg.base()) & 0xffff;
         if based {
             seg_base = src_lin - si;
         }
-        di = if state.es.in_ldt() {
-            dst_lin.wrapping_sub(DATA16_BASE) & 0xffff
-        } else {
-            dst_lin & 0xffff
-        };
+        di = dst_lin.wrapping_sub(state.es.base()) & 0xffff;
     } else {
-        si = if src_data16 && !based {
-            src_lin - DATA16_BASE
-        } else {
+        si = if based {
             src_lin
-        };
-        di = if state.es.in_ldt() {
-            dst_lin - DATA16_BASE
         } else {
-            dst_lin
+            src_lin.wrapping_sub(src_seg.base())
         };
+        di = dst_lin.wrapping_sub(state.es.base());
         if based && rng.chance(60) {
             seg_base = match (is64, a67) {
                 // canonical (WRFSBASE checks), possibly in the upper half

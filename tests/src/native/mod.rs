@@ -219,10 +219,16 @@ pub const DATA16_LIMIT: u64 = GUARD_PAGE - 1 - DATA16_BASE;
 /// (a 16-bit segment): the window's read-write pages but the first, the guard page and the
 /// read-only page.
 pub const EXPAND_DOWN16_LIMIT: u64 = SCRATCH_BASE + 0x0fff - DATA16_BASE;
+/// The base of [`DataSeg::ExpandDown32`], 128 KiB below the window: its offsets there are
+/// above 0xFFFF.
+pub const EXPAND_DOWN32_BASE: u64 = SCRATCH_BASE - 0x2_0000;
+/// The limit of [`DataSeg::ExpandDown32`]: valid offsets above it reach the window's
+/// read-write pages but the first, the guard page and the read-only page.
+pub const EXPAND_DOWN32_LIMIT: u64 = SCRATCH_BASE + 0x0fff - EXPAND_DOWN32_BASE;
 
-/// What ES or DS holds outside 64-bit mode: the mode's flat segment, one of the LDT's 16-bit
-/// data segments (RPL 3, DPL 3, based at [`DATA16_BASE`]), or the null selector (every access
-/// through it is #GP(0)).
+/// What ES or DS holds outside 64-bit mode: the mode's flat segment, one of the LDT's data
+/// segments (RPL 3, DPL 3, based below the window: [`DataSeg::base`]), or the null selector
+/// (every access through it is #GP(0)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DataSeg {
     /// The mode's flat data segment.
@@ -234,6 +240,10 @@ pub enum DataSeg {
     ReadOnly16,
     /// Writable, expand-down, limit [`EXPAND_DOWN16_LIMIT`] (LDT entry 3).
     ExpandDown16,
+    /// Writable, expand-down, a 32-bit segment (B = 1: its valid offsets run up to 0xFFFFFFFF),
+    /// based at [`EXPAND_DOWN32_BASE`] with limit [`EXPAND_DOWN32_LIMIT`] (LDT entry 4), so the
+    /// window is at offsets above 0xFFFF, where a 16-bit segment ends.
+    ExpandDown32,
     /// Selector 0.
     Null,
 }
@@ -246,7 +256,17 @@ impl DataSeg {
             DataSeg::Data16 => Some(0x0f),
             DataSeg::ReadOnly16 => Some(0x17),
             DataSeg::ExpandDown16 => Some(0x1f),
+            DataSeg::ExpandDown32 => Some(0x27),
             DataSeg::Null => Some(0),
+        }
+    }
+
+    /// The base of an LDT segment (0 for the others).
+    pub const fn base(self) -> u64 {
+        match self {
+            DataSeg::Data16 | DataSeg::ReadOnly16 | DataSeg::ExpandDown16 => DATA16_BASE,
+            DataSeg::ExpandDown32 => EXPAND_DOWN32_BASE,
+            DataSeg::Flat | DataSeg::Null => 0,
         }
     }
 
@@ -254,7 +274,7 @@ impl DataSeg {
     pub const fn in_ldt(self) -> bool {
         matches!(
             self,
-            DataSeg::Data16 | DataSeg::ReadOnly16 | DataSeg::ExpandDown16
+            DataSeg::Data16 | DataSeg::ReadOnly16 | DataSeg::ExpandDown16 | DataSeg::ExpandDown32
         )
     }
 }
@@ -914,16 +934,17 @@ struct UserDesc {
     flags: u32,
 }
 
-/// Writes LDT entries 0 to 3: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
+/// Writes LDT entries 0 to 4: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
 /// data segments of [`DataSeg`].
 fn install_code16() -> Result<(), &'static str> {
+    const SEG_32BIT: u32 = 1;
     const CONTENTS_EXPAND_DOWN: u32 = 1 << 1;
     const CONTENTS_CODE: u32 = 2 << 1;
     const READ_EXEC_ONLY: u32 = 1 << 3;
     const USEABLE: u32 = 1 << 6;
     let sel = |d: DataSeg| d.selector().unwrap_or(0);
-    // 16-bit, byte-granular, present: the code segment readable, the data segments writable
-    // unless read-only, expand-up unless expand-down.
+    // 16-bit unless said, byte-granular, present: the code segment readable, the data
+    // segments writable unless read-only, expand-up unless expand-down.
     let entries = [
         (
             CS16 as u16,
@@ -943,6 +964,12 @@ fn install_code16() -> Result<(), &'static str> {
             DATA16_BASE,
             EXPAND_DOWN16_LIMIT,
             CONTENTS_EXPAND_DOWN | USEABLE,
+        ),
+        (
+            sel(DataSeg::ExpandDown32),
+            EXPAND_DOWN32_BASE,
+            EXPAND_DOWN32_LIMIT,
+            SEG_32BIT | CONTENTS_EXPAND_DOWN | USEABLE,
         ),
     ];
     for (sel, base, limit, flags) in entries {
