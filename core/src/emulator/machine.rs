@@ -310,6 +310,10 @@ impl<'a, C: ?Sized> Machine<'a, C> {
         if self.regs.xcr0 & XCR0_APX == 0 {
             return Fault::UD.into();
         }
+        if rex2.is_ok() {
+            return Refusal::Unsupported(insn.op).into();
+        }
+        // Truncated (more bytes to fetch) or too long.
         match self.decode_fetching(buf, &mut n, apx, &mut insn) {
             Ok(true) => Refusal::Unsupported(insn.op).into(),
             Ok(false) => Fault::UD.into(),
