@@ -297,6 +297,19 @@ struct Gen<'a> {
     data16: bool,
 }
 
+/// One of the native harness's LDT data segments or the null selector for ES or DS outside
+/// 64-bit mode: mostly the writable expand-up one, now and then read-only, expand-down (16- or
+/// 32-bit) or null.
+pub fn special_data_seg(rng: &mut Rng) -> DataSeg {
+    match rng.below(20) {
+        0..=11 => DataSeg::Data16,
+        12..=14 => DataSeg::ReadOnly16,
+        15 | 16 => DataSeg::ExpandDown16,
+        17 => DataSeg::ExpandDown32,
+        _ => DataSeg::Null,
+    }
+}
+
 /// Operand-size mask.
 pub fn mask(size: u8) -> u64 {
     if size >= 8 {
@@ -685,13 +698,7 @@ impl<'a> Gen<'a> {
             // One of the harness's LDT data segments in DS or ES (named by an override, so BP
             // and ESP bases do not make it SS): based below the window, limits inside it
             // (#GP past them), read-only (#GP on writes), expand-down; or the null selector.
-            let kind = match self.below(20) {
-                0..=11 => DataSeg::Data16,
-                12..=14 => DataSeg::ReadOnly16,
-                15 | 16 => DataSeg::ExpandDown16,
-                17 => DataSeg::ExpandDown32,
-                _ => DataSeg::Null,
-            };
+            let kind = special_data_seg(self.rng);
             if self.chance(50) {
                 self.legacy.push(0x3e);
                 self.st.ds = kind;

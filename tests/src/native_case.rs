@@ -4,8 +4,8 @@
 //! did, and the small helpers around it.
 
 use crate::native::{
-    CODE16_LIMIT, COMPARE_FLAGS, CS16, DATA16_LIMIT, DataSeg, EXPAND_DOWN16_LIMIT,
-    EXPAND_DOWN32_LIMIT, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output, PAGE, RO_PAGE, State,
+    CODE16_LIMIT, COMPARE_FLAGS, CS16, DataSeg, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output,
+    PAGE, RO_PAGE, State,
 };
 use hvemu::decode::{self, Vendor};
 use hvemu::regs::Segment;
@@ -39,24 +39,24 @@ pub const CODE16: Segment = Segment {
 /// flat segment, the mode's default). The LDT's are present, DPL 3, accessed, with AVL set;
 /// the null selector's segment is not present (unusable).
 pub fn data_segment(d: DataSeg) -> Option<Segment> {
-    let seg = |limit: u64, kind: u16| Segment {
+    let kind = match d {
+        DataSeg::Flat => return None,
+        DataSeg::Null => return Some(Segment::default()),
+        // type 3: read/write, accessed
+        DataSeg::Data16 => 3,
+        // type 1: read-only, accessed
+        DataSeg::ReadOnly16 => 1,
+        // type 7: read/write, expand-down, accessed
+        DataSeg::ExpandDown16 => 7,
+        // the same, D/B = 1
+        DataSeg::ExpandDown32 => 0x4007,
+    };
+    Some(Segment {
         base: d.base(),
-        limit: limit as u32,
+        limit: d.limit() as u32,
         selector: d.selector().unwrap_or(0),
         attributes: 0x10f0 | kind,
-    };
-    match d {
-        DataSeg::Flat => None,
-        // type 3: read/write, accessed
-        DataSeg::Data16 => Some(seg(DATA16_LIMIT, 3)),
-        // type 1: read-only, accessed
-        DataSeg::ReadOnly16 => Some(seg(DATA16_LIMIT, 1)),
-        // type 7: read/write, expand-down, accessed
-        DataSeg::ExpandDown16 => Some(seg(EXPAND_DOWN16_LIMIT, 7)),
-        // the same, D/B = 1
-        DataSeg::ExpandDown32 => Some(seg(EXPAND_DOWN32_LIMIT, 0x4007)),
-        DataSeg::Null => Some(Segment::default()),
-    }
+    })
 }
 
 /// A number from the environment variable `name`: decimal or `0x` hex, `_` allowed.

@@ -380,17 +380,34 @@ fn failed_cr4_read_ends_the_call_on_intel() {
         gpa: 0x0,
         ..MmioExit::default()
     };
+    assert_failed_get_ends_the_call(&mut vm, &vp, &exit, Vendor::Intel, "CR4");
+}
+
+/// Runs `exit` for `vendor` on a host whose Get of `what` fails: the call must end with
+/// `CallbackFailed(GetRegisters)` once that Get was made, with no host call after it and
+/// nothing written.
+fn assert_failed_get_ends_the_call(
+    vm: &mut Vm,
+    vp: &VpContext,
+    exit: &MmioExit,
+    vendor: Vendor,
+    what: &str,
+) {
     let cb = Callbacks::<Vm>::for_host();
     let config = Config {
-        vendor: Vendor::Intel,
+        vendor,
         ..Config::default()
     };
-    let out = Emulator::new(config).emulate_mmio(&cb, &mut vm, &vp, &exit);
+    let out = Emulator::new(config).emulate_mmio(&cb, vm, vp, exit);
     assert_eq!(
         out,
-        Outcome::Refused(Refusal::CallbackFailed(CallbackKind::GetRegisters))
+        Outcome::Refused(Refusal::CallbackFailed(CallbackKind::GetRegisters)),
+        "{vendor:?}"
     );
-    assert!(vm.failed, "the host's CR4 Get was not reached");
+    assert!(
+        vm.failed,
+        "the host's {what} Get was not reached ({vendor:?})"
+    );
     assert_eq!(vm.calls_after_failure, 0, "host called after its failure");
     assert_eq!((vm.writes.len(), vm.sets), (0, 0));
 }
@@ -408,21 +425,9 @@ fn failed_xcr0_read_ends_the_call() {
         gpa: 0x0,
         ..MmioExit::default()
     };
-    let cb = Callbacks::<Vm>::for_host();
     for vendor in [Vendor::Intel, Vendor::Amd] {
         let (mut vm, vp) = long_mode(0x4000);
         vm.fail_xcr0 = true;
-        let config = Config {
-            vendor,
-            ..Config::default()
-        };
-        let out = Emulator::new(config).emulate_mmio(&cb, &mut vm, &vp, &exit);
-        assert_eq!(
-            out,
-            Outcome::Refused(Refusal::CallbackFailed(CallbackKind::GetRegisters))
-        );
-        assert!(vm.failed, "the host's XCR0 Get was not reached");
-        assert_eq!(vm.calls_after_failure, 0, "host called after its failure");
-        assert_eq!((vm.writes.len(), vm.sets), (0, 0));
+        assert_failed_get_ends_the_call(&mut vm, &vp, &exit, vendor, "XCR0");
     }
 }

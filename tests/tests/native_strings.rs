@@ -42,6 +42,7 @@
 use hvemu::flags::{AC, DF};
 use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
+use hvemu_tests::casegen::special_data_seg;
 use hvemu_tests::hex;
 use hvemu_tests::native::{
     self, DataSeg, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
@@ -266,15 +267,10 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
         15
     };
     let data_seg = |rng: &mut Rng| {
-        if !rng.chance(data16_pct) {
-            return DataSeg::Flat;
-        }
-        match rng.below(20) {
-            0..=13 => DataSeg::Data16,
-            14..=16 => DataSeg::ReadOnly16,
-            17 => DataSeg::ExpandDown16,
-            18 => DataSeg::ExpandDown32,
-            _ => DataSeg::Null,
+        if rng.chance(data16_pct) {
+            special_data_seg(rng)
+        } else {
+            DataSeg::Flat
         }
     };
     state.es = data_seg(rng);

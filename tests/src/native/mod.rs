@@ -270,6 +270,24 @@ impl DataSeg {
         }
     }
 
+    /// The limit of an LDT segment (0 for the others).
+    pub const fn limit(self) -> u64 {
+        match self {
+            DataSeg::Data16 | DataSeg::ReadOnly16 => DATA16_LIMIT,
+            DataSeg::ExpandDown16 => EXPAND_DOWN16_LIMIT,
+            DataSeg::ExpandDown32 => EXPAND_DOWN32_LIMIT,
+            DataSeg::Flat | DataSeg::Null => 0,
+        }
+    }
+
+    /// The LDT's segments.
+    pub const LDT: [DataSeg; 4] = [
+        DataSeg::Data16,
+        DataSeg::ReadOnly16,
+        DataSeg::ExpandDown16,
+        DataSeg::ExpandDown32,
+    ];
+
     /// Whether the segment is one of the LDT's.
     pub const fn in_ldt(self) -> bool {
         matches!(
@@ -579,8 +597,9 @@ struct Global {
     host_ss: u16,
     /// The kernel lets user space use RDFSBASE/WRFSBASE (HWCAP2_FSGSBASE).
     fsgsbase: bool,
-    /// Why [`CS16`] could not be set up (`modify_ldt`), if it could not.
-    code16_error: Option<&'static str>,
+    /// Why the LDT ([`CS16`], [`DataSeg::LDT`]) could not be set up (`modify_ldt`), if it
+    /// could not.
+    ldt_error: Option<&'static str>,
     /// The XSAVE layout of the vector state.
     x: XLayout,
     /// Where the trampoline's XSAVE areas are.
@@ -898,7 +917,7 @@ fn setup() -> Result<Global, String> {
         );
     }
 
-    let code16_error = install_code16().err();
+    let ldt_error = install_ldt().err();
 
     signals::install(signals::Where {
         ctrl: ctrl as usize,
@@ -917,7 +936,7 @@ fn setup() -> Result<Global, String> {
         host_gs: gs,
         host_ss: ss,
         fsgsbase,
-        code16_error,
+        ldt_error,
         x,
         areas,
     })
@@ -934,44 +953,37 @@ struct UserDesc {
     flags: u32,
 }
 
-/// Writes LDT entries 0 to 4: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] and the
-/// data segments of [`DataSeg`].
-fn install_code16() -> Result<(), &'static str> {
+/// Writes the LDT: the 16-bit code segment [`CS16`] of [`Mode::Compat16`] (entry 0) and the
+/// data segments of [`DataSeg::LDT`].
+fn install_ldt() -> Result<(), &'static str> {
     const SEG_32BIT: u32 = 1;
     const CONTENTS_EXPAND_DOWN: u32 = 1 << 1;
     const CONTENTS_CODE: u32 = 2 << 1;
     const READ_EXEC_ONLY: u32 = 1 << 3;
     const USEABLE: u32 = 1 << 6;
-    let sel = |d: DataSeg| d.selector().unwrap_or(0);
     // 16-bit unless said, byte-granular, present: the code segment readable, the data
     // segments writable unless read-only, expand-up unless expand-down.
-    let entries = [
+    let data = DataSeg::LDT.map(|d| {
+        let flags = match d {
+            DataSeg::ReadOnly16 => READ_EXEC_ONLY,
+            DataSeg::ExpandDown16 => CONTENTS_EXPAND_DOWN,
+            DataSeg::ExpandDown32 => SEG_32BIT | CONTENTS_EXPAND_DOWN,
+            _ => 0,
+        };
         (
-            CS16 as u16,
-            INSN_ADDR,
-            CODE16_LIMIT,
-            CONTENTS_CODE | USEABLE,
-        ),
-        (sel(DataSeg::Data16), DATA16_BASE, DATA16_LIMIT, USEABLE),
-        (
-            sel(DataSeg::ReadOnly16),
-            DATA16_BASE,
-            DATA16_LIMIT,
-            READ_EXEC_ONLY | USEABLE,
-        ),
-        (
-            sel(DataSeg::ExpandDown16),
-            DATA16_BASE,
-            EXPAND_DOWN16_LIMIT,
-            CONTENTS_EXPAND_DOWN | USEABLE,
-        ),
-        (
-            sel(DataSeg::ExpandDown32),
-            EXPAND_DOWN32_BASE,
-            EXPAND_DOWN32_LIMIT,
-            SEG_32BIT | CONTENTS_EXPAND_DOWN | USEABLE,
-        ),
-    ];
+            d.selector().unwrap_or(0),
+            d.base(),
+            d.limit(),
+            flags | USEABLE,
+        )
+    });
+    let code = (
+        CS16 as u16,
+        INSN_ADDR,
+        CODE16_LIMIT,
+        CONTENTS_CODE | USEABLE,
+    );
+    let entries = core::iter::once(code).chain(data);
     for (sel, base, limit, flags) in entries {
         let desc = UserDesc {
             entry_number: u32::from(sel >> 3),
@@ -1127,7 +1139,7 @@ impl Native {
         let g = self.g;
         let ldt = mode == Mode::Compat16
             || (mode == Mode::Compat32 && (input.es.in_ldt() || input.ds.in_ldt()));
-        if let (true, Some(why)) = (ldt, g.code16_error) {
+        if let (true, Some(why)) = (ldt, g.ldt_error) {
             return Err(Error::Setup(why.into()));
         }
         g.x.encode(input, self.xarea(g.areas.input))?;
