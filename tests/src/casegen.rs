@@ -310,6 +310,17 @@ pub fn special_data_seg(rng: &mut Rng) -> DataSeg {
     }
 }
 
+/// One of the native harness's writable LDT data segments for SS (push/pop outside 64-bit
+/// mode): mostly 16-bit stacks, expand-up or expand-down, now and then the 32-bit expand-down
+/// one.
+fn stack_seg(rng: &mut Rng) -> DataSeg {
+    match rng.below(10) {
+        0..=4 => DataSeg::Data16,
+        5..=7 => DataSeg::ExpandDown16,
+        _ => DataSeg::ExpandDown32,
+    }
+}
+
 /// Operand-size mask.
 pub fn mask(size: u8) -> u64 {
     if size >= 8 {
@@ -1825,9 +1836,27 @@ fn push_pop(g: &mut Gen) {
     g.hard = 1 << reg::RSP;
     // The stack slot.
     let slot = g.target(s, false);
-    let rsp = if pop { slot } else { slot.wrapping_add(s) };
+    let ss = if g.data16 && !long && g.chance(40) {
+        stack_seg(g.rng)
+    } else {
+        DataSeg::Flat
+    };
+    g.st.ss = ss;
+    let offset = slot.wrapping_sub(ss.base());
+    let mut rsp = if pop { offset } else { offset.wrapping_add(s) };
+    let edge = ss.stack16() && g.chance(10);
+    if ss.stack16() {
+        if edge {
+            // SP wrapping at 64 KiB, or a slot across its end: past the limit (#SS) or on
+            // pages nothing maps.
+            rsp = g.rng.pick(&[0, 1, 2, 0xfffd, 0xfffe, 0xffff]);
+        }
+        // A 16-bit stack moves SP alone: the upper half of ESP (which the harness sets:
+        // `Output::entry_rsp`) must survive.
+        rsp &= 0xffff;
+    }
     g.st.gpr[reg::RSP] = rsp;
-    if pop {
+    if pop && !edge {
         let v = g.value(size);
         g.put_value(slot, size, v);
     }
@@ -1856,7 +1885,7 @@ fn push_pop(g: &mut Gen) {
         return;
     }
     let canonical = rsp < 0x0000_8000_0000_0000;
-    if canonical && g.chance(20) {
+    if canonical && ss == DataSeg::Flat && g.chance(20) {
         // Addressed through RSP itself (POP: after the increment).
         g.memory = true;
         g.addr_prefix(4);
@@ -1875,12 +1904,20 @@ fn push_pop(g: &mut Gen) {
     let asz = g.pick_asz();
     let t = g.target(s, asz == 4);
     let ea = g.segment_ea(t, asz);
+    if ss != DataSeg::Flat && !g.legacy.iter().any(|&p| SEG_OVERRIDES.contains(&p)) {
+        // The operand's own segment must not be SS by default (a BP or ESP base), nor SS by
+        // an override: DS, flat.
+        g.legacy.push(0x3e);
+    }
     g.modrm_mem(ea, asz);
     if !pop {
         let v = g.value(size);
         g.put_value(t, size, v);
     }
 }
+
+/// The segment override prefixes.
+const SEG_OVERRIDES: [u8; 6] = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 
 fn xlat(g: &mut Gen) {
     g.set_size(1);

@@ -5,7 +5,7 @@
 
 use crate::native::{
     CODE16_LIMIT, COMPARE_FLAGS, CS16, DataSeg, INPUT_FLAGS, INSN_ADDR, Mode, Outcome, Output,
-    PAGE, RO_PAGE, State,
+    PAGE, RO_PAGE, State, reg,
 };
 use hvemu::decode::{self, Vendor};
 use hvemu::regs::Segment;
@@ -20,6 +20,8 @@ pub const CR0_AM: u64 = 1 << 18;
 pub const CR4: u64 = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 18);
 /// ES in the case format's segments (`model::State::seg`).
 pub const ES: usize = 0;
+/// SS in the case format's segments.
+pub const SS: usize = 2;
 /// DS in the case format's segments.
 pub const DS: usize = 3;
 /// FS in the case format's segments.
@@ -212,12 +214,13 @@ pub fn build_case(
     initial.k = st.k;
     initial.mxcsr = st.mxcsr;
     initial.reg[..16].copy_from_slice(&st.gpr);
+    initial.reg[reg::RSP] = out.entry_rsp;
     initial.reg[RIP] = INSN_ADDR - cs_base;
     if code16 {
         initial.seg[CS] = CODE16;
     }
     if start.mode != Mode::Long64 {
-        for (d, i) in [(st.es, ES), (st.ds, DS)] {
+        for (d, i) in [(st.es, ES), (st.ss, SS), (st.ds, DS)] {
             if let Some(seg) = data_segment(d) {
                 initial.seg[i] = seg;
             }
@@ -227,7 +230,7 @@ pub fn build_case(
     initial.seg[FS].base = st.fs_base;
     initial.seg[GS].base = st.gs_base;
     let mut regs: Vec<(usize, u64)> = (0..16)
-        .filter(|&i| out.state.gpr[i] != st.gpr[i])
+        .filter(|&i| out.state.gpr[i] != initial.reg[i])
         .map(|i| (i, out.state.gpr[i]))
         .collect();
     regs.push((RIP, out.rip.wrapping_sub(cs_base)));

@@ -10,7 +10,10 @@
 //!   forms (and rarely elsewhere: #UD), edge-biased values and counts, random status flags, DF
 //!   and AC; in 64-bit mode, in compatibility mode and in 16-bit code under long mode (a 16-bit
 //!   code segment of the process's LDT: 16-bit operands and addressing by default, 66 and 67
-//!   for 32-bit). `HVEMU_NATIVE_DIFF_N` cases in all
+//!   for 32-bit); outside 64-bit mode ES and DS may hold the LDT's data segments (limits,
+//!   read-only, expand-down, null), and PUSH and POP may run on a stack in one of them (SS
+//!   16-bit: SP wrapping at 64 KiB, ESP's upper half kept, #SS past the limit; or the 32-bit
+//!   expand-down one). `HVEMU_NATIVE_DIFF_N` cases in all
 //!   (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed), split across
 //!   families by weight and across the three modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
 //!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
@@ -56,7 +59,7 @@ use hvemu_tests::native_case::{
     vendor_name,
 };
 use hvemu_tests::native_report::{
-    CaseFamily, Groups, MODES, emulator_outcome, mode_index, not_present, plan,
+    CaseFamily, Groups, MODES, emulator_outcome, mode_index, not_present, outside_window, plan,
 };
 use hvemu_tests::randgen::Rng;
 use std::collections::BTreeMap;
@@ -92,7 +95,13 @@ fn build_case(g: &Generated, out: &Output, ram: &[(u64, Vec<u8>)]) -> Case {
         state: &g.state,
         mem: &g.mem,
     };
-    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), not_present(g.mode, false))
+    // A stack in an LDT segment may wrap to pages outside the window, all unmapped natively.
+    let absent = if g.state.ss.in_ldt() {
+        outside_window()
+    } else {
+        not_present(g.mode, false)
+    };
+    hvemu_tests::native_case::build_case(&start, out, ram.to_vec(), absent)
 }
 
 fn hx(v: u64) -> Value {

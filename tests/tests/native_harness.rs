@@ -5,8 +5,9 @@
 
 use hvemu::decode::Vendor;
 use hvemu_tests::native::{
-    CODE16_LIMIT, COMPARE_FLAGS, EDGE, Exception, GUARD_PAGE, INSN_ADDR, Mode, Native, Outcome,
-    Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, diff, reg::*,
+    CODE16_LIMIT, COMPARE_FLAGS, DATA16_BASE, DataSeg, EDGE, Error, Exception, GUARD_PAGE,
+    INSN_ADDR, Mode, Native, Outcome, Output, RO_PAGE, SCRATCH_BASE, SCRATCH_END, State, diff,
+    reg::*,
 };
 use hvemu_tests::native_case::host_vendor;
 
@@ -1074,4 +1075,68 @@ fn sixteen_bit_code() {
     const _: () = assert!(0xfff3 > CODE16_LIMIT);
     let e = exception(&out);
     assert_eq!((e.vector, e.error_code, out.rip), (13, 0, INSN_ADDR));
+}
+
+/// A stack in the LDT's 16-bit data segments: SS.B = 0 makes PUSH and POP use SP alone (the
+/// harness's ESP upper half, `Output::entry_rsp`, survives), SP wraps at 64 KiB, and offsets
+/// past an expand-up limit or at or below an expand-down one are #SS(0). Read-only SS is
+/// refused, and the host's SS is back for the next case.
+#[test]
+fn sixteen_bit_stack() {
+    let mut n = native();
+    n.clear_mem();
+    for mode in [Mode::Compat16, Mode::Compat32] {
+        // push ax in 16-bit code, push eax in 32-bit code: 2 or 4 bytes below SP 0x8010, at
+        // DATA16_BASE + 0x8010 = SCRATCH_BASE + 0x10.
+        let w = if mode == Mode::Compat16 { 2 } else { 4 };
+        let mut s = state(&[(RSP, 0x8010), (RAX, 0x1234_5678)], 0x2);
+        s.ss = DataSeg::Data16;
+        let out = run(&mut n, mode, &[0x50], &s);
+        completed(&out, 1);
+        assert_eq!(out.entry_rsp & 0xffff, 0x8010);
+        assert_eq!(out.state.gpr[RSP], out.entry_rsp - w, "{mode:?}");
+        assert_eq!(DATA16_BASE + 0x8010, SCRATCH_BASE + 0x10);
+        let want = 0x1234_5678u32.to_le_bytes();
+        assert_eq!(
+            n.read(SCRATCH_BASE + 0x10 - w, w as usize),
+            &want[..w as usize]
+        );
+        // SP 0 wraps to 0xfffe (or 0xfffc), past the limit 0xbfff: #SS(0), nothing written.
+        s.gpr[RSP] = 0;
+        let out = run(&mut n, mode, &[0x50], &s);
+        let e = exception(&out);
+        assert_eq!((e.vector, e.error_code), (12, 0), "{mode:?}");
+        assert_eq!(out.state.gpr[RSP], out.entry_rsp);
+        // Expand-down: offsets above the limit are valid (pop from SP 0x9010, at
+        // SCRATCH_BASE + 0x1010); a push from SP 0x9001 reaches the limit: #SS(0).
+        n.write(SCRATCH_BASE + 0x1010, &0xcafe_f00du32.to_le_bytes());
+        let mut s = state(&[(RSP, 0x9010)], 0x2);
+        s.ss = DataSeg::ExpandDown16;
+        let out = run(&mut n, mode, &[0x59], &s);
+        completed(&out, 1);
+        let mask = if w == 2 { 0xffff } else { 0xffff_ffff };
+        assert_eq!(out.state.gpr[RCX] & mask, 0xcafe_f00d & mask);
+        assert_eq!(out.state.gpr[RSP], out.entry_rsp + w);
+        s.gpr[RSP] = 0x9001;
+        let e = exception(&run(&mut n, mode, &[0x50], &s));
+        assert_eq!((e.vector, e.error_code), (12, 0), "{mode:?}");
+        // The 32-bit expand-down segment is a 32-bit stack: ESP whole.
+        let mut s = state(
+            &[(RSP, SCRATCH_BASE + 0x1010 - DataSeg::ExpandDown32.base())],
+            0x2,
+        );
+        s.ss = DataSeg::ExpandDown32;
+        let out = run(&mut n, mode, &[0x50], &s);
+        completed(&out, 1);
+        assert_eq!(out.entry_rsp, s.gpr[RSP]);
+        assert_eq!(out.state.gpr[RSP], s.gpr[RSP] - w);
+        let mut s = state(&[(RSP, 0x8010)], 0x2);
+        s.ss = DataSeg::ReadOnly16;
+        assert!(matches!(n.run(mode, &[0x50], &s), Err(Error::Refused(_))));
+        // The next case runs on the mode's flat stack again.
+        let s = state(&[(RSP, SCRATCH_BASE + 0x2000)], 0x2);
+        let out = run(&mut n, Mode::Compat32, &[0x50], &s);
+        completed(&out, 1);
+        assert_eq!(out.state.gpr[RSP], SCRATCH_BASE + 0x2000 - 4);
+    }
 }

@@ -134,11 +134,18 @@ impl Asm {
 ///           rdfsbase/rdgsbase -> [out_fsbase/gsbase]                (when FSGSBASE is enabled)
 /// restore:  mov byte [active], 0
 ///           mov rsp, [host_rsp]; push 2; popfq   ; DF = AC = TF = 0
+///           mov eax, host_ss; mov ss, eax      ; the case may have run with another SS
 ///           xrstor64 [x.host]; mov ds/es, [host_ds/es]; FS, GS if changed
 ///           wrfsbase/wrgsbase from [host_fsbase/gsbase]       (when FSGSBASE is enabled)
 ///           pop r15-r12, rbp, rbx; ret
 /// ```
-pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, x: &XAreas) -> (Vec<u8>, Labels) {
+pub(super) fn trampoline(
+    code: u64,
+    ctrl: u64,
+    fsgsbase: bool,
+    host_ss: u16,
+    x: &XAreas,
+) -> (Vec<u8>, Labels) {
     let f = |off: usize| ctrl + off as u64;
     let in_gpr = |i: u8| f(offset_of!(Ctrl, in_gpr) + 8 * i as usize);
     let out_gpr = |i: u8| f(offset_of!(Ctrl, out_gpr) + 8 * i as usize);
@@ -213,6 +220,9 @@ pub(super) fn trampoline(code: u64, ctrl: u64, fsgsbase: bool, x: &XAreas) -> (V
     a.store_byte(f(offset_of!(Ctrl, active)), 0);
     a.load(RSP, host_rsp);
     a.b(&[0x6a, 0x02, 0x9d]); // push 2; popfq
+    a.b(&[0xb8]); // mov eax, imm32
+    a.b(&u32::from(host_ss).to_le_bytes());
+    a.b(&[0x8e, 0xd0]); // mov ss, eax
     a.xsave(x.host, x.mask, false);
     a.load_sreg(DS, host_sreg[0].1);
     a.load_sreg(ES, host_sreg[1].1);

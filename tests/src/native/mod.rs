@@ -60,7 +60,9 @@
 //! - In both compatibility modes ES and DS can hold another data segment ([`State::es`],
 //!   [`State::ds`], see [`DataSeg`]): segments of the LDT based below the window with a limit
 //!   inside it (expand-up writable, read-only, expand-down), so 16-bit offsets reach the window
-//!   and limit and type checks happen, or the null selector.
+//!   and limit and type checks happen, or the null selector. SS can hold the writable ones
+//!   ([`State::ss`]): a 16-bit stack, or the 32-bit expand-down one. The `iretq` that enters
+//!   the case loads it; the harness's restore puts the host's SS back.
 //!
 //! FS and GS need FSGSBASE (Linux 5.9 and later on CPUs that have it; see `HWCAP2`): the
 //! trampoline saves the host's bases (FS holds the thread pointer) and restores them after the
@@ -288,6 +290,11 @@ impl DataSeg {
         DataSeg::ExpandDown32,
     ];
 
+    /// Whether, as SS, it makes a 16-bit stack (B = 0: SP, wrapping at 64 KiB).
+    pub const fn stack16(self) -> bool {
+        matches!(self, DataSeg::Data16 | DataSeg::ExpandDown16)
+    }
+
     /// Whether the segment is one of the LDT's.
     pub const fn in_ldt(self) -> bool {
         matches!(
@@ -380,6 +387,10 @@ pub struct State {
     pub es: DataSeg,
     /// What DS holds (as `es`).
     pub ds: DataSeg,
+    /// What SS holds (as `es`): the flat segment or one of the LDT's writable data segments
+    /// (a 16-bit one makes a 16-bit stack: SP, wrapping at 64 KiB). A read-only or null SS
+    /// cannot be loaded: the harness refuses it.
+    pub ss: DataSeg,
 }
 
 impl Default for State {
@@ -397,6 +408,7 @@ impl Default for State {
             gs_base: 0,
             es: DataSeg::Flat,
             ds: DataSeg::Flat,
+            ss: DataSeg::Flat,
         }
     }
 }
@@ -486,6 +498,10 @@ pub struct Output {
     pub rip: u64,
     /// How it ended.
     pub outcome: Outcome,
+    /// RSP as the instruction found it: the input's (its low 32 bits outside 64-bit mode),
+    /// except that with a 16-bit SS ([`DataSeg::stack16`]) bits 31:16 are the harness's own:
+    /// an `iretq` to a 16-bit stack segment loads SP alone.
+    pub entry_rsp: u64,
 }
 
 impl Output {
@@ -886,7 +902,16 @@ fn setup() -> Result<Global, String> {
     // SAFETY: getauxval has no preconditions.
     let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
     let fsgsbase = hwcap2 & 2 != 0; // HWCAP2_FSGSBASE
-    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase, &areas);
+    let (ds, fs, gs, ss): (u16, u16, u16, u16);
+    // SAFETY: reading segment selectors has no side effects.
+    unsafe {
+        core::arch::asm!(
+            "mov {0:x}, ds", "mov {1:x}, fs", "mov {2:x}, gs", "mov {3:x}, ss",
+            out(reg) ds, out(reg) fs, out(reg) gs, out(reg) ss,
+            options(nomem, nostack, preserves_flags)
+        );
+    }
+    let (bytes, labels) = asm::trampoline(code, ctrl, fsgsbase, ss, &areas);
     assert!(bytes.len() as u64 <= PAGE);
     // SAFETY: the code page is ours and writable; `bytes` fits in it.
     unsafe {
@@ -905,16 +930,6 @@ fn setup() -> Result<Global, String> {
     unsafe {
         core::ptr::write_bytes(zone, 0xcc, ZONE_SIZE as usize);
         core::ptr::copy_nonoverlapping(stub.as_ptr(), zone, stub.len());
-    }
-
-    let (ds, fs, gs, ss): (u16, u16, u16, u16);
-    // SAFETY: reading segment selectors has no side effects.
-    unsafe {
-        core::arch::asm!(
-            "mov {0:x}, ds", "mov {1:x}, fs", "mov {2:x}, gs", "mov {3:x}, ss",
-            out(reg) ds, out(reg) fs, out(reg) gs, out(reg) ss,
-            options(nomem, nostack, preserves_flags)
-        );
     }
 
     let ldt_error = install_ldt().err();
@@ -1138,7 +1153,8 @@ impl Native {
         }
         let g = self.g;
         let ldt = mode == Mode::Compat16
-            || (mode == Mode::Compat32 && (input.es.in_ldt() || input.ds.in_ldt()));
+            || (mode == Mode::Compat32
+                && (input.es.in_ldt() || input.ds.in_ldt() || input.ss.in_ldt()));
         if let (true, Some(why)) = (ldt, g.ldt_error) {
             return Err(Error::Setup(why.into()));
         }
@@ -1184,6 +1200,21 @@ impl Native {
             _ => data_sel,
         };
         let (ds, es) = (pick(input.ds), pick(input.es));
+        // The iretq that enters the case would fault on a read-only or null SS.
+        if compat && matches!(input.ss, DataSeg::ReadOnly16 | DataSeg::Null) {
+            return Err(Error::Refused("SS must be a writable data segment"));
+        }
+        let ss = match input.ss.selector() {
+            Some(s) if compat => s,
+            _ => self.g.host_ss,
+        };
+        // ESP's upper half under a 16-bit SS: that of RSP during the iretq, the frame's address.
+        let entry_rsp = if compat && input.ss.stack16() {
+            let frame = self.g.ctrl as u64 + core::mem::offset_of!(Ctrl, frame) as u64;
+            frame & 0xffff_0000 | rsp & 0xffff
+        } else {
+            rsp
+        };
         // The instruction pointer in CS: an offset from INSN_ADDR in 16-bit code.
         let ip = if mode == Mode::Compat16 {
             start - INSN_ADDR
@@ -1203,7 +1234,7 @@ impl Native {
             write_volatile(addr_of_mut!((*c).in_gsbase), input.gs_base);
             write_volatile(
                 addr_of_mut!((*c).frame),
-                [ip, cs, rflags, rsp, u64::from(self.g.host_ss)],
+                [ip, cs, rflags, rsp, u64::from(ss)],
             );
             write_volatile(addr_of_mut!((*c).rep_string), u64::from(info.rep_string));
             let seq = read_volatile(addr_of!((*c).seq));
@@ -1311,6 +1342,7 @@ impl Native {
             state,
             rip,
             outcome,
+            entry_rsp,
         })
     }
 }
