@@ -110,10 +110,7 @@ pub(crate) fn needed_slots<C: ?Sized>(
         Imul if insn.operand_count() == 1 => gpr(0) | gpr(2),
         Cbw | Cwde | Cdqe | Cmpxchg | Lahf | Sahf | Xlat => gpr(0),
         Cmpxchg8b | Cmpxchg16b => gpr(0) | gpr(1) | gpr(2) | gpr(3),
-        Push | Pop | Pushf | Pushfd | Pushfq | Popf | Popfd | Popfq | Call | Ret => {
-            gpr(4) | seg(Seg::Ss)
-        }
-        Enter | Leave => gpr(4) | gpr(5) | seg(Seg::Ss),
+        Push | Pop => gpr(4) | seg(Seg::Ss),
         // A real-mode segment load keeps the hidden limit and attributes: read them.
         Les => seg(Seg::Es),
         Lds => seg(Seg::Ds),
