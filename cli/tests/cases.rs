@@ -448,6 +448,22 @@ fn segment_limit_before_alignment_check() {
     assert!(summary.all_passed() && !results.is_empty(), "{results:?}");
 }
 
+/// PUSH DS with a 32-bit operand size: AMD zero-extends the selector into the four bytes
+/// (`native_diff` checks it on AMD hosts); Intel's recent cores write two bytes, the slot's
+/// upper half keeping its contents (the SDM's PUSH; `native_diff` checks it on Intel hosts).
+#[test]
+fn push_segment_register_with_32_bit_operand_size() {
+    let case = |vendor: &str, slot: &str| {
+        format!(
+            r#"{{"name": "push ds ({vendor})", "mode": "compat32", "vendor": "{vendor}", "bytes": "1e", "initial": {{"regs": {{"rsp": "0x2004", "rip": "0x1000"}}, "sregs": {{"ds": {{"selector": "0x2b", "base": "0x0", "limit": "0xffffffff", "attributes": "0xcf3"}}}}, "ram": [["0x2000", "aabbccdd"]]}}, "final": {{"regs": {{"rsp": "0x2000", "rip": "0x1001"}}, "ram": [["0x2000", "{slot}"]]}}}}"#
+        )
+    };
+    for (vendor, slot) in [("amd", "2b000000"), ("intel", "2b00ccdd")] {
+        let r = one(&case(vendor, slot));
+        assert_eq!(r.get("pass"), Some(&Value::Bool(true)), "{}", r.to_json());
+    }
+}
+
 #[test]
 fn port_cases_pass() {
     assert_all_pass("io.jsonl");

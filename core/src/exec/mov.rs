@@ -177,8 +177,15 @@ fn push<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Sto
     let ss = stack_size(m);
     let sp = m.gpr64(4);
     let new_sp = wrap(sp.wrapping_sub(size as u64), ss);
+    // The bytes written: the operand size, but for a selector pushed with a 32-bit operand size
+    // on Intel, whose recent cores write it with a 16-bit move, the slot's upper half keeping
+    // its bytes (SDM, PUSH; AMD zero-extends it).
+    let mut width = size;
     let value = match insn.operands[0] {
         Operand::Reg(r) if r.class == RegClass::Seg => {
+            if size == 4 && m.config.vendor == crate::decode::Vendor::Intel {
+                width = 2;
+            }
             Seg::from_num(r.num).map_or(0, |s| m.segment(s).selector) as u64
         }
         Operand::Mem => {
@@ -191,7 +198,7 @@ fn push<C: ?Sized>(m: &mut Machine<'_, C>, insn: &Instruction) -> Result<(), Sto
         }
         _ => m.read_src(insn, 0, size)?,
     };
-    let dst = m.prepare(Seg::Ss, new_sp, size as u16, Intent::Write)?;
+    let dst = m.prepare(Seg::Ss, new_sp, width as u16, Intent::Write)?;
     m.write_value(&dst, value)?;
     m.set_gpr_sized(4, ss, new_sp);
     Ok(())
