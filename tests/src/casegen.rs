@@ -1860,6 +1860,56 @@ fn push_pop(g: &mut Gen) {
         let v = g.value(size);
         g.put_value(slot, size, v);
     }
+    if !pop && g.chance(12) {
+        // 6A ib, 68 iw/id: the immediate sign-extended to the operand size.
+        let wide = g.chance(50);
+        g.opcode = vec![if wide { 0x68 } else { 0x6a }];
+        let n = match (wide, size) {
+            (false, _) => 1,
+            (true, 2) => 2,
+            _ => 4,
+        };
+        let v = g.value(n);
+        g.imm(usize::from(n), v);
+        return;
+    }
+    if !pop && g.chance(12) {
+        // PUSH Sreg: ES, CS, SS and DS outside 64-bit mode, FS and GS everywhere; ES and DS
+        // now and then one of the LDT's selectors (or null).
+        if !long && g.chance(40) {
+            g.st.es = special_data_seg(g.rng);
+            g.st.ds = special_data_seg(g.rng);
+        }
+        let forms: &[&[u8]] = if long {
+            &[&[0x0f, 0xa0], &[0x0f, 0xa8]]
+        } else {
+            &[
+                &[0x06],
+                &[0x0e],
+                &[0x16],
+                &[0x1e],
+                &[0x0f, 0xa0],
+                &[0x0f, 0xa8],
+            ]
+        };
+        g.opcode = g.rng.pick(forms).to_vec();
+        if size == 4 {
+            // With a 32-bit operand size Intel writes the selector's two bytes alone, AMD four
+            // (zero-extended): a slot holding other bytes shows which. Aligned and away from
+            // every page and limit edge, where writing two bytes or four could fault apart
+            // (nothing measured there).
+            let slot = SCRATCH_BASE + 0x1800 + 4 * g.below(0x200);
+            let v = g.value(4);
+            g.put_value(slot, 4, v);
+            let offset = slot.wrapping_sub(ss.base()).wrapping_add(4);
+            g.st.gpr[reg::RSP] = if ss.stack16() {
+                offset & 0xffff
+            } else {
+                offset
+            };
+        }
+        return;
+    }
     if g.chance(40) {
         // 50+r / 58+r
         let r = g.reg();

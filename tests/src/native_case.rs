@@ -226,6 +226,9 @@ pub fn build_case(
             }
         }
     }
+    for (seg, &selector) in initial.seg.iter_mut().zip(&out.selectors) {
+        seg.selector = selector;
+    }
     initial.reg[RFLAGS] = (st.rflags & INPUT_FLAGS) | 0x202;
     initial.seg[FS].base = st.fs_base;
     initial.seg[GS].base = st.gs_base;

@@ -502,6 +502,9 @@ pub struct Output {
     /// except that with a 16-bit SS ([`DataSeg::stack16`]) bits 31:16 are the harness's own:
     /// an `iretq` to a 16-bit stack segment loads SP alone.
     pub entry_rsp: u64,
+    /// The selectors the instruction found in ES, CS, SS, DS, FS and GS (see the modes in the
+    /// module documentation).
+    pub selectors: [u16; 6],
 }
 
 impl Output {
@@ -1343,6 +1346,7 @@ impl Native {
             rip,
             outcome,
             entry_rsp,
+            selectors: [es, cs as u16, ss, ds, fs, gs],
         })
     }
 }
