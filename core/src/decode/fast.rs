@@ -1109,12 +1109,9 @@ const SHAPES: [Shape; N_SHAPES * 16] = {
     t
 };
 
-// Constants, not statics: another crate's static is reached through the GOT in a
-// position-independent executable (a load per table and decode before the lookup); the
-// constants' copies are merged, so the size is the same.
-const TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
-const GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
-const FORMS: [Form; N_FORMS] = BUILT.forms;
+static TAB: [[u32; 256]; N_TABLES] = BUILT.tab;
+static GROUPS: [[u32; 8]; N_RT_GROUPS] = BUILT.groups;
+static FORMS: [Form; N_FORMS] = BUILT.forms;
 
 // ---------------------------------------------------------------------------------------------
 // Run time.
