@@ -188,7 +188,9 @@ pub struct Start<'a> {
 /// the runner's default (x87, SSE, AVX and the AVX-512 state), RFLAGS compared under
 /// [`COMPARE_FLAGS`], no device accesses expected. The vector state (ZMM0..ZMM31, K0..K7,
 /// MXCSR) is the case's; every vector or mask register the processor changed is expected whole
-/// (`zmmN`, `kN`).
+/// (`zmmN`, `kN`). RSP and the segment selectors are those the instruction found
+/// ([`Output::entry_rsp`], [`Output::selectors`]), ES, SS and DS the LDT's segments where the
+/// state names them.
 pub fn build_case(
     start: &Start<'_>,
     out: &Output,
