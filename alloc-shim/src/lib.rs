@@ -289,7 +289,7 @@ impl<T, const N: usize> Pool<T, N> {
     }
 
     /// The most values the pool can hold: `N`, or with `alloc` as many blocks of `N` as fit in
-    /// [`MAX_SLOTS`] (and at most [`MAX_BLOCKS`] blocks).
+    /// [`MAX_SLOTS`] (and at most `MAX_BLOCKS` blocks).
     pub const fn max_capacity(&self) -> usize {
         N * (1 + Self::max_blocks())
     }

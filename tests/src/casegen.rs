@@ -8,7 +8,7 @@
 //! part of its bytes ([`Generated::exit_bytes`]).
 //!
 //! Every memory operand is generated backwards from the address it must reach: the target is
-//! picked first (see [`Gen::target`]: mostly inside the read-write scratch pages, sometimes
+//! picked first (see `Gen::target`: mostly inside the read-write scratch pages, sometimes
 //! crossing into the guard page, on or across the read-only page, across the not-present pages
 //! around the window, or, in 64-bit mode, non-canonical), then an addressing form (base, index,
 //! scale, disp8/disp32, SIB without base or index, absolute, RIP- or EIP-relative, 32-bit

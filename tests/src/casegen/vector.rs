@@ -1,5 +1,5 @@
 //! Random vector-move cases for the native differential test of the vector instructions
-//! (`tests/native_vector.rs`), built with [`Gen`](super::Gen)'s addressing, prefixes and state:
+//! (`tests/native_vector.rs`), built with `Gen`'s addressing, prefixes and state:
 //!
 //! - the legacy SSE moves (MOVUPS MOVUPD MOVAPS MOVAPD MOVDQU MOVDQA MOVNTPS MOVNTPD MOVNTDQ
 //!   MOVNTDQA LDDQU, MOVSS MOVSD MOVLPS MOVHPS MOVLPD MOVHPD MOVNTSS MOVNTSD, MOVD MOVQ with XMM
@@ -16,7 +16,7 @@
 //!
 //! The state: every GPR edge-biased (as in [`super`]), random ZMM0..ZMM31 (ZMM0..ZMM7 in
 //! compatibility mode; now and then with the upper parts zero), random K0..K7, AC = 1 in a fifth
-//! of the cases. Memory operands come from [`Gen::target`] (the scratch window, the guard and
+//! of the cases. Memory operands come from `Gen::target` (the scratch window, the guard and
 //! read-only pages, the pages around the window, non-canonical addresses), more often straddling
 //! a boundary into a page that faults; the aligned forms are mostly aligned. The opmask of a
 //! masked memory access is chosen knowing which elements would fault: a fifth of those cases
