@@ -62,6 +62,8 @@ pub(crate) fn needed_slots<C: ?Sized>(
 ) -> Result<Needs, Stop> {
     use Op::*;
     let mut need = 0u64;
+    // The segment registers the instruction names as operands (their selectors).
+    let mut named_segs = 0u64;
     let gpr = |n: u8| 1u64 << (n & 15);
     let seg = |s: Seg| 1u64 << Slot::Seg0.nth(s as u8);
     let mut uses_mem = false;
@@ -83,7 +85,7 @@ pub(crate) fn needed_slots<C: ?Sized>(
                 RegClass::Gpr8 | RegClass::Gpr16 | RegClass::Gpr32 | RegClass::Gpr64 => {
                     need |= gpr(r.num)
                 }
-                RegClass::Seg => need |= 1 << Slot::Seg0.nth(r.num),
+                RegClass::Seg => named_segs |= 1 << Slot::Seg0.nth(r.num),
                 _ => {}
             },
             Operand::Mem => uses_mem = true,
@@ -136,9 +138,13 @@ pub(crate) fn needed_slots<C: ?Sized>(
     {
         need &= !gpr(2);
     }
-    // In 64-bit mode ES, CS, SS and DS have base 0 and no limit: no need to read them.
+    // In 64-bit mode ES, CS, SS and DS have base 0 and no limit: no need to read them for an
+    // address, only for a selector the instruction names (MOV r/m, Sreg).
     if m.mode == Mode::Long64 {
         need &= !(seg(Seg::Es) | seg(Seg::Cs) | seg(Seg::Ss) | seg(Seg::Ds));
     }
-    Ok(Needs { main: need, ext })
+    Ok(Needs {
+        main: need | named_segs,
+        ext,
+    })
 }
