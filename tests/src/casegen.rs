@@ -1280,6 +1280,10 @@ fn imm_z(size: u8) -> usize {
 const MEM_PCT: u64 = 65;
 
 fn mov(g: &mut Gen) {
+    if g.chance(8) {
+        mov_from_sreg(g);
+        return;
+    }
     let size = g.pick_size(&[1, 2, 4, 8]);
     g.set_size(size);
     let w = u8::from(size != 1);
@@ -1321,6 +1325,26 @@ fn mov(g: &mut Gen) {
             let v = g.value(size);
             g.put_value(t, size, v);
         }
+    }
+}
+
+/// 8C /r: MOV r/m, Sreg. A register takes the selector zero-extended to the operand size,
+/// memory its two bytes whatever the operand size; reg 6 and 7 name no segment register (#UD).
+fn mov_from_sreg(g: &mut Gen) {
+    let size = g.pick_size(&[2, 4, 8]);
+    g.set_size(size);
+    g.opcode = vec![0x8c];
+    let sreg = if g.chance(3) {
+        6 + g.below(2)
+    } else {
+        g.below(6)
+    };
+    g.modrm_reg(sreg as u8);
+    // ES and DS now and then one of the LDT's selectors (or null); with a memory destination
+    // only as `segment_ea` picks them (the address depends on them).
+    if matches!(g.rm(size, 2, MEM_PCT), Loc::Reg(_)) && !g.long() && g.chance(40) {
+        g.st.es = special_data_seg(g.rng);
+        g.st.ds = special_data_seg(g.rng);
     }
 }
 
