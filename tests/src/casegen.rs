@@ -295,6 +295,8 @@ struct Gen<'a> {
     /// `DATA16`, and compatibility mode may address with 16 bits (the families of this module;
     /// not the vector cases, whose runs describe only the window's edges as not present).
     data16: bool,
+    /// The instruction uses the stack (PUSH, POP): SS is its business, not a memory operand's.
+    stack: bool,
 }
 
 /// One of the native harness's LDT data segments or the null selector for ES or DS outside
@@ -423,6 +425,7 @@ impl<'a> Gen<'a> {
             masking: vector::Masking::None,
             decoder_gaps: false,
             data16: false,
+            stack: false,
         }
     }
 
@@ -706,11 +709,16 @@ impl<'a> Gen<'a> {
     /// flat segments now and then ([`Gen::maybe_segment`]).
     fn segment_ea(&mut self, t: u64, asz: u8) -> u64 {
         if self.data16 && !self.long() && (asz == 2 || self.chance(10)) && self.chance(60) {
-            // One of the harness's LDT data segments in DS or ES (named by an override, so BP
+            // One of the harness's LDT data segments in DS, ES or SS (named by an override, so BP
             // and ESP bases do not make it SS): based below the window, limits inside it
             // (#GP past them), read-only (#GP on writes), expand-down; or the null selector.
             let kind = special_data_seg(self.rng);
-            if self.chance(50) {
+            let writable = !matches!(kind, DataSeg::ReadOnly16 | DataSeg::Null);
+            if writable && !self.stack && self.chance(25) {
+                // SS, whose limit and expand-down faults are #SS, not #GP.
+                self.legacy.push(0x36);
+                self.st.ss = kind;
+            } else if self.chance(50) {
                 self.legacy.push(0x3e);
                 self.st.ds = kind;
             } else {
@@ -1858,6 +1866,7 @@ fn push_pop(g: &mut Gen) {
     let pop = g.chance(50);
     let s = u64::from(size);
     g.hard = 1 << reg::RSP;
+    g.stack = true;
     // The stack slot.
     let slot = g.target(s, false);
     let ss = if g.data16 && !long && g.chance(40) {

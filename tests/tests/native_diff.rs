@@ -10,10 +10,10 @@
 //!   forms (and rarely elsewhere: #UD), edge-biased values and counts, random status flags, DF
 //!   and AC; in 64-bit mode, in compatibility mode and in 16-bit code under long mode (a 16-bit
 //!   code segment of the process's LDT: 16-bit operands and addressing by default, 66 and 67
-//!   for 32-bit); outside 64-bit mode ES and DS may hold the LDT's data segments (limits,
-//!   read-only, expand-down, null), and PUSH and POP may run on a stack in one of them (SS
-//!   16-bit: SP wrapping at 64 KiB, ESP's upper half kept, #SS past the limit; or the 32-bit
-//!   expand-down one). `HVEMU_NATIVE_DIFF_N` cases in all
+//!   for 32-bit); outside 64-bit mode ES, DS and SS (named by an override) may hold the LDT's
+//!   data segments (limits, read-only, expand-down, null; #SS rather than #GP through SS), and
+//!   PUSH and POP may run on a stack in one of them (SS 16-bit: SP wrapping at 64 KiB, ESP's
+//!   upper half kept, #SS past the limit; or the 32-bit expand-down one). `HVEMU_NATIVE_DIFF_N` cases in all
 //!   (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed), split across
 //!   families by weight and across the three modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
 //!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
