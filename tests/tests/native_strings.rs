@@ -16,7 +16,8 @@
 //!   are one of the harness's LDT data segments (`native::DataSeg`) in most cases with 16-bit
 //!   addresses and now and then otherwise: based below the window, limits inside it, so 16-bit
 //!   offsets reach the window and runs meet a limit (#GP); read-only (#GP on writes),
-//!   expand-down, or the null selector (#GP). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
+//!   expand-down, or the null selector (#GP); with an SS override, SS is one of the writable
+//!   ones (#SS at its limits). INS and OUTS run too (a small share): at CPL 3 with IOPL 0 they must
 //!   raise #GP(0) before anything else, RCX = 0 included (the host has no I/O permission entry,
 //!   Linux's bitmap denies every port).
 //! - **State**: RCX mostly small (0, 1-8, 9-64) and sometimes up to 1,100 elements, which crosses
@@ -275,9 +276,17 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     };
     state.es = data_seg(rng);
     state.ds = data_seg(rng);
-    // The source's segment when it is not FS or GS: DS by default, or ES by override.
+    if seg_pick == 0x36 {
+        // SS can hold only the writable ones; its limit faults are #SS.
+        state.ss = match data_seg(rng) {
+            DataSeg::ReadOnly16 | DataSeg::Null => DataSeg::Data16,
+            d => d,
+        };
+    }
+    // The source's segment when it is not FS or GS: DS by default, or ES or SS by override.
     let src_seg = match seg_pick {
         0x26 => state.es,
+        0x36 => state.ss,
         0 | 0x3e => state.ds,
         _ => DataSeg::Flat,
     };
