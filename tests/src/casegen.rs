@@ -20,9 +20,10 @@
 //! addressing (BX/BP + SI/DI + disp8/disp16, wrapping at 64 KiB, with garbage in the upper
 //! register halves) or, with 67, 32-bit addressing. The flat data segments reach nothing below
 //! 64 KiB in a Linux process, so a 16-bit address goes through FS or GS with a base that puts
-//! the target in reach, or through one of the harness's LDT data segments in DS or ES (by
+//! the target in reach, or through one of the harness's LDT data segments in DS, ES or SS (by
 //! override; see `native::DataSeg`): expand-up with its limit at the end of the read-write
-//! pages (past it is #GP), read-only, expand-down, or the null selector. Compatibility mode
+//! pages (past it #GP, or #SS through SS), read-only, expand-down, or the null selector. PUSH
+//! and POP may run on a stack in one of them. Compatibility mode
 //! uses them too (now and then, and with 16-bit addressing, which it takes from 67).
 //!
 //! Values are edge-biased (0, 1, all ones, sign boundaries, single bits, nibble carries; shift
@@ -291,9 +292,10 @@ struct Gen<'a> {
     /// Vector cases: also the encodings the decoder is known to get wrong (see
     /// [`vector::generate`]).
     decoder_gaps: bool,
-    /// Outside 64-bit mode, memory operands may go through the harness's data segment
-    /// `DATA16`, and compatibility mode may address with 16 bits (the families of this module;
-    /// not the vector cases, whose runs describe only the window's edges as not present).
+    /// Outside 64-bit mode, memory operands may go through the harness's LDT data segments
+    /// (`native::DataSeg`), and compatibility mode may address with 16 bits (the families of
+    /// this module; not the vector cases, whose runs describe only the window's edges as not
+    /// present).
     data16: bool,
     /// The instruction uses the stack (PUSH, POP): SS is its business, not a memory operand's.
     stack: bool,
@@ -312,10 +314,10 @@ pub fn special_data_seg(rng: &mut Rng) -> DataSeg {
     }
 }
 
-/// One of the native harness's writable LDT data segments for SS (push/pop outside 64-bit
-/// mode): mostly 16-bit stacks, expand-up or expand-down, now and then the 32-bit expand-down
+/// One of the native harness's writable LDT data segments for SS outside 64-bit mode: mostly
+/// 16-bit ones (stacks of SP), expand-up or expand-down, now and then the 32-bit expand-down
 /// one.
-fn stack_seg(rng: &mut Rng) -> DataSeg {
+pub fn special_stack_seg(rng: &mut Rng) -> DataSeg {
     match rng.below(10) {
         0..=4 => DataSeg::Data16,
         5..=7 => DataSeg::ExpandDown16,
@@ -703,6 +705,15 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Outside 64-bit mode, now and then one of the LDT's selectors (or null) in ES and DS, for
+    /// an instruction that reads the selectors but addresses nothing through them.
+    fn maybe_special_es_ds(&mut self) {
+        if !self.long() && self.chance(40) {
+            self.st.es = special_data_seg(self.rng);
+            self.st.ds = special_data_seg(self.rng);
+        }
+    }
+
     /// The segment of an access to linear address `t` with address size `asz`, and the
     /// effective address that reaches it: in 64-bit mode now and then FS or GS with a random
     /// base (the linear address is base + effective address, not truncated), else one of the
@@ -713,8 +724,7 @@ impl<'a> Gen<'a> {
             // and ESP bases do not make it SS): based below the window, limits inside it
             // (#GP past them), read-only (#GP on writes), expand-down; or the null selector.
             let kind = special_data_seg(self.rng);
-            let writable = !matches!(kind, DataSeg::ReadOnly16 | DataSeg::Null);
-            if writable && !self.stack && self.chance(25) {
+            if kind.fits_ss() && !self.stack && self.chance(25) {
                 // SS, whose limit and expand-down faults are #SS, not #GP.
                 self.legacy.push(0x36);
                 self.st.ss = kind;
@@ -1348,11 +1358,10 @@ fn mov_from_sreg(g: &mut Gen) {
         g.below(6)
     };
     g.modrm_reg(sreg as u8);
-    // ES and DS now and then one of the LDT's selectors (or null); with a memory destination
-    // only as `segment_ea` picks them (the address depends on them).
-    if matches!(g.rm(size, 2, MEM_PCT), Loc::Reg(_)) && !g.long() && g.chance(40) {
-        g.st.es = special_data_seg(g.rng);
-        g.st.ds = special_data_seg(g.rng);
+    // With a memory destination ES and DS are only what `segment_ea` picks (the address
+    // depends on them).
+    if matches!(g.rm(size, 2, MEM_PCT), Loc::Reg(_)) {
+        g.maybe_special_es_ds();
     }
 }
 
@@ -1870,7 +1879,7 @@ fn push_pop(g: &mut Gen) {
     // The stack slot.
     let slot = g.target(s, false);
     let ss = if g.data16 && !long && g.chance(40) {
-        stack_seg(g.rng)
+        special_stack_seg(g.rng)
     } else {
         DataSeg::Flat
     };
@@ -1907,12 +1916,8 @@ fn push_pop(g: &mut Gen) {
         return;
     }
     if !pop && g.chance(12) {
-        // PUSH Sreg: ES, CS, SS and DS outside 64-bit mode, FS and GS everywhere; ES and DS
-        // now and then one of the LDT's selectors (or null).
-        if !long && g.chance(40) {
-            g.st.es = special_data_seg(g.rng);
-            g.st.ds = special_data_seg(g.rng);
-        }
+        // PUSH Sreg: ES, CS, SS and DS outside 64-bit mode, FS and GS everywhere.
+        g.maybe_special_es_ds();
         let forms: &[&[u8]] = if long {
             &[&[0x0f, 0xa0], &[0x0f, 0xa8]]
         } else {

@@ -13,11 +13,11 @@
 //!   for 32-bit); outside 64-bit mode ES, DS and SS (named by an override) may hold the LDT's
 //!   data segments (limits, read-only, expand-down, null; #SS rather than #GP through SS), and
 //!   PUSH and POP may run on a stack in one of them (SS 16-bit: SP wrapping at 64 KiB, ESP's
-//!   upper half kept, #SS past the limit; or the 32-bit expand-down one). `HVEMU_NATIVE_DIFF_N` cases in all
-//!   (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed), split across
-//!   families by weight and across the three modes; `HVEMU_NATIVE_DIFF_SEED` changes the seed,
-//!   `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names of `Family`, lower
-//!   case).
+//!   upper half kept, #SS past the limit; or the 32-bit expand-down one). `HVEMU_NATIVE_DIFF_N`
+//!   cases in all (default 1,000,000 in release builds, 100,000 in debug builds; `_` allowed),
+//!   split across families by weight and across the three modes; `HVEMU_NATIVE_DIFF_SEED`
+//!   changes the seed, `HVEMU_NATIVE_DIFF_ONLY=alu,shift` runs only some families (the names
+//!   of `Family`, lower case).
 //! - **The case** given to the runner: mode `long64` or `compat32` (16-bit code: `compat32`
 //!   with the 16-bit code segment, based at `INSN_ADDR`, and RIP 0), the host's vendor (the
 //!   undefined flags are exact for an AMD Zen 4 and an Intel 5th-generation Xeon), CPL 3 (CS and SS

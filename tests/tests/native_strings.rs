@@ -43,7 +43,7 @@
 use hvemu::flags::{AC, DF};
 use hvemu_cli::cases::model::Case;
 use hvemu_cli::cases::{Verdict, run_case};
-use hvemu_tests::casegen::special_data_seg;
+use hvemu_tests::casegen::{special_data_seg, special_stack_seg};
 use hvemu_tests::hex;
 use hvemu_tests::native::{
     self, DataSeg, GUARD_PAGE, Mode, Native, Outcome, Output, PAGE, RO_PAGE, SCRATCH_BASE,
@@ -276,12 +276,9 @@ fn generate(rng: &mut Rng, mode: Mode) -> Gen {
     };
     state.es = data_seg(rng);
     state.ds = data_seg(rng);
-    if seg_pick == 0x36 {
+    if seg_pick == 0x36 && rng.chance(data16_pct) {
         // SS can hold only the writable ones; its limit faults are #SS.
-        state.ss = match data_seg(rng) {
-            DataSeg::ReadOnly16 | DataSeg::Null => DataSeg::Data16,
-            d => d,
-        };
+        state.ss = special_stack_seg(rng);
     }
     // The source's segment when it is not FS or GS: DS by default, or ES or SS by override.
     let src_seg = match seg_pick {

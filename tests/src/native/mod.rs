@@ -290,6 +290,12 @@ impl DataSeg {
         DataSeg::ExpandDown32,
     ];
 
+    /// Whether SS can hold it: the flat segment or a writable one (loading a read-only or null
+    /// selector into SS faults).
+    pub const fn fits_ss(self) -> bool {
+        !matches!(self, DataSeg::ReadOnly16 | DataSeg::Null)
+    }
+
     /// Whether, as SS, it makes a 16-bit stack (B = 0: SP, wrapping at 64 KiB).
     pub const fn stack16(self) -> bool {
         matches!(self, DataSeg::Data16 | DataSeg::ExpandDown16)
@@ -1204,7 +1210,7 @@ impl Native {
         };
         let (ds, es) = (pick(input.ds), pick(input.es));
         // The iretq that enters the case would fault on a read-only or null SS.
-        if compat && matches!(input.ss, DataSeg::ReadOnly16 | DataSeg::Null) {
+        if compat && !input.ss.fits_ss() {
             return Err(Error::Refused("SS must be a writable data segment"));
         }
         let ss = match input.ss.selector() {
